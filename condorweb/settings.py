@@ -1,0 +1,201 @@
+"""condorweb settings: one file, read from the environment.
+
+Every variable is documented in README.md. Helpers in ``condorweb.env``
+refuse bad values at start-up.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+from condorweb.env import ImproperEnvironment, env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("CONDORWEB_DATA_DIR", str(BASE_DIR / "var")))
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    configured = env_str("CONDORWEB_SECRET_KEY")
+    if configured:
+        if len(configured) < 50:
+            raise ImproperEnvironment("CONDORWEB_SECRET_KEY must be at least 50 characters.")
+        return configured
+    # A fresh checkout gets a key generated once and kept out of git.
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(64))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("CONDORWEB_DEBUG", False)
+ALLOWED_HOSTS = env_list("CONDORWEB_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("CONDORWEB_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "django_htmx",
+    "template_partials",
+    "axes",
+    "daemons",
+    "configview",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "condorweb.urls"
+ASGI_APPLICATION = "condorweb.asgi.application"
+WSGI_APPLICATION = "condorweb.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    try:
+        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    except ValueError as exc:
+        raise ImproperEnvironment(f"DATABASE_URL is not a database URL: {exc}") from None
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "db.sqlite3",
+            # The console writes from several threads (fetch jobs, refreshes);
+            # wait for a lock rather than fail at once.
+            "OPTIONS": {"timeout": env_float("CONDORWEB_SQLITE_TIMEOUT", 5.0, minimum=0.1), "transaction_mode": "IMMEDIATE"},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 2000, "expiry": 30},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 2000}}}
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "daemons:pool_list"
+LOGOUT_REDIRECT_URL = "login"
+
+# Login rate limiting (django-axes): lock a username+address pair after
+# repeated failures instead of writing our own counter.
+AXES_FAILURE_LIMIT = env_int("CONDORWEB_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_float("CONDORWEB_LOGIN_COOLOFF_HOURS", 0.25, minimum=0.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("CONDORWEB_TIME_ZONE", "UTC")
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env_str("CONDORWEB_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG and env_bool("CONDORWEB_MANIFEST_STATIC", True)
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# Serve from the source folders when collectstatic has not run (fresh checkout).
+WHITENOISE_USE_FINDERS = not (STATIC_ROOT / "staticfiles.json").exists()
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Behind TLS (CONDORWEB_HTTPS=1) every cookie and header on Django's
+# deployment checklist is switched on.
+HTTPS = env_bool("CONDORWEB_HTTPS", False)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS and env_bool("CONDORWEB_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env_int("CONDORWEB_HSTS_SECONDS", 31_536_000 if HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS and env_bool("CONDORWEB_HSTS_PRELOAD", False)
+if env_bool("CONDORWEB_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("CONDORWEB_SESSION_HOURS", 12, minimum=1) * 3600
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("CONDORWEB_LOG_LEVEL", "INFO")},
+    "loggers": {"django.channels.server": {"level": "WARNING"}},
+}
+
+# HTCondor access (see daemons/protocol.py).
+CONDORWEB_HTCONDOR_TIMEOUT = env_float("CONDORWEB_HTCONDOR_TIMEOUT", 10.0, minimum=0.5, maximum=600)
+CONDORWEB_WORKERS_PER_POOL = env_int("CONDORWEB_WORKERS_PER_POOL", 3, minimum=1, maximum=32)
+CONDORWEB_FETCH_WORKERS = env_int("CONDORWEB_FETCH_WORKERS", 3, minimum=1, maximum=32)
+CONDORWEB_INVENTORY_MAX_AGE = env_float("CONDORWEB_INVENTORY_MAX_AGE", 30.0, minimum=1.0)
+CONDORWEB_LOG_BACKLOG_LINES = env_int("CONDORWEB_LOG_BACKLOG_LINES", 500, minimum=0, maximum=100_000)
+CONDORWEB_FETCHLOG_INTERVAL = env_float("CONDORWEB_FETCHLOG_INTERVAL", 5.0, minimum=0.5)
+CONDORWEB_REDACT_PATTERNS = env_list(
+    "CONDORWEB_REDACT_PATTERNS",
+    ["*PASSWORD*", "*PASSWD*", "*SECRET*", "*TOKEN*", "*_KEY", "*KEY_*", "*CREDENTIAL*", "*PRIVATE*"],
+)
+CONDORWEB_CONDOR_CONFIG_VAL = env_str("CONDORWEB_CONDOR_CONFIG_VAL")
+CONDORWEB_TOOL_LOG = env_str("CONDORWEB_TOOL_LOG", str(DATA_DIR / "htcondor-client.log"))

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ConfigviewConfig(AppConfig):
+    name = "configview"
+    verbose_name = "Configuration"

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class DaemonsConfig(AppConfig):
+    name = "daemons"
+    verbose_name = "Pools and daemons"
+
+    def ready(self) -> None:
+        from django.conf import settings
+
+        from daemons import protocol
+
+        protocol.configure(
+            timeout=settings.CONDORWEB_HTCONDOR_TIMEOUT,
+            workers_per_pool=settings.CONDORWEB_WORKERS_PER_POOL,
+            fetch_workers=settings.CONDORWEB_FETCH_WORKERS,
+        )

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Pool(models.Model):
+    """An HTCondor pool the console knows, reached through its collector(s)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    collector = models.CharField(
+        max_length=1024, help_text="host[:port] of the collector; several for HA pools, comma-separated."
+    )
+    token_file = models.CharField(
+        max_length=1024,
+        blank=True,
+        help_text="Path of an IDTOKEN file readable by the console. The token itself is never stored here.",
+    )
+    log_path_from = models.CharField(
+        max_length=1024,
+        default="/",
+        help_text="Prefix of daemon log paths as the daemons see them.",
+    )
+    log_path_to = models.CharField(
+        max_length=1024,
+        default="/",
+        help_text="What that prefix becomes on the console host (same host: /; a shared mount or chroot: its path).",
+    )
+    config_val = models.CharField(
+        max_length=1024,
+        blank=True,
+        help_text="Command that runs condor_config_val for this pool (shell words); blank: condor_config_val on PATH.",
+    )
+    description = models.TextField(blank=True)
+    last_refreshed_at = models.DateTimeField(null=True, blank=True)
+    last_refresh_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Daemon(models.Model):
+    """A daemon seen in a pool's collector. Never deleted by a refresh: audit rows point here."""
+
+    class State(models.TextChoices):
+        UP = "up", "Up"
+        DOWN = "down", "Down"
+        MISSING = "missing", "Missing from the collector"
+
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="daemons")
+    kind = models.CharField(max_length=32, db_index=True)
+    name = models.CharField(max_length=255)
+    machine = models.CharField(max_length=255, blank=True)
+    address = models.CharField(max_length=2048, blank=True)
+    subsystem = models.CharField(max_length=64, blank=True)
+    version = models.CharField(max_length=255, blank=True)
+    platform = models.CharField(max_length=255, blank=True)
+    start_time = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.UP)
+    # For masters: child subsystem -> "up" / "down".
+    children = models.JSONField(default=dict, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["machine", "kind", "name"]
+        constraints = [models.UniqueConstraint(fields=["pool", "kind", "name"], name="daemon_unique_in_pool")]
+        indexes = [
+            models.Index(fields=["pool", "state"]),
+            models.Index(fields=["pool", "machine", "kind", "name"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
+class CommandRecord(models.Model):
+    """One attempt to change a daemon: written before sending, completed after.
+
+    Rows are never edited after completion nor deleted, by the console or the admin.
+    The permissions in Meta are the ones the command forms check.
+    """
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        REFUSED = "refused", "Refused by HTCondor"
+        UNAUTHORIZED = "unauthorized", "Not authorized by HTCondor"
+        UNREACHABLE = "unreachable", "Daemon unreachable"
+        TIMEOUT = "timeout", "Timed out"
+        INVALID = "invalid", "Invalid input"
+        FORBIDDEN = "forbidden", "Forbidden by the console"
+        ERROR = "error", "Error"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    username = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    pool = models.ForeignKey(Pool, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    pool_name = models.CharField(max_length=100, blank=True)
+    daemon = models.ForeignKey(Daemon, null=True, blank=True, on_delete=models.SET_NULL, related_name="commands")
+    daemon_name = models.CharField(max_length=255, blank=True)
+    daemon_address = models.CharField(max_length=2048, blank=True)
+    daemon_kind = models.CharField(max_length=32, blank=True)
+    command = models.CharField(max_length=64, db_index=True)
+    target = models.CharField(max_length=64, blank=True, help_text="Subsystem the command names, if any.")
+    knob = models.CharField(max_length=256, blank=True)
+    old_value = models.TextField(blank=True)
+    new_value = models.TextField(blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.PENDING, db_index=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.FloatField(null=True, blank=True)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["pool", "-created_at"]), models.Index(fields=["daemon", "-created_at"])]
+        permissions = [
+            ("send_reconfig", "Can send Reconfig"),
+            ("send_daemon_on", "Can start a daemon (DaemonOn, DaemonsOn)"),
+            ("send_daemon_off", "Can stop a daemon gracefully (DaemonOff, DaemonOffPeaceful, SetPeacefulShutdown)"),
+            ("send_daemon_off_fast", "Can stop a daemon at once (DaemonOffFast, SetForceShutdown)"),
+            ("send_daemons_off", "Can stop every daemon of a master (DaemonsOff*)"),
+            ("send_restart", "Can restart a master (Restart, RestartPeaceful)"),
+            ("send_shutdown", "Can shut a daemon itself down (Off*)"),
+            ("set_runtime_config", "Can set and unset runtime configuration"),
+            ("view_logs", "Can watch daemon logs"),
+            ("manage_diagnostics", "Can switch the console's HTCondor client logging"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.command} {self.daemon_name} by {self.username} ({self.outcome})"

@@ -1,0 +1,85 @@
+"""Which console permission each HTCondor command needs, and the default groups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from daemons.protocol import Command
+
+COMMAND_PERMISSIONS: dict[Command, str] = {
+    Command.Reconfig: "daemons.send_reconfig",
+    Command.DaemonOn: "daemons.send_daemon_on",
+    Command.DaemonsOn: "daemons.send_daemon_on",
+    Command.DaemonOff: "daemons.send_daemon_off",
+    Command.DaemonOffPeaceful: "daemons.send_daemon_off",
+    Command.SetPeacefulShutdown: "daemons.send_daemon_off",
+    Command.DaemonOffFast: "daemons.send_daemon_off_fast",
+    Command.SetForceShutdown: "daemons.send_daemon_off_fast",
+    Command.DaemonsOff: "daemons.send_daemons_off",
+    Command.DaemonsOffFast: "daemons.send_daemons_off",
+    Command.DaemonsOffPeaceful: "daemons.send_daemons_off",
+    Command.Restart: "daemons.send_restart",
+    Command.RestartPeaceful: "daemons.send_restart",
+    Command.OffGraceful: "daemons.send_shutdown",
+    Command.OffPeaceful: "daemons.send_shutdown",
+    Command.OffFast: "daemons.send_shutdown",
+    Command.OffForce: "daemons.send_shutdown",
+}
+
+VIEWERS = "Viewers"
+OPERATORS = "Operators"
+ADMINISTRATORS = "Administrators"
+
+# Codenames per group, as "app_label.codename". Operators get what can be
+# undone from the console; Administrators get everything.
+_VIEW = [
+    "daemons.view_pool",
+    "daemons.view_daemon",
+    "daemons.view_logs",
+]
+_OPERATE = [
+    "daemons.send_reconfig",
+    "daemons.send_daemon_on",
+    "daemons.send_daemon_off",
+    "daemons.set_runtime_config",
+]
+_ADMINISTER = [
+    "daemons.send_daemon_off_fast",
+    "daemons.send_daemons_off",
+    "daemons.send_restart",
+    "daemons.send_shutdown",
+    "daemons.manage_diagnostics",
+    "daemons.add_pool",
+    "daemons.change_pool",
+    "daemons.delete_pool",
+    "daemons.view_commandrecord",
+]
+GROUP_PERMISSIONS: dict[str, list[str]] = {
+    VIEWERS: _VIEW,
+    OPERATORS: _VIEW + _OPERATE,
+    ADMINISTRATORS: _VIEW + _OPERATE + _ADMINISTER,
+}
+
+
+def sync_default_groups(apps: Any) -> None:
+    """Give the default groups every permission listed above that exists now.
+
+    Called by data migrations (with their historical ``apps``) whenever an app
+    adds permissions, so this table stays the one place that says who may do what.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        # Permissions are normally created after all migrations have run.
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, perms in GROUP_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            found = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if found is not None:
+                group.permissions.add(found)

@@ -1,0 +1,1022 @@
+"""The one place in condorweb that talks to HTCondor.
+
+Nothing else imports ``htcondor2`` or ``classad2``. Callers get plain typed
+values and the exceptions defined here.
+
+Every binding call runs in a child process, never in the web process:
+
+* the bindings hold the GIL for most of a call, which starved an asyncio loop
+  in the same process (see ``shared/htcondor/real-pool.md``), and
+* the IDTOKEN directory is process-wide configuration, so each set of pool
+  credentials gets processes of its own and two pools can never race on it.
+
+A call that outlives its deadline kills its worker, so a black-holed address
+costs one bounded wait instead of a stuck thread.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import queue
+import re
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------
+# Errors: each says what happened and what an operator can do about it.
+# --------------------------------------------------------------------------
+
+
+class ProtocolError(Exception):
+    """Base of every error this module raises."""
+
+    outcome = "error"
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_error, (type(self).__name__, self.message, self.hint))
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip()
+
+
+class InvalidInput(ProtocolError):
+    """Rejected before anything was sent."""
+
+    outcome = "invalid"
+
+
+class DaemonUnreachable(ProtocolError):
+    outcome = "unreachable"
+
+
+class NotAuthorized(ProtocolError):
+    outcome = "unauthorized"
+
+
+class Refused(ProtocolError):
+    """The daemon understood and said no (e.g. runtime config is disabled)."""
+
+    outcome = "refused"
+
+
+class ProtocolTimeout(ProtocolError):
+    outcome = "timeout"
+
+
+def _rebuild_error(name: str, message: str, hint: str) -> ProtocolError:
+    cls = {c.__name__: c for c in _ERROR_CLASSES}[name]
+    return cls(message, hint=hint)
+
+
+_ERROR_CLASSES = (ProtocolError, InvalidInput, DaemonUnreachable, NotAuthorized, Refused, ProtocolTimeout)
+
+RUNTIME_CONFIG_HINT = (
+    "The daemon refuses runtime configuration unless ENABLE_RUNTIME_CONFIG = True, "
+    "the console's identity is in ALLOW_CONFIG, and the knob is listed in SETTABLE_ATTRS_CONFIG "
+    "(then restart the daemon: ENABLE_RUNTIME_CONFIG is read once per process)."
+)
+ADMINISTRATOR_HINT = (
+    "Add the console's identity to ALLOW_ADMINISTRATOR on the daemon's host and give the console "
+    "a valid IDTOKEN for that pool."
+)
+READ_HINT = "Add the console's identity to ALLOW_READ and give the console a valid IDTOKEN for that pool."
+
+
+# --------------------------------------------------------------------------
+# Validation: nothing leaves the console unless it passes these.
+# --------------------------------------------------------------------------
+
+_KNOB_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+_SUBSYSTEM_RE = re.compile(r"[A-Z][A-Z0-9_]*\Z")
+_SINFUL_RE = re.compile(r"<[^<>\s]+>\Z")
+_HOSTPORT_RE = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?\Z|\[[0-9A-Fa-f:.]+\](:\d{1,5})?\Z")
+_MAX_KNOB = 256
+_MAX_VALUE = 16_384
+
+# Subsystems a condor_master may run; anything else is a typo or an attack.
+KNOWN_SUBSYSTEMS = frozenset(
+    {
+        "MASTER", "SCHEDD", "STARTD", "COLLECTOR", "NEGOTIATOR", "SHARED_PORT", "CREDD", "KBDD",
+        "HAD", "REPLICATION", "DEFRAG", "GRIDMANAGER", "ROOSTER", "JOB_ROUTER", "VIEW_SERVER",
+        "CONDOR_VIEW", "ANNEX", "PLACEMENTD", "LEASEMANAGER", "GANGLIAD", "TRANSFERD", "STARTER",
+        "SHADOW", "HDFS", "CKPT_SERVER",
+    }
+)
+
+
+def validate_knob(name: str) -> str:
+    if not isinstance(name, str) or not name:
+        raise InvalidInput("A knob name is required.")
+    if len(name) > _MAX_KNOB or not _KNOB_RE.match(name):
+        raise InvalidInput(
+            f"{name[:80]!r} is not an HTCondor knob name.",
+            hint="Use letters, digits and underscores, optionally with a SUBSYSTEM. or LOCALNAME. prefix.",
+        )
+    return name
+
+
+def validate_value(value: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput("A knob value must be text.")
+    if any(ch in value for ch in "\r\n\x00"):
+        raise InvalidInput("A knob value must be a single line.", hint="Remove line breaks from the value.")
+    if len(value) > _MAX_VALUE:
+        raise InvalidInput(f"A knob value may be at most {_MAX_VALUE} characters.")
+    return value
+
+
+def validate_subsystem(name: str) -> str:
+    if not isinstance(name, str) or not _SUBSYSTEM_RE.match(name) or name not in KNOWN_SUBSYSTEMS:
+        raise InvalidInput(
+            f"{str(name)[:40]!r} is not an HTCondor subsystem.",
+            hint="Choose one of the daemons the master runs, e.g. SCHEDD or STARTD.",
+        )
+    return name
+
+
+def validate_address(address: str) -> str:
+    if not isinstance(address, str) or len(address) > 2048 or not _SINFUL_RE.match(address):
+        raise InvalidInput(f"{str(address)[:80]!r} is not a daemon address (expected <host:port?...>).")
+    return address
+
+
+def validate_collector(collector: str) -> str:
+    """A collector is one ``host[:port]`` (HA pools list several, comma-separated)."""
+    parts = [p.strip() for p in str(collector).split(",")]
+    if not collector or len(collector) > 1024 or not all(p and _HOSTPORT_RE.match(p) for p in parts):
+        raise InvalidInput(
+            f"{str(collector)[:80]!r} is not a collector address.",
+            hint="Use host or host:port, for example cm.example.org:9618; separate several with commas.",
+        )
+    for part in parts:
+        port = part.rsplit(":", 1)[1] if ":" in part and not part.endswith("]") else None
+        if port is not None and not 0 < int(port) < 65536:
+            raise InvalidInput(f"{part!r} has a port outside 1-65535.")
+    return ",".join(parts)
+
+
+# --------------------------------------------------------------------------
+# The command table. Two members of htcondor2.DaemonCommands carry wrong ids
+# in 25.14.1, so condorweb keeps the numbers itself.
+# --------------------------------------------------------------------------
+
+
+class Command(enum.Enum):
+    Reconfig = (60004, False, False, "Tells the daemon (and a master's children) to reread its configuration.")
+    Restart = (453, False, True, "Restarts the master and every daemon it runs; running jobs are killed.")
+    RestartPeaceful = (485, False, True, "Restarts the master and its daemons once running jobs have finished.")
+    DaemonOn = (469, True, False, "Asks the master to start the chosen daemon again.")
+    DaemonOff = (467, True, True, "Asks the master to shut the chosen daemon down gracefully.")
+    DaemonOffFast = (468, True, True, "Asks the master to shut the chosen daemon down at once; its jobs are killed.")
+    DaemonOffPeaceful = (483, True, True, "Asks the master to stop the chosen daemon once its jobs have finished.")
+    DaemonsOn = (455, False, False, "Asks the master to start all of its daemons.")
+    DaemonsOff = (454, False, True, "Stops every daemon this master runs, gracefully; the master stays up.")
+    DaemonsOffFast = (461, False, True, "Stops every daemon this master runs at once; the master stays up.")
+    DaemonsOffPeaceful = (484, False, True, "Stops every daemon this master runs once jobs finish; the master stays up.")
+    OffGraceful = (60005, False, True, "Shuts the daemon down gracefully.")
+    OffPeaceful = (60015, False, True, "Shuts the daemon down once its jobs have finished.")
+    OffFast = (60006, False, True, "Shuts the daemon down at once.")
+    OffForce = (60042, False, True, "Shuts the daemon down at once, even one set to peaceful shutdown.")
+    SetPeacefulShutdown = (60016, False, False, "Makes the next shutdown of this daemon peaceful.")
+    SetForceShutdown = (60041, False, False, "Makes the next shutdown of this daemon forced.")
+
+    def __init__(self, command_id: int, needs_target: bool, destructive: bool, description: str) -> None:
+        self.command_id = command_id
+        self.needs_target = needs_target
+        self.destructive = destructive
+        self.description = description
+
+    @classmethod
+    def by_name(cls, name: str) -> Command:
+        try:
+            return cls[name]
+        except KeyError:
+            raise InvalidInput(f"{str(name)[:40]!r} is not a daemon command condorweb knows.") from None
+
+
+MASTER_ONLY_COMMANDS = frozenset(
+    {
+        Command.Restart, Command.RestartPeaceful, Command.DaemonOn, Command.DaemonOff, Command.DaemonOffFast,
+        Command.DaemonOffPeaceful, Command.DaemonsOn, Command.DaemonsOff, Command.DaemonsOffFast,
+        Command.DaemonsOffPeaceful,
+    }
+)
+
+
+def commands_for_kind(kind: str) -> list[Command]:
+    """Commands a daemon of this kind accepts."""
+    if kind == "master":
+        return list(Command)
+    return [c for c in Command if c not in MASTER_ONLY_COMMANDS]
+
+
+# --------------------------------------------------------------------------
+# Plain values handed back to the rest of the console.
+# --------------------------------------------------------------------------
+
+# MyType in the collector -> the console's daemon kind.
+_KIND_BY_MYTYPE = {
+    "DaemonMaster": "master",
+    "Scheduler": "schedd",
+    "StartD": "startd",
+    "Collector": "collector",
+    "Negotiator": "negotiator",
+    "CredD": "credd",
+    "HAD": "had",
+    "Defrag": "defrag",
+    "PlacementD": "placementd",
+    "Generic": "generic",
+}
+# The kind -> the MyType send_command understands (it has no "StartD").
+_SEND_MYTYPE = {
+    "master": "DaemonMaster",
+    "schedd": "Scheduler",
+    "startd": "Machine",
+    "collector": "Collector",
+    "negotiator": "Negotiator",
+    "credd": "CredD",
+    "had": "HAD",
+    "placementd": "PlacementD",
+}
+# The subsystem name a master uses for a child of this kind.
+SUBSYSTEM_BY_KIND = {
+    "master": "MASTER",
+    "schedd": "SCHEDD",
+    "startd": "STARTD",
+    "collector": "COLLECTOR",
+    "negotiator": "NEGOTIATOR",
+    "credd": "CREDD",
+    "had": "HAD",
+    "defrag": "DEFRAG",
+    "placementd": "PLACEMENTD",
+}
+DAEMON_KINDS = tuple(SUBSYSTEM_BY_KIND) + ("generic",)
+
+# Ad attributes worth showing on a daemon's page; everything else is noise.
+INTERESTING_ATTRIBUTES = (
+    "Name", "Machine", "MyAddress", "CondorVersion", "CondorPlatform", "DaemonStartTime", "MyCurrentTime",
+    "DaemonCoreDutyCycle", "RecentDaemonCoreDutyCycle", "UpdateSequenceNumber", "MonitorSelfCPUUsage",
+    "MonitorSelfImageSize", "MonitorSelfResidentSetSize", "MonitorSelfAge", "Master", "MasterIpAddr",
+    "TotalRunningJobs", "TotalIdleJobs", "TotalHeldJobs", "NumUsers", "MaxJobsRunning", "TotalSlots",
+    "TotalCpus", "TotalMemory", "State", "Activity", "RunningJobs", "IdleJobs", "HostsTotal",
+    "HostsClaimed", "HostsUnclaimed", "RunningJobs", "LastNegotiationCycleEnd0",
+    "LastNegotiationCycleDuration0", "DaemonShutdown", "Arch", "OpSys", "OpSysAndVer", "UidDomain",
+)
+
+
+@dataclass(frozen=True)
+class DaemonInfo:
+    kind: str
+    name: str
+    machine: str
+    address: str
+    version: str
+    platform: str
+    start_time: datetime | None
+    subsystem: str
+    # For masters: child subsystem -> "up" / "down" (from the master ad).
+    children: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A daemon as the protocol needs to reach it."""
+
+    address: str
+    kind: str
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        validate_address(self.address)
+        if self.kind not in DAEMON_KINDS:
+            raise InvalidInput(f"{self.kind!r} is not a daemon kind condorweb knows.")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """How the console authenticates to one pool.
+
+    ``token_file`` is the path of an IDTOKEN file; the token itself never
+    passes through this module's callers.
+    """
+
+    token_file: str = ""
+
+    def check(self) -> list[str]:
+        """Warnings an operator should see about the token file."""
+        if not self.token_file:
+            return []
+        try:
+            st = os.stat(self.token_file)
+        except OSError as exc:
+            return [f"The token file cannot be read by the console: {exc.strerror}."]
+        if st.st_mode & 0o077:
+            return [
+                f"The token file is readable by other users (mode {st.st_mode & 0o777:o}); "
+                "run chmod 600 on it."
+            ]
+        return []
+
+
+@dataclass(frozen=True)
+class AuthorizationCheck:
+    level: str
+    authorized: bool
+    identity: str
+
+
+@dataclass(frozen=True)
+class LocalKnob:
+    name: str
+    value: str | int | float | bool
+    type: str  # "int", "bool", "float" or "str": the parameter table's type
+
+
+NOT_DEFINED = "Not defined"
+
+
+# --------------------------------------------------------------------------
+# Settings the rest of the console may change at run time.
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class _Settings:
+    timeout: float = 10.0
+    workers_per_pool: int = 2
+    fetch_workers: int = 3
+    fetch_chunk: int = 64
+    client_debug: str = ""
+    client_log: str = ""
+
+
+_settings = _Settings()
+_settings_lock = threading.Lock()
+
+
+def configure(
+    *,
+    timeout: float | None = None,
+    workers_per_pool: int | None = None,
+    fetch_workers: int | None = None,
+) -> None:
+    """Set the bounded wait and the process counts (from Django settings)."""
+    with _settings_lock:
+        if timeout is not None:
+            _settings.timeout = float(timeout)
+        if workers_per_pool is not None:
+            _settings.workers_per_pool = max(1, int(workers_per_pool))
+        if fetch_workers is not None:
+            _settings.fetch_workers = max(1, int(fetch_workers))
+
+
+def set_client_logging(*, debug: str, log_path: str) -> None:
+    """Switch the console's own HTCondor client log on or off (TOOL_DEBUG, TOOL_LOG).
+
+    Applies to every worker now running and to those started later.
+    """
+    if debug and not re.fullmatch(r"[A-Z_:0-9 ,|]+", debug):
+        raise InvalidInput(f"{debug[:60]!r} is not a TOOL_DEBUG value.", hint="Example: D_FULLDEBUG D_SECURITY")
+    if log_path and (not os.path.isabs(log_path) or "\n" in log_path):
+        raise InvalidInput("TOOL_LOG must be an absolute path.")
+    with _settings_lock:
+        _settings.client_debug = debug
+        _settings.client_log = log_path
+    for pool in list(_pools.values()):
+        pool.broadcast("apply_logging", (debug, log_path))
+
+
+def client_logging() -> tuple[str, str]:
+    return _settings.client_debug, _settings.client_log
+
+
+# --------------------------------------------------------------------------
+# Worker processes.
+# --------------------------------------------------------------------------
+
+
+class _Worker:
+    """One child process with one HTCondor client configuration."""
+
+    def __init__(self, environment: dict[str, str]) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        parent, child = ctx.Pipe()
+        self._process = ctx.Process(
+            target=_worker_main,
+            args=(child, environment, client_logging()),
+            daemon=True,
+            name="condorweb-htcondor",
+        )
+        self._process.start()
+        child.close()
+        self.conn = parent
+
+    @property
+    def alive(self) -> bool:
+        return self._process.is_alive()
+
+    def send(self, func: str, args: tuple[Any, ...]) -> None:
+        self.conn.send((func, args))
+
+    def receive(self) -> Any:
+        try:
+            ok, payload = self.conn.recv()
+        except (EOFError, OSError):
+            self.kill()
+            raise DaemonUnreachable(
+                "The console's HTCondor client process died during the call.",
+                hint="Check the console's log; switch on client logging on the Diagnostics page.",
+            ) from None
+        if ok:
+            return payload
+        raise payload
+
+    def kill(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join(timeout=5)
+        self.conn.close()
+
+
+class _WorkerPool:
+    """The worker processes for one set of credentials."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        self._credentials = credentials
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._started = 0
+        self._lock = threading.Lock()
+        self._available = threading.Condition(self._lock)
+
+    def _environment(self) -> dict[str, str]:
+        return {"token_file": self._credentials.token_file}
+
+    def _acquire(self, deadline: float) -> _Worker:
+        with self._available:
+            while True:
+                try:
+                    worker = self._idle.get_nowait()
+                except queue.Empty:
+                    worker = None
+                if worker is not None:
+                    if worker.alive:
+                        return worker
+                    self._started -= 1
+                    continue
+                if self._started < _settings.workers_per_pool:
+                    self._started += 1
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ProtocolTimeout(
+                        "Every connection to this pool is busy.",
+                        hint="Try again in a moment; a slow or black-holed daemon may be holding them.",
+                    )
+                self._available.wait(remaining)
+        try:
+            return _Worker(self._environment())
+        except Exception:
+            with self._available:
+                self._started -= 1
+                self._available.notify()
+            raise
+
+    def _release(self, worker: _Worker, healthy: bool) -> None:
+        with self._available:
+            if healthy and worker.alive:
+                self._idle.put(worker)
+            else:
+                worker.kill()
+                self._started -= 1
+            self._available.notify()
+
+    def call(self, func: str, args: tuple[Any, ...], timeout: float | None = None) -> Any:
+        timeout = _settings.timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        worker = self._acquire(deadline)
+        healthy = False
+        try:
+            worker.send(func, args)
+            if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
+                raise ProtocolTimeout(
+                    f"No answer from HTCondor within {timeout:g} s.",
+                    hint="The daemon or its host may be overloaded or unreachable through a firewall; "
+                    "the limit is CONDORWEB_HTCONDOR_TIMEOUT.",
+                )
+            result = worker.receive()
+            healthy = True
+            return result
+        except ProtocolError as exc:
+            # A worker that answered with an error is still usable.
+            healthy = not isinstance(exc, ProtocolTimeout) and worker.alive
+            raise
+        finally:
+            self._release(worker, healthy)
+
+    def map(
+        self,
+        func: str,
+        chunks: Sequence[tuple[Any, ...]],
+        *,
+        parallel: int,
+        timeout: float,
+        on_chunk: Callable[[Any], None],
+    ) -> None:
+        """Run ``func`` over ``chunks`` on up to ``parallel`` workers at once."""
+        deadline = time.monotonic() + timeout
+        pending = list(reversed(chunks))
+        busy: dict[Any, _Worker] = {}
+        workers: list[_Worker] = []
+        healthy = True
+        try:
+            while len(workers) < min(parallel, len(chunks)):
+                if workers and self._idle.empty() and self._started >= _settings.workers_per_pool:
+                    break
+                workers.append(self._acquire(deadline))
+            for worker in workers:
+                if pending:
+                    worker.send(func, pending.pop())
+                    busy[worker.conn] = worker
+            while busy:
+                remaining = deadline - time.monotonic()
+                ready = multiprocessing.connection.wait(list(busy), timeout=max(0.0, remaining))
+                if not ready:
+                    healthy = False
+                    raise ProtocolTimeout(
+                        f"The configuration fetch did not finish within {timeout:g} s.",
+                        hint="The daemon may be overloaded; the limit is CONDORWEB_HTCONDOR_FETCH_TIMEOUT.",
+                    )
+                for conn in ready:
+                    worker = busy.pop(conn)
+                    on_chunk(worker.receive())
+                    if pending:
+                        worker.send(func, pending.pop())
+                        busy[worker.conn] = worker
+        except BaseException:
+            healthy = False
+            raise
+        finally:
+            for worker in workers:
+                self._release(worker, healthy and worker.conn not in busy)
+
+    def broadcast(self, func: str, args: tuple[Any, ...]) -> None:
+        """Tell every idle worker; busy ones are replaced lazily by new settings."""
+        drained: list[_Worker] = []
+        with self._available:
+            while True:
+                try:
+                    drained.append(self._idle.get_nowait())
+                except queue.Empty:
+                    break
+        for worker in drained:
+            ok = True
+            try:
+                worker.send(func, args)
+                ok = worker.conn.poll(_settings.timeout)
+                if ok:
+                    worker.receive()
+            except ProtocolError:
+                ok = False
+            self._release(worker, ok)
+
+    def shutdown(self) -> None:
+        with self._available:
+            while True:
+                try:
+                    self._idle.get_nowait().kill()
+                except queue.Empty:
+                    break
+            self._started = 0
+
+
+_pools: dict[Credentials, _WorkerPool] = {}
+_pools_lock = threading.Lock()
+_LOCAL = Credentials(token_file="\0local")
+
+
+def _pool_for(credentials: Credentials) -> _WorkerPool:
+    with _pools_lock:
+        pool = _pools.get(credentials)
+        if pool is None:
+            pool = _pools[credentials] = _WorkerPool(credentials)
+        return pool
+
+
+def shutdown_workers() -> None:
+    """Stop every worker process (tests, and after settings change)."""
+    with _pools_lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        pool.shutdown()
+
+
+# --------------------------------------------------------------------------
+# The public API: plain values in, plain values out.
+# --------------------------------------------------------------------------
+
+
+def discover(collector: str, credentials: Credentials) -> list[DaemonInfo]:
+    """Every daemon the pool's collector knows, with what a console shows."""
+    collector = validate_collector(collector)
+    rows = _pool_for(credentials).call("discover", (collector,))
+    return [DaemonInfo(**row) for row in rows]
+
+
+def check_authorization(target: Target, level: str, credentials: Credentials) -> AuthorizationCheck:
+    """Ask the daemon whether the console may act at ``level``; changes nothing."""
+    if level not in ("READ", "WRITE", "ADMINISTRATOR", "CONFIG", "DAEMON"):
+        raise InvalidInput(f"{level!r} is not an authorization level.")
+    row = _pool_for(credentials).call("ping", (target.address, level))
+    return AuthorizationCheck(**row)
+
+
+def remote_config_names(target: Target, credentials: Credentials) -> list[str]:
+    return _pool_for(credentials).call("names", (target.address,))
+
+
+def remote_config_value(target: Target, name: str, credentials: Credentials) -> str | None:
+    """One knob's value, or None where the daemon says it is not defined."""
+    validate_knob(name)
+    return _pool_for(credentials).call("get_many", (target.address, [name]))[name]
+
+
+def remote_config_all(
+    target: Target,
+    credentials: Credentials,
+    *,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> dict[str, str | None]:
+    """Every knob the daemon lists, with its value (None: not defined).
+
+    The master answers one knob per connection, so the names are split over
+    several worker processes to overlap the round trips.
+    """
+    pool = _pool_for(credentials)
+    names = pool.call("names", (target.address,))
+    size = _settings.fetch_chunk
+    chunks = [(target.address, names[i : i + size]) for i in range(0, len(names), size)]
+    values: dict[str, str | None] = {}
+
+    def collect(part: dict[str, str | None]) -> None:
+        values.update(part)
+        if on_progress:
+            on_progress(len(values), len(names))
+
+    if on_progress:
+        on_progress(0, len(names))
+    pool.map(
+        "get_many",
+        chunks,
+        parallel=_settings.fetch_workers,
+        timeout=max(_settings.timeout, 6 * _settings.timeout),
+        on_chunk=collect,
+    )
+    return dict(sorted(values.items()))
+
+
+def remote_config_set(target: Target, name: str, value: str, credentials: Credentials) -> None:
+    """Set a runtime value; it takes effect after the daemon's next Reconfig."""
+    validate_knob(name)
+    validate_value(value)
+    _pool_for(credentials).call("set", (target.address, name, value))
+
+
+def remote_config_unset(target: Target, name: str, credentials: Credentials) -> None:
+    """Remove a runtime value, as ``condor_config_val -runset NAME`` does.
+
+    The bindings' ``del`` stores an empty override instead; sending the knob
+    name with no assignment removes the entry.
+    """
+    validate_knob(name)
+    _pool_for(credentials).call("unset", (target.address, name))
+
+
+def send_command(target: Target, command: Command, credentials: Credentials, *, subsystem: str = "") -> None:
+    """Send an admin command. HTCondor sends no reply: success means "delivered"."""
+    if not isinstance(command, Command):
+        raise InvalidInput("Unknown command.")
+    if command.needs_target:
+        validate_subsystem(subsystem)
+    elif subsystem:
+        raise InvalidInput(f"{command.name} takes no subsystem.")
+    if command not in commands_for_kind(target.kind):
+        raise InvalidInput(f"A {target.kind} does not accept {command.name}; send it to the master.")
+    _pool_for(credentials).call(
+        "send", (target.address, _SEND_MYTYPE.get(target.kind, "Generic"), command.command_id, subsystem or None)
+    )
+
+
+def local_config(subsystem: str = "TOOL") -> list[LocalKnob]:
+    """The console host's own configuration, typed, as ``subsystem`` sees it."""
+    if subsystem != "TOOL":
+        validate_subsystem(subsystem)
+    rows = _pool_for(_LOCAL).call("local_config", (subsystem,))
+    return [LocalKnob(*row) for row in rows]
+
+
+def local_reload() -> None:
+    """Reread the console host's configuration files."""
+    _pool_for(_LOCAL).call("local_reload", ())
+
+
+def bindings_version() -> str:
+    return _pool_for(_LOCAL).call("version", ())
+
+
+# --------------------------------------------------------------------------
+# Worker side. Everything below runs in the child process only.
+# --------------------------------------------------------------------------
+
+
+def _worker_main(conn: multiprocessing.connection.Connection, environment: dict[str, str], logging_: tuple[str, str]) -> None:
+    token_dir = _prepare_environment(environment.get("token_file", ""))
+    try:
+        import htcondor2
+
+        handlers = _worker_handlers(htcondor2)
+        handlers["apply_logging"](*logging_)
+        while True:
+            try:
+                func, args = conn.recv()
+            except (EOFError, OSError, KeyboardInterrupt):
+                return
+            try:
+                conn.send((True, handlers[func](*args)))
+            except ProtocolError as exc:
+                conn.send((False, exc))
+            except Exception as exc:  # noqa: BLE001 - anything else becomes an operator-readable error
+                conn.send((False, ProtocolError(f"HTCondor client error: {exc}")))
+    finally:
+        if token_dir:
+            shutil.rmtree(token_dir, ignore_errors=True)
+
+
+def _prepare_environment(token_file: str) -> str:
+    """Set the process-wide HTCondor client configuration before importing it."""
+    # The console has no condor_config of its own unless the operator set one.
+    os.environ.setdefault("CONDOR_CONFIG", "/dev/null")
+    if token_file == "\0local":
+        return ""
+    # One directory holding only this pool's token, so no other token (the
+    # user's ~/.condor/tokens.d, /etc/condor/tokens.d) is ever offered.
+    token_dir = tempfile.mkdtemp(prefix="condorweb-tokens-")
+    empty_dir = os.path.join(token_dir, "system")
+    os.mkdir(empty_dir, 0o700)
+    user_dir = os.path.join(token_dir, "pool")
+    os.mkdir(user_dir, 0o700)
+    if token_file:
+        os.symlink(os.path.abspath(token_file), os.path.join(user_dir, "token"))
+    os.environ["_CONDOR_SEC_TOKEN_DIRECTORY"] = user_dir
+    os.environ["_CONDOR_SEC_TOKEN_SYSTEM_DIRECTORY"] = empty_dir
+    os.environ["_CONDOR_SEC_CLIENT_AUTHENTICATION_METHODS"] = "IDTOKENS" if token_file else "FS, IDTOKENS"
+    return token_dir
+
+
+def _worker_handlers(htcondor2: Any) -> dict[str, Callable[..., Any]]:
+    import classad2
+
+    HTCondorException = htcondor2.HTCondorException
+
+    def location(address: str, my_type: str = "Generic") -> Any:
+        return classad2.ClassAd({"MyAddress": address, "MyType": my_type})
+
+    def reachable(address: str) -> bool:
+        match = re.match(r"<([^:>?]+):(\d+)", address)
+        if not match:
+            return False
+        try:
+            with socket.create_connection((match.group(1), int(match.group(2))), timeout=2):
+                return True
+        except OSError:
+            return False
+
+    def failure(exc: Exception, address: str, *, hint: str) -> ProtocolError:
+        if not reachable(address):
+            return DaemonUnreachable(
+                f"Cannot connect to the daemon at {address}.",
+                hint="Check that it is running and that the console can reach its host and port.",
+            )
+        return NotAuthorized(f"The daemon refused the console: {exc}", hint=hint)
+
+    def discover(collector: str) -> list[dict[str, Any]]:
+        try:
+            coll = htcondor2.Collector(collector)
+            ads = coll.query(
+                htcondor2.AdType.Any,
+                constraint="member(MyType, {%s})" % ", ".join(f'"{t}"' for t in _KIND_BY_MYTYPE),
+            )
+        except HTCondorException as exc:
+            host = collector.split(",")[0]
+            addr = host if ":" in host else f"{host}:9618"
+            if not reachable(f"<{addr}>"):
+                raise DaemonUnreachable(
+                    f"Cannot connect to the collector at {collector}.",
+                    hint="Check the address and that the collector is running and reachable from the console.",
+                ) from None
+            raise NotAuthorized(f"The collector at {collector} refused the query: {exc}", hint=READ_HINT) from None
+        return [_daemon_row(ad) for ad in ads]
+
+    def ping(address: str, level: str) -> dict[str, Any]:
+        try:
+            result = htcondor2.ping(address, level)
+        except HTCondorException as exc:
+            raise failure(exc, address, hint=ADMINISTRATOR_HINT if level != "READ" else READ_HINT) from None
+        return {
+            "level": level,
+            "authorized": bool(result.get("AuthorizationSucceeded", False)),
+            "identity": str(result.get("MyRemoteUserName", "")),
+        }
+
+    def names(address: str) -> list[str]:
+        try:
+            return sorted(htcondor2.RemoteParam(location(address)).keys())
+        except HTCondorException as exc:
+            raise failure(exc, address, hint=READ_HINT) from None
+
+    def get_many(address: str, knobs: list[str]) -> dict[str, str | None]:
+        from htcondor2.htcondor2_impl import _remote_param_get
+
+        ad = location(address)
+        out: dict[str, str | None] = {}
+        for knob in knobs:
+            try:
+                value = _remote_param_get(ad._handle, knob)
+            except HTCondorException as exc:
+                raise failure(exc, address, hint=READ_HINT) from None
+            out[knob] = None if value == NOT_DEFINED else value
+        return out
+
+    def set_(address: str, knob: str, value: str) -> None:
+        from htcondor2.htcondor2_impl import _remote_param_set
+
+        try:
+            _remote_param_set(location(address)._handle, knob, value)
+        except HTCondorException as exc:
+            if not reachable(address):
+                raise DaemonUnreachable(f"Cannot connect to the daemon at {address}.") from None
+            raise Refused(f"The daemon refused to set {knob}: {exc}", hint=RUNTIME_CONFIG_HINT) from None
+
+    def unset(address: str, knob: str) -> None:
+        from htcondor2.htcondor2_impl import _remote_param_set
+
+        try:
+            # An empty value would store "KNOB =" as an override; only the
+            # name with no assignment removes the runtime entry.
+            _remote_param_set(location(address)._handle, knob, None)
+        except TypeError:
+            _remote_param_set_raw_unset(location(address), knob)
+        except HTCondorException as exc:
+            if not reachable(address):
+                raise DaemonUnreachable(f"Cannot connect to the daemon at {address}.") from None
+            raise Refused(f"The daemon refused to unset {knob}: {exc}", hint=RUNTIME_CONFIG_HINT) from None
+
+    def _remote_param_set_raw_unset(ad: Any, knob: str) -> None:
+        raise ProtocolError("Runtime unset is not supported by these bindings.")
+
+    def send(address: str, my_type: str, command_id: int, subsystem: str | None) -> None:
+        from htcondor2.htcondor2_impl import _send_command
+
+        ad = location(address, my_type)
+        daemon_type = {
+            "DaemonMaster": htcondor2.DaemonType.Master,
+            "Scheduler": htcondor2.DaemonType.Schedd,
+            "Machine": htcondor2.DaemonType.Startd,
+            "Collector": htcondor2.DaemonType.Collector,
+            "Negotiator": htcondor2.DaemonType.Negotiator,
+            "CredD": htcondor2.DaemonType.Credd,
+            "HAD": htcondor2.DaemonType.HAD,
+            "PlacementD": htcondor2.DaemonType.Placementd,
+        }.get(my_type, htcondor2.DaemonType.Generic)
+        try:
+            # The binding passes the id to C as a plain integer, so the
+            # console's own (correct) numbers go through unchanged.
+            _send_command(ad._handle, daemon_type, command_id, subsystem)
+        except HTCondorException as exc:
+            raise failure(exc, address, hint=ADMINISTRATOR_HINT) from None
+
+    def local_config(subsystem: str) -> list[tuple[str, Any, str]]:
+        htcondor2.set_subsystem(subsystem)
+        rows = []
+        for name in sorted(set(htcondor2.param.keys())):
+            if not name:
+                continue
+            try:
+                value = htcondor2.param[name]
+            except Exception:  # noqa: BLE001 - a knob whose default does not evaluate is shown as text
+                continue
+            rows.append((name, value, _type_name(value)))
+        return rows
+
+    def local_reload() -> None:
+        htcondor2.reload_config()
+
+    def apply_logging(debug: str, log_path: str) -> None:
+        if debug and log_path:
+            htcondor2.param["TOOL_DEBUG"] = debug
+            htcondor2.param["TOOL_LOG"] = log_path
+            htcondor2.enable_log()
+        else:
+            htcondor2.disable_debug()
+
+    def version() -> str:
+        return htcondor2.version()
+
+    return {
+        "discover": discover,
+        "ping": ping,
+        "names": names,
+        "get_many": get_many,
+        "set": set_,
+        "unset": unset,
+        "send": send,
+        "local_config": local_config,
+        "local_reload": local_reload,
+        "apply_logging": apply_logging,
+        "version": version,
+    }
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    return "str"
+
+
+def _epoch(value: Any) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(value), tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _daemon_row(ad: Any) -> dict[str, Any]:
+    my_type = str(ad.get("MyType", ""))
+    kind = _KIND_BY_MYTYPE.get(my_type, "generic")
+    children: dict[str, str] = {}
+    if kind == "master":
+        # The master advertises each child's state as <SUBSYS>_State ... in
+        # recent versions, and the list of children it runs in DaemonList.
+        wanted = str(ad.get("DaemonList", ad.get("DAEMON_LIST", ""))).replace(",", " ").split()
+        for child in wanted:
+            child = child.strip().upper()
+            if child and child != "MASTER":
+                children[child] = "unknown"
+        for key in ad.keys():
+            if key.endswith("_State") or key.endswith("_STATE"):
+                sub = key.rsplit("_", 1)[0].upper()
+                if sub != "MASTER":
+                    children[sub] = "up" if str(ad[key]).lower() in ("alive", "up", "running") else "down"
+    attributes = {}
+    for attr in INTERESTING_ATTRIBUTES:
+        if attr in ad:
+            try:
+                attributes[attr] = str(ad.eval(attr))
+            except Exception:  # noqa: BLE001
+                attributes[attr] = str(ad.lookup(attr))
+    return {
+        "kind": kind,
+        "name": str(ad.get("Name", "")),
+        "machine": str(ad.get("Machine", "")),
+        "address": str(ad.get("MyAddress", "")),
+        "version": str(ad.get("CondorVersion", "")),
+        "platform": str(ad.get("CondorPlatform", "")),
+        "start_time": _epoch(ad.get("DaemonStartTime")),
+        "subsystem": SUBSYSTEM_BY_KIND.get(kind, str(ad.get("Name", "")).split("@")[0].upper()),
+        "children": children,
+        "attributes": attributes,
+    }
+
+
+__all__ = [
+    "AuthorizationCheck", "Command", "Credentials", "DaemonInfo", "DaemonUnreachable", "InvalidInput",
+    "LocalKnob", "NotAuthorized", "ProtocolError", "ProtocolTimeout", "Refused", "Target",
+    "check_authorization", "commands_for_kind", "configure", "discover", "local_config", "local_reload",
+    "remote_config_all", "remote_config_names", "remote_config_set", "remote_config_unset",
+    "remote_config_value", "send_command", "set_client_logging", "shutdown_workers", "validate_knob",
+    "validate_value", "validate_subsystem", "validate_collector",
+]

@@ -1,0 +1,3 @@
+"""Websocket routes of the daemons app."""
+
+websocket_urlpatterns: list = []
