@@ -14,4 +14,5 @@ class DaemonsConfig(AppConfig):
             timeout=settings.CONDORWEB_HTCONDOR_TIMEOUT,
             workers_per_pool=settings.CONDORWEB_WORKERS_PER_POOL,
             fetch_workers=settings.CONDORWEB_FETCH_WORKERS,
+            local_config_file=settings.CONDORWEB_LOCAL_CONDOR_CONFIG,
         )

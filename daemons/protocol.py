@@ -368,6 +368,7 @@ class _Settings:
     fetch_chunk: int = 64
     client_debug: str = ""
     client_log: str = ""
+    local_config_file: str = ""
 
 
 _settings = _Settings()
@@ -379,9 +380,13 @@ def configure(
     timeout: float | None = None,
     workers_per_pool: int | None = None,
     fetch_workers: int | None = None,
+    local_config_file: str | None = None,
 ) -> None:
-    """Set the bounded wait and the process counts (from Django settings)."""
+    """Set the bounded wait, the process counts and the console host's own config file."""
     with _settings_lock:
+        if local_config_file is not None and local_config_file != _settings.local_config_file:
+            _settings.local_config_file = local_config_file
+            _drop_pool(_LOCAL)
         if timeout is not None:
             _settings.timeout = float(timeout)
         if workers_per_pool is not None:
@@ -469,7 +474,7 @@ class _WorkerPool:
         self._available = threading.Condition(self._lock)
 
     def _environment(self) -> dict[str, str]:
-        return {"token_file": self._credentials.token_file}
+        return {"token_file": self._credentials.token_file, "local_config_file": _settings.local_config_file}
 
     def _acquire(self, deadline: float) -> _Worker:
         with self._available:
@@ -622,6 +627,13 @@ def _pool_for(credentials: Credentials) -> _WorkerPool:
         return pool
 
 
+def _drop_pool(credentials: Credentials) -> None:
+    with _pools_lock:
+        pool = _pools.pop(credentials, None)
+    if pool is not None:
+        pool.shutdown()
+
+
 def shutdown_workers() -> None:
     """Stop every worker process (tests, and after settings change)."""
     with _pools_lock:
@@ -750,7 +762,10 @@ def bindings_version() -> str:
 
 
 def _worker_main(conn: multiprocessing.connection.Connection, environment: dict[str, str], logging_: tuple[str, str]) -> None:
-    token_dir = _prepare_environment(environment.get("token_file", ""))
+    token_dir = _prepare_environment(environment["token_file"], environment["local_config_file"])
+    # HTCondor's client library prints connection failures on stderr; the
+    # console reports them as exceptions instead (and in TOOL_LOG when asked).
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
     try:
         import htcondor2
 
@@ -772,12 +787,16 @@ def _worker_main(conn: multiprocessing.connection.Connection, environment: dict[
             shutil.rmtree(token_dir, ignore_errors=True)
 
 
-def _prepare_environment(token_file: str) -> str:
+def _prepare_environment(token_file: str, local_config_file: str) -> str:
     """Set the process-wide HTCondor client configuration before importing it."""
-    # The console has no condor_config of its own unless the operator set one.
-    os.environ.setdefault("CONDOR_CONFIG", "/dev/null")
-    if token_file == "\0local":
+    if token_file == _LOCAL.token_file:
+        # The console host's own configuration: the operator's file, else
+        # HTCondor's usual search (which the bindings end at /dev/null).
+        if local_config_file:
+            os.environ["CONDOR_CONFIG"] = local_config_file
         return ""
+    # Talking to pools does not depend on the console host's configuration.
+    os.environ["CONDOR_CONFIG"] = "/dev/null"
     # One directory holding only this pool's token, so no other token (the
     # user's ~/.condor/tokens.d, /etc/condor/tokens.d) is ever offered.
     token_dir = tempfile.mkdtemp(prefix="condorweb-tokens-")

@@ -1,0 +1,38 @@
+# condorweb: `make run` serves the console, `make test` runs every test.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test bench screenshots system-deps devpool-up devpool-down clean
+
+$(STAMP): requirements.txt requirements-test.txt
+	@command -v $(PYTHON) >/dev/null || { echo "condorweb needs $(PYTHON)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $(STAMP)
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+run: $(STAMP) system-deps
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py ensure_admin
+	-$(PY) manage.py devpool up
+	$(PY) manage.py runserver $(HOST):$(PORT) --noreload
+
+test: $(STAMP) system-deps
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest
+
+devpool-up: $(STAMP)
+	$(PY) manage.py devpool up
+
+devpool-down: $(STAMP)
+	$(PY) manage.py devpool down
+
+clean:
+	rm -rf $(VENV) staticfiles

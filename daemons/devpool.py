@@ -1,0 +1,690 @@
+"""Start and stop a real HTCondor pool on loopback for development and tests.
+
+Two routes, tried in order:
+
+* ``personal``: HTCondor is installed on this host (``condor_master`` on PATH),
+  so a personal pool runs from a private directory under the cache dir.
+* ``chroot``: as root on Debian/Ubuntu, a Debian trixie minbase root with the
+  ``minicondor`` package is bootstrapped once into the cache dir (Debian 12
+  cannot install HTCondor itself: it needs glibc 2.38+). The chroot shares the
+  host's network, so the pool listens on the host's loopback.
+
+Several named instances (e.g. "dev" for ``make run``, "test" for the test
+suite) run side by side, each with its own port, config, directories and pool
+signing key. The console authenticates with an IDTOKEN for
+``console@<UID_DOMAIN>`` written to a host file, because FS authentication does
+not work across the chroot boundary.
+
+Stdlib only: tools run inside the pool's environment via ``DevPool.config_val``
+style argv prefixes; nothing here imports Django or the HTCondor bindings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "DevPool",
+    "DevPoolUnavailable",
+    "down",
+    "restart_master",
+    "start",
+    "status",
+    "up",
+]
+
+SUITE = "trixie"
+PACKAGES = ("minicondor",)
+ROOTFS_DIR = f"rootfs-{SUITE}"
+COMPLETE_MARKER = ".condorweb-rootfs-complete"
+
+# MyType of the ads the collector must list before the pool counts as up.
+REQUIRED_AD_TYPES = frozenset({"DaemonMaster", "Scheduler", "Machine", "Collector", "Negotiator"})
+
+# Knobs the console may set at runtime; anything else must be refused so the
+# refusal path stays testable.
+SETTABLE_ATTRS_CONFIG = (
+    "CONDORWEB_*",
+    "TEST_*",
+    "MASTER_DEBUG",
+    "SCHEDD_DEBUG",
+    "COLLECTOR_DEBUG",
+    "NEGOTIATOR_DEBUG",
+    "STARTD_DEBUG",
+)
+
+CONSOLE_USER = "console"
+CHROOT_INSTANCES = "/var/lib/condorweb"
+CHROOT_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
+PSEUDO_FILESYSTEMS = ("proc", "dev", "dev/pts")
+PERSONAL_INHERITED_KNOBS = ("RELEASE_DIR", "LIB", "BIN", "SBIN", "LIBEXEC", "SHARE")
+
+_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+_PORT_LINE_RE = re.compile(r"^SHARED_PORT_PORT = (\d+)$", re.MULTILINE)
+
+
+class DevPoolUnavailable(Exception):
+    """This machine can run neither route."""
+
+
+@dataclass(frozen=True)
+class DevPool:
+    """A running instance, as the console and the tests need to reach it."""
+
+    name: str
+    port: int
+    collector: str
+    token_file: str
+    host_root: str
+    log_dir: str
+    config_val: list[str]
+    uid_domain: str
+    route: str
+
+
+@dataclass(frozen=True)
+class _Instance:
+    """Where one instance lives and how to run its tools."""
+
+    name: str
+    route: str
+    cache: Path
+    host_root: str
+    tool_path: str
+
+    @property
+    def local_dir(self) -> str:
+        if self.route == "chroot":
+            return f"{CHROOT_INSTANCES}/{self.name}"
+        return str(self.pool_dir / "local")
+
+    @property
+    def config_file(self) -> str:
+        return f"{self.local_dir}/condor_config"
+
+    @property
+    def overrides_file(self) -> str:
+        return f"{self.local_dir}/condorweb.config"
+
+    @property
+    def log_dir(self) -> str:
+        return f"{self.local_dir}/log"
+
+    @property
+    def pid_file(self) -> str:
+        return f"{self.local_dir}/master.pid"
+
+    @property
+    def pool_dir(self) -> Path:
+        return self.cache / "pools" / self.name
+
+    @property
+    def token_file(self) -> Path:
+        return self.pool_dir / "tokens" / CONSOLE_USER
+
+    @property
+    def lock_file(self) -> Path:
+        return self.cache / "locks" / f"instance-{self.name}.lock"
+
+    def host(self, inside: str) -> Path:
+        """Host path of a path as the daemons see it."""
+        return Path(self.host_root + inside)
+
+    def argv(self, tool: str, *args: str) -> list[str]:
+        """Command that runs an HTCondor tool against this instance.
+
+        ``env -i`` because the caller's environment may carry ``_CONDOR_*``
+        settings meant for a host-side client (e.g. its token directory).
+        """
+        prefix = ["chroot", self.host_root] if self.route == "chroot" else []
+        return [
+            *prefix,
+            "env",
+            "-i",
+            f"PATH={self.tool_path}",
+            f"CONDOR_CONFIG={self.config_file}",
+            tool,
+            *args,
+        ]
+
+
+def up(name: str = "dev", port: int = 9618, *, timeout: float = 90.0) -> DevPool:
+    """Start instance ``name`` on ``port`` (bootstrapping once if needed) and wait until it is up.
+
+    Idempotent: an instance already running with the same config returns at once.
+    ``timeout`` bounds the wait for the daemons, not the one-off bootstrap.
+    """
+    _check_port_number(port)
+    inst = _instance(name, provision=True)
+    with _locked(inst.lock_file):
+        prepared = _prepare(inst, port)
+        pid = _master_pid(inst)
+        if pid is not None and not prepared.config_changed:
+            if REQUIRED_AD_TYPES <= _ad_types(inst):
+                return _devpool(inst, port, prepared.uid_domain)
+            # A live master with missing daemons had some turned off (DaemonOff).
+            _run(inst.argv("condor_on"))
+            fresh = False
+        else:
+            if pid is not None:
+                # ENABLE_RUNTIME_CONFIG and friends are read once per process.
+                _stop_master(pid)
+            _launch(inst, port)
+            fresh = True
+        _wait_ready(inst, time.monotonic() + timeout)
+        if fresh or not inst.token_file.exists():
+            _write_token(inst, prepared.uid_domain)
+        return _devpool(inst, port, prepared.uid_domain)
+
+
+def start(name: str = "dev", *, timeout: float = 90.0) -> DevPool:
+    """Bring back a stopped instance (e.g. after OffFast) on the port it was set up with."""
+    return up(name, _configured_port(_instance(name, provision=False)), timeout=timeout)
+
+
+def restart_master(name: str = "dev", *, timeout: float = 90.0) -> DevPool:
+    """Stop and start an instance's master, dropping any runtime config it holds."""
+    inst = _instance(name, provision=False)
+    port = _configured_port(inst)
+    with _locked(inst.lock_file):
+        pid = _master_pid(inst)
+        if pid is not None:
+            _stop_master(pid)
+    return up(name, port, timeout=timeout)
+
+
+def down(name: str = "dev") -> None:
+    """Stop instance ``name``; unmount the chroot's pseudo filesystems once nothing runs in it."""
+    try:
+        inst = _instance(name, provision=False)
+    except DevPoolUnavailable:
+        return
+    with _locked(inst.lock_file):
+        pid = _master_pid(inst)
+        if pid is not None:
+            _stop_master(pid)
+    if inst.route == "chroot":
+        root = Path(inst.host_root)
+        with _locked(_rootfs_lock(inst.cache)):
+            if not _processes_in_root(root):
+                _unmount_pseudo_filesystems(root)
+
+
+def status(name: str = "dev") -> dict[str, object]:
+    """``{"running", "collector", "daemons", "error"}`` without starting anything."""
+    result: dict[str, object] = {"running": False, "collector": None, "daemons": [], "error": None}
+    try:
+        inst = _instance(name, provision=False)
+        result["collector"] = f"127.0.0.1:{_configured_port(inst)}"
+    except (DevPoolUnavailable, LookupError) as exc:
+        result["error"] = str(exc)
+        return result
+    result["running"] = _master_pid(inst) is not None
+    if result["running"]:
+        try:
+            result["daemons"] = sorted(_ad_types(inst, check=True))
+        except RuntimeError as exc:
+            result["error"] = str(exc)
+    return result
+
+
+# --------------------------------------------------------------------------
+# Routes and the chroot's root filesystem
+# --------------------------------------------------------------------------
+
+
+def _cache_dir() -> Path:
+    configured = os.environ.get("CONDORWEB_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    if os.geteuid() == 0:
+        return Path("/var/cache/condorweb")
+    # A personal pool runs without root, where /var/cache is not writable.
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "condorweb"
+
+
+def _rootfs_lock(cache: Path) -> Path:
+    return cache / "locks" / "rootfs.lock"
+
+
+def _instance(name: str, *, provision: bool) -> _Instance:
+    if not _NAME_RE.fullmatch(name):
+        raise ValueError(f"instance name {name!r} must match {_NAME_RE.pattern}")
+    cache = _cache_dir()
+    if shutil.which("condor_master"):
+        return _Instance(name, "personal", cache, "", os.environ.get("PATH", os.defpath))
+    # Resolved, because it is compared with /proc/*/root and mountinfo.
+    root = (cache / ROOTFS_DIR).resolve()
+    if os.geteuid() == 0 and ((root / COMPLETE_MARKER).exists() or shutil.which("debootstrap")):
+        if provision:
+            _ensure_rootfs(cache)
+        return _Instance(name, "chroot", cache, str(root), CHROOT_PATH)
+    raise DevPoolUnavailable(
+        "A development HTCondor pool needs either HTCondor installed on this host "
+        "(condor_master on PATH, e.g. `apt-get install minicondor` on Debian 13+/Ubuntu) "
+        "or root on Debian/Ubuntu with debootstrap (`apt-get install debootstrap`) "
+        f"to build a Debian {SUITE} chroot with minicondor."
+    )
+
+
+def _ensure_rootfs(cache: Path) -> None:
+    root = cache / ROOTFS_DIR
+    if (root / COMPLETE_MARKER).exists():
+        return
+    with _locked(_rootfs_lock(cache)):
+        if (root / COMPLETE_MARKER).exists():
+            return
+        # Built aside and renamed at the end, so an interrupted bootstrap is never reused.
+        partial = cache / f"{ROOTFS_DIR}.partial"
+        _remove_tree(partial)
+        _remove_tree(root)
+        _run(["debootstrap", "--variant=minbase", SUITE, str(partial)], timeout=1800)
+        apt_env = {"PATH": CHROOT_PATH, "DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C"}
+        chroot = ["chroot", str(partial)]
+        _run([*chroot, "apt-get", "update"], timeout=600, env=apt_env)
+        _run(
+            [*chroot, "apt-get", "install", "-y", "--no-install-recommends", *PACKAGES],
+            timeout=1800,
+            env=apt_env,
+        )
+        _run([*chroot, "apt-get", "clean"], env=apt_env)
+        (partial / COMPLETE_MARKER).write_text(" ".join(PACKAGES) + "\n")
+        partial.rename(root)
+
+
+def _remove_tree(path: Path) -> None:
+    # An interrupted debootstrap can leave /proc or /sys mounted inside; rmtree
+    # would then delete through the mount into the host's files.
+    for mountpoint in sorted(_mounts_under(path), reverse=True):
+        _run(["umount", "--lazy", mountpoint])
+    if _mounts_under(path):
+        raise RuntimeError(f"refusing to delete {path}: filesystems are still mounted under it")
+    if path.exists():
+        shutil.rmtree(path)
+
+
+def _mounts_under(path: Path) -> list[str]:
+    prefix = str(path.resolve())
+    found = []
+    with open("/proc/self/mountinfo", encoding="utf-8") as mountinfo:
+        for line in mountinfo:
+            # mountinfo escapes blanks and backslashes as \ooo octal
+            mountpoint = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[4])
+            if mountpoint == prefix or mountpoint.startswith(prefix + "/"):
+                found.append(mountpoint)
+    return found
+
+
+def _mount_pseudo_filesystems(root: Path) -> None:
+    mounted = set(_mounts_under(root))
+    for sub in PSEUDO_FILESYSTEMS:
+        target = root / sub
+        if str(target) in mounted:
+            continue
+        _run(["mount", "--bind", f"/{sub}", str(target)])
+        # Slave, so mounting dev/pts onto the bound /dev cannot propagate back
+        # onto the host's /dev when the host's mounts are shared (systemd).
+        _run(["mount", "--make-rslave", str(target)])
+
+
+def _unmount_pseudo_filesystems(root: Path) -> None:
+    mounted = set(_mounts_under(root))
+    for sub in reversed(PSEUDO_FILESYSTEMS):
+        target = root / sub
+        if str(target) in mounted:
+            _run(["umount", str(target)])
+
+
+def _processes_in_root(root: Path) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                if os.readlink(f"/proc/{entry}/root") == str(root):
+                    pids.append(int(entry))
+    return pids
+
+
+# --------------------------------------------------------------------------
+# Instance configuration
+# --------------------------------------------------------------------------
+
+
+def _render_overrides(local_dir: str, port: int) -> str:
+    """The instance's own knobs, read after every other config file."""
+    settable = ", ".join(SETTABLE_ATTRS_CONFIG)
+    console = f"{CONSOLE_USER}@$(UID_DOMAIN)"
+    return f"""\
+# Written by condorweb daemons/devpool.py on every up(); edits are overwritten.
+LOCAL_DIR = {local_dir}
+LOG = $(LOCAL_DIR)/log
+SPOOL = $(LOCAL_DIR)/spool
+EXECUTE = $(LOCAL_DIR)/execute
+LOCK = $(LOCAL_DIR)/lock
+RUN = $(LOCAL_DIR)/run
+SEC_PASSWORD_DIRECTORY = $(LOCAL_DIR)/passwords.d
+SEC_TOKEN_SYSTEM_DIRECTORY = $(LOCAL_DIR)/tokens.d
+SEC_TOKEN_DIRECTORY = $(LOCAL_DIR)/tokens.d
+
+CONDOR_HOST = 127.0.0.1
+COLLECTOR_HOST = $(CONDOR_HOST):{port}
+SHARED_PORT_PORT = {port}
+NETWORK_INTERFACE = 127.0.0.1
+ENABLE_IPV6 = False
+
+SEC_DEFAULT_AUTHENTICATION_METHODS = FS, IDTOKENS
+ALLOW_READ = $(ALLOW_READ) {console}
+ALLOW_ADMINISTRATOR = $(ALLOW_ADMINISTRATOR) {console}
+ALLOW_CONFIG = {console}
+ENABLE_RUNTIME_CONFIG = True
+SETTABLE_ATTRS_CONFIG = {settable}
+
+UPDATE_INTERVAL = 5
+"""
+
+
+def _render_chroot_entry(overrides_file: str) -> str:
+    """CONDOR_CONFIG of a chroot instance: minicondor's config, then the overrides.
+
+    LOCAL_CONFIG_FILE is read after LOCAL_CONFIG_DIR (where minicondor's
+    settings live), so the overrides win.
+    """
+    return f"""\
+# Written by condorweb daemons/devpool.py on every up(); edits are overwritten.
+include : /etc/condor/condor_config
+LOCAL_CONFIG_FILE = $(LOCAL_CONFIG_FILE), {overrides_file}
+"""
+
+
+def _render_personal_entry(
+    overrides_file: str, inherited: Mapping[str, str], owners: Sequence[str]
+) -> str:
+    """CONDOR_CONFIG of a personal instance: a single-node pool that ignores the host's config."""
+    lines = [
+        "# Written by condorweb daemons/devpool.py on every up(); edits are overwritten.",
+        *(f"{knob} = {value}" for knob, value in inherited.items()),
+        "LOCAL_CONFIG_DIR =",
+        "use ROLE: Personal",
+        "SEC_DAEMON_AUTHENTICATION = REQUIRED",
+        "SEC_CLIENT_AUTHENTICATION = REQUIRED",
+        "SEC_DEFAULT_INTEGRITY = REQUIRED",
+        "SEC_DEFAULT_ENCRYPTION = REQUIRED",
+        f"DEVPOOL_OWNERS = {' '.join(owners)}",
+        *(
+            f"ALLOW_{level} = $(DEVPOOL_OWNERS)"
+            for level in ("READ", "WRITE", "DAEMON", "ADMINISTRATOR", "ADVERTISE", "NEGOTIATOR")
+        ),
+        # Same tuning as minicondor, so both routes behave alike.
+        "SCHEDD_INTERVAL = 5",
+        "NEGOTIATOR_INTERVAL = 2",
+        "NEGOTIATOR_CYCLE_DELAY = 5",
+        "STARTER_UPDATE_INTERVAL = 5",
+        "RUNBENCHMARKS = 0",
+        "MAIL = /bin/true",
+        "SENDMAIL = /bin/true",
+        f"LOCAL_CONFIG_FILE = {overrides_file}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _personal_owners() -> list[str]:
+    # Started as root, the daemons switch to the condor user and authenticate as it.
+    if os.geteuid() == 0:
+        return ["root@$(UID_DOMAIN)", "condor@$(UID_DOMAIN)"]
+    return ["$(USERNAME)@$(UID_DOMAIN)"]
+
+
+def _personal_inherited() -> dict[str, str]:
+    """Install locations from the host's own HTCondor config."""
+    inherited = {}
+    for knob in PERSONAL_INHERITED_KNOBS:
+        found = subprocess.run(
+            ["condor_config_val", knob], capture_output=True, text=True, stdin=subprocess.DEVNULL
+        )
+        if found.returncode == 0 and found.stdout.strip():
+            inherited[knob] = found.stdout.strip()
+    return inherited
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    uid_domain: str
+    config_changed: bool
+
+
+def _prepare(inst: _Instance, port: int) -> _Prepared:
+    """Create the instance's directories and config files."""
+    condor_dirs = [f"{inst.local_dir}/{sub}" for sub in ("log", "spool", "execute", "lock", "run")]
+    private_dirs = [f"{inst.local_dir}/{sub}" for sub in ("passwords.d", "tokens.d")]
+    # The daemons drop root for the condor user, which must own what they write.
+    owner = ["-o", "condor", "-g", "condor"] if os.geteuid() == 0 else []
+    _run(inst.argv("install", "-d", *owner, "-m", "0755", *condor_dirs))
+    _run(inst.argv("install", "-d", "-m", "0700", *private_dirs))
+
+    if inst.route == "chroot":
+        entry = _render_chroot_entry(inst.overrides_file)
+    else:
+        entry = _render_personal_entry(inst.overrides_file, _personal_inherited(), _personal_owners())
+    changed = _write_if_changed(inst.host(inst.config_file), entry)
+    changed |= _write_if_changed(inst.host(inst.overrides_file), _render_overrides(inst.local_dir, port))
+    # Also proves the config parses, with the error on stderr rather than lost in a daemon log.
+    uid_domain = _run(inst.argv("condor_config_val", "UID_DOMAIN")).stdout.strip()
+    return _Prepared(uid_domain, changed)
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    with contextlib.suppress(FileNotFoundError):
+        if path.read_text() == text:
+            return False
+    path.write_text(text)
+    return True
+
+
+def _configured_port(inst: _Instance) -> int:
+    try:
+        found = _PORT_LINE_RE.search(inst.host(inst.overrides_file).read_text())
+    except FileNotFoundError:
+        found = None
+    if found is None:
+        raise LookupError(f"dev pool {inst.name!r} was never set up; call up({inst.name!r}, port)")
+    return int(found.group(1))
+
+
+# --------------------------------------------------------------------------
+# Daemons
+# --------------------------------------------------------------------------
+
+
+def _launch(inst: _Instance, port: int) -> None:
+    if _port_in_use(port):
+        raise RuntimeError(f"127.0.0.1:{port} is already in use (another instance or program)")
+    if inst.route == "chroot":
+        # Under the rootfs lock so a concurrent down() of another instance
+        # cannot unmount between the mount and the master's start.
+        with _locked(_rootfs_lock(inst.cache)):
+            _mount_pseudo_filesystems(Path(inst.host_root))
+            _start_master(inst)
+    else:
+        _start_master(inst)
+
+
+def _start_master(inst: _Instance) -> None:
+    pid_file = inst.host(inst.pid_file)
+    pid_file.unlink(missing_ok=True)
+    # No output capture: the daemonized master would keep the pipes open.
+    subprocess.run(
+        inst.argv("condor_master", "-pidfile", inst.pid_file),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+        timeout=30,
+    )
+    deadline = time.monotonic() + 10
+    while _master_pid(inst) is None:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"condor_master of {inst.name!r} did not start.{_log_tail(inst)}")
+        time.sleep(0.05)
+
+
+def _master_pid(inst: _Instance) -> int | None:
+    """PID of the instance's live condor_master, if any."""
+    try:
+        pid = int(inst.host(inst.pid_file).read_text().strip())
+        # Guard against a stale pid file whose number now belongs to another process.
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        root = os.readlink(f"/proc/{pid}/root")
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, ValueError):
+        return None
+    expected_root = inst.host_root or "/"
+    if b"condor_master" not in cmdline or root != expected_root or state == "Z":
+        return None
+    return pid
+
+
+def _stop_master(pid: int) -> None:
+    # Graceful first (the master stops its daemons, then itself), then harder.
+    for sig, grace in ((signal.SIGTERM, 30.0), (signal.SIGQUIT, 15.0), (signal.SIGKILL, 5.0)):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                return
+            time.sleep(0.1)
+    raise RuntimeError(f"condor_master (pid {pid}) did not exit")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _ad_types(inst: _Instance, *, check: bool = False) -> set[str]:
+    """MyType of every ad the instance's collector lists."""
+    found = subprocess.run(
+        inst.argv("condor_status", "-any", "-af", "MyType"),
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=30,
+    )
+    if found.returncode != 0:
+        if check:
+            raise RuntimeError(found.stderr.strip() or f"condor_status exited with {found.returncode}")
+        return set()
+    return set(found.stdout.split())
+
+
+def _wait_ready(inst: _Instance, deadline: float) -> None:
+    while True:
+        missing = REQUIRED_AD_TYPES - _ad_types(inst)
+        if not missing:
+            return
+        if _master_pid(inst) is None:
+            raise RuntimeError(f"condor_master of {inst.name!r} exited.{_log_tail(inst)}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"dev pool {inst.name!r}: no {', '.join(sorted(missing))} ad in the collector yet."
+                + _log_tail(inst)
+            )
+        time.sleep(0.5)
+
+
+def _log_tail(inst: _Instance, lines: int = 15) -> str:
+    try:
+        text = (inst.host(inst.log_dir) / "MasterLog").read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\nMasterLog ends with:\n" + "\n".join(text.splitlines()[-lines:])
+
+
+def _write_token(inst: _Instance, uid_domain: str) -> None:
+    token = _run(inst.argv("condor_token_create", "-identity", f"{CONSOLE_USER}@{uid_domain}")).stdout
+    token_dir = inst.token_file.parent
+    token_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    token_dir.chmod(0o700)
+    # Written aside and renamed: a client may be reading the directory right now.
+    partial = token_dir.parent / f"{CONSOLE_USER}.partial"
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(token.strip() + "\n")
+    os.replace(partial, inst.token_file)
+
+
+def _devpool(inst: _Instance, port: int, uid_domain: str) -> DevPool:
+    return DevPool(
+        name=inst.name,
+        port=port,
+        collector=f"127.0.0.1:{port}",
+        token_file=str(inst.token_file),
+        host_root=inst.host_root,
+        log_dir=inst.log_dir,
+        config_val=inst.argv("condor_config_val"),
+        uid_domain=uid_domain,
+        route=inst.route,
+    )
+
+
+# --------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------
+
+
+def _check_port_number(port: int) -> None:
+    if not 0 < port < 65536:
+        raise ValueError(f"port {port} is not a TCP port number")
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # SO_REUSEADDR like the shared port daemon, so TIME_WAIT leftovers of a
+        # previous run do not count as "in use".
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Exclusive lock shared with every other process using the same cache dir."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _run(
+    argv: Sequence[str], *, timeout: float = 120, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        list(argv),
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
+        env=None if env is None else dict(env),
+    )
+    if done.returncode != 0:
+        detail = (done.stderr.strip() or done.stdout.strip())[-2000:]
+        raise RuntimeError(f"`{shlex.join(argv)}` exited with {done.returncode}: {detail}")
+    return done

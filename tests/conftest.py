@@ -1,0 +1,93 @@
+"""Shared fixtures: the three roles, and the real HTCondor pool.
+
+The pool is started once per test session by the same code as
+``manage.py devpool up`` (instance "test", its own port, so tests that stop
+daemons never touch the pool ``make run`` uses).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from daemons import devpool, protocol
+from daemons.permissions import ADMINISTRATORS, OPERATORS, VIEWERS
+
+TEST_POOL_NAME = os.environ.get("CONDORWEB_TEST_POOL_NAME", "test")
+TEST_POOL_PORT = int(os.environ.get("CONDORWEB_TEST_POOL_PORT", "9718"))
+REQUIRE_POOL = os.environ.get("CONDORWEB_REQUIRE_POOL") == "1"
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def _user(username: str, group: str, **extra: object) -> User:
+    user = User.objects.create_user(username=username, password=PASSWORD, **extra)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def admin(db: None) -> User:
+    return _user("alice-admin", ADMINISTRATORS, is_staff=True)
+
+
+@pytest.fixture
+def operator(db: None) -> User:
+    return _user("oscar-operator", OPERATORS)
+
+
+@pytest.fixture
+def viewer(db: None) -> User:
+    return _user("victor-viewer", VIEWERS)
+
+
+@pytest.fixture
+def nobody(db: None) -> User:
+    """A logged-in user in no group."""
+    return User.objects.create_user(username="nora-nogroup", password=PASSWORD)
+
+
+_pool_state: dict[str, object] = {}
+
+
+@pytest.fixture(scope="session")
+def real_pool() -> Iterator[devpool.DevPool]:
+    """The real dev pool, or a skip (a failure when CONDORWEB_REQUIRE_POOL=1)."""
+    if "error" in _pool_state:
+        _skip_or_fail(str(_pool_state["error"]))
+    if "pool" not in _pool_state:
+        try:
+            _pool_state["pool"] = devpool.up(TEST_POOL_NAME, TEST_POOL_PORT)
+        except devpool.DevPoolUnavailable as exc:
+            _pool_state["error"] = exc
+            _skip_or_fail(str(exc))
+    yield _pool_state["pool"]  # type: ignore[misc]
+
+
+def _skip_or_fail(reason: str) -> None:
+    message = f"REAL-POOL TESTS NOT RUN: the HTCondor dev pool could not start: {reason}"
+    if REQUIRE_POOL:
+        pytest.fail(message, pytrace=False)
+    print(f"\n*** {message} ***\n", file=sys.stderr)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def healthy_pool(real_pool: devpool.DevPool) -> devpool.DevPool:
+    """The real pool, brought back up if an earlier test stopped it."""
+    return devpool.up(real_pool.name, real_pool.port)
+
+
+@pytest.fixture
+def credentials(healthy_pool: devpool.DevPool) -> protocol.Credentials:
+    return protocol.Credentials(token_file=healthy_pool.token_file)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    protocol.shutdown_workers()
+    if "pool" in _pool_state and os.environ.get("CONDORWEB_KEEP_TEST_POOL") != "1":
+        devpool.down(TEST_POOL_NAME)

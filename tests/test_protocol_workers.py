@@ -1,0 +1,97 @@
+"""Binding calls run in worker processes with a bounded wait."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from daemons import protocol
+
+
+@pytest.fixture
+def black_hole() -> Iterator[int]:
+    """A loopback port that accepts connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    yield listener.getsockname()[1]
+    listener.close()
+
+
+@pytest.fixture
+def short_timeout() -> Iterator[None]:
+    protocol.configure(timeout=1.5)
+    yield
+    protocol.configure(timeout=10.0)
+    protocol.shutdown_workers()
+
+
+def test_it_reads_the_local_configuration_with_types() -> None:
+    knobs = {k.name: k for k in protocol.local_config()}
+    assert knobs["UPDATE_INTERVAL"].value == 300
+    assert knobs["UPDATE_INTERVAL"].type == "int"
+    assert isinstance(knobs["ENABLE_RUNTIME_CONFIG"].value, bool)
+
+
+def test_it_resolves_subsystem_prefixes_like_set_subsystem(tmp_path) -> None:
+    config = tmp_path / "condor_config"
+    config.write_text("TEST_FOO = foo\nSCHEDD.TEST_FOO = bar\n")
+    protocol.configure(local_config_file=str(config))
+    try:
+        as_tool = {k.name: k.value for k in protocol.local_config()}
+        as_schedd = {k.name: k.value for k in protocol.local_config("SCHEDD")}
+    finally:
+        protocol.configure(local_config_file="")
+    assert as_tool["TEST_FOO"] == "foo"
+    assert as_schedd["TEST_FOO"] == "bar"
+
+
+def test_a_closed_port_is_reported_unreachable_at_once() -> None:
+    started = time.monotonic()
+    with pytest.raises(protocol.DaemonUnreachable, match="Cannot connect"):
+        protocol.discover("127.0.0.1:9", protocol.Credentials())
+    assert time.monotonic() - started < 5
+
+
+def test_a_black_holed_daemon_times_out_within_the_bound(black_hole: int, short_timeout: None) -> None:
+    target = protocol.Target(address=f"<127.0.0.1:{black_hole}>", kind="master")
+    started = time.monotonic()
+    with pytest.raises(protocol.ProtocolTimeout, match="within 1.5 s"):
+        protocol.remote_config_names(target, protocol.Credentials())
+    assert time.monotonic() - started < 4
+
+
+def test_other_calls_proceed_while_one_is_stuck(black_hole: int, short_timeout: None) -> None:
+    target = protocol.Target(address=f"<127.0.0.1:{black_hole}>", kind="master")
+    stuck = threading.Thread(
+        target=lambda: pytest.raises(protocol.ProtocolTimeout, protocol.remote_config_names, target, protocol.Credentials())
+    )
+    stuck.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    assert protocol.local_config()
+    assert time.monotonic() - started < 1.0
+    stuck.join()
+
+
+def test_client_logging_writes_the_tool_log(tmp_path) -> None:
+    log = tmp_path / "tool.log"
+    protocol.set_client_logging(debug="D_FULLDEBUG", log_path=str(log))
+    try:
+        with pytest.raises(protocol.DaemonUnreachable):
+            protocol.discover("127.0.0.1:9", protocol.Credentials())
+    finally:
+        protocol.set_client_logging(debug="", log_path="")
+        protocol.shutdown_workers()
+    assert log.exists() and log.read_text()
+
+
+def test_it_refuses_bad_client_logging_settings() -> None:
+    with pytest.raises(protocol.InvalidInput):
+        protocol.set_client_logging(debug="D_ALL\nX", log_path="/tmp/x")
+    with pytest.raises(protocol.InvalidInput):
+        protocol.set_client_logging(debug="D_ALL", log_path="relative.log")
