@@ -124,7 +124,8 @@ class _Instance:
 
     @property
     def pid_file(self) -> str:
-        return f"{self.local_dir}/master.pid"
+        # In RUN: the master writes it after dropping to the condor user.
+        return f"{self.local_dir}/run/master.pid"
 
     @property
     def pool_dir(self) -> Path:
@@ -172,7 +173,7 @@ def up(name: str = "dev", port: int = 9618, *, timeout: float = 90.0) -> DevPool
         prepared = _prepare(inst, port)
         pid = _master_pid(inst)
         if pid is not None and not prepared.config_changed:
-            if REQUIRED_AD_TYPES <= _ad_types(inst):
+            if REQUIRED_AD_TYPES.issubset(_ad_types(inst)):
                 return _devpool(inst, port, prepared.uid_domain)
             # A live master with missing daemons had some turned off (DaemonOff).
             _run(inst.argv("condor_on"))
@@ -408,9 +409,7 @@ LOCAL_CONFIG_FILE = $(LOCAL_CONFIG_FILE), {overrides_file}
 """
 
 
-def _render_personal_entry(
-    overrides_file: str, inherited: Mapping[str, str], owners: Sequence[str]
-) -> str:
+def _render_personal_entry(overrides_file: str, inherited: Mapping[str, str], owners: Sequence[str]) -> str:
     """CONDOR_CONFIG of a personal instance: a single-node pool that ignores the host's config."""
     lines = [
         "# Written by condorweb daemons/devpool.py on every up(); edits are overwritten.",
@@ -450,9 +449,7 @@ def _personal_inherited() -> dict[str, str]:
     """Install locations from the host's own HTCondor config."""
     inherited = {}
     for knob in PERSONAL_INHERITED_KNOBS:
-        found = subprocess.run(
-            ["condor_config_val", knob], capture_output=True, text=True, stdin=subprocess.DEVNULL
-        )
+        found = subprocess.run(["condor_config_val", knob], capture_output=True, text=True, stdin=subprocess.DEVNULL)
         if found.returncode == 0 and found.stdout.strip():
             inherited[knob] = found.stdout.strip()
     return inherited
@@ -514,7 +511,11 @@ def _launch(inst: _Instance, port: int) -> None:
         # Under the rootfs lock so a concurrent down() of another instance
         # cannot unmount between the mount and the master's start.
         with _locked(_rootfs_lock(inst.cache)):
-            _mount_pseudo_filesystems(Path(inst.host_root))
+            root = Path(inst.host_root)
+            _mount_pseudo_filesystems(root)
+            # debootstrap's /etc/hosts lacks the host's own name, which the
+            # daemons look up at startup.
+            shutil.copyfile("/etc/hosts", root / "etc" / "hosts")
             _start_master(inst)
     else:
         _start_master(inst)
@@ -601,8 +602,7 @@ def _wait_ready(inst: _Instance, deadline: float) -> None:
             raise RuntimeError(f"condor_master of {inst.name!r} exited.{_log_tail(inst)}")
         if time.monotonic() > deadline:
             raise TimeoutError(
-                f"dev pool {inst.name!r}: no {', '.join(sorted(missing))} ad in the collector yet."
-                + _log_tail(inst)
+                f"dev pool {inst.name!r}: no {', '.join(sorted(missing))} ad in the collector yet." + _log_tail(inst)
             )
         time.sleep(0.5)
 

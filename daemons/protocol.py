@@ -25,6 +25,7 @@ import queue
 import re
 import shutil
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -82,12 +83,18 @@ class ProtocolTimeout(ProtocolError):
     outcome = "timeout"
 
 
+class ToolsUnavailable(ProtocolError):
+    """Something needs HTCondor's command-line tools and they are not there."""
+
+    outcome = "error"
+
+
 def _rebuild_error(name: str, message: str, hint: str) -> ProtocolError:
     cls = {c.__name__: c for c in _ERROR_CLASSES}[name]
     return cls(message, hint=hint)
 
 
-_ERROR_CLASSES = (ProtocolError, InvalidInput, DaemonUnreachable, NotAuthorized, Refused, ProtocolTimeout)
+_ERROR_CLASSES = (ProtocolError, InvalidInput, DaemonUnreachable, NotAuthorized, Refused, ProtocolTimeout, ToolsUnavailable)
 
 RUNTIME_CONFIG_HINT = (
     "The daemon refuses runtime configuration unless ENABLE_RUNTIME_CONFIG = True, "
@@ -314,13 +321,16 @@ class Target:
 
 @dataclass(frozen=True)
 class Credentials:
-    """How the console authenticates to one pool.
+    """How the console reaches one pool.
 
     ``token_file`` is the path of an IDTOKEN file; the token itself never
-    passes through this module's callers.
+    passes through this module's callers. ``config_val`` is the command that
+    runs HTCondor's ``condor_config_val`` for this pool (empty: the one on
+    PATH, if any); it serves what the bindings cannot do.
     """
 
     token_file: str = ""
+    config_val: tuple[str, ...] = ()
 
     def check(self) -> list[str]:
         """Warnings an operator should see about the token file."""
@@ -353,6 +363,8 @@ class LocalKnob:
 
 
 NOT_DEFINED = "Not defined"
+# condor_config_val -dump -verbose takes about 0.8 s on loopback; leave room for real networks.
+_TOOL_TIMEOUT = 60.0
 
 
 # --------------------------------------------------------------------------
@@ -717,11 +729,58 @@ def remote_config_set(target: Target, name: str, value: str, credentials: Creden
 def remote_config_unset(target: Target, name: str, credentials: Credentials) -> None:
     """Remove a runtime value, as ``condor_config_val -runset NAME`` does.
 
-    The bindings' ``del`` stores an empty override instead; sending the knob
-    name with no assignment removes the entry.
+    The bindings' ``del`` stores an empty override instead of removing the
+    entry, and they cannot send the empty assignment that removes it, so this
+    goes through ``condor_config_val`` with the pool's credentials.
     """
     validate_knob(name)
-    _pool_for(credentials).call("unset", (target.address, name))
+    _pool_for(credentials).call("config_val", (_config_val(credentials), ["-address", target.address, "-runset", name]))
+
+
+def remote_config_sources(target: Target, credentials: Credentials) -> dict[str, str]:
+    """Where each knob's value comes from ("file, line N", "<Default>", ...).
+
+    Needs ``condor_config_val``; raises ToolsUnavailable where it is not installed.
+    """
+    output = _pool_for(credentials).call(
+        "config_val", (_config_val(credentials), ["-address", target.address, "-dump", "-verbose"]),
+        timeout=max(_settings.timeout, 30.0),
+    )
+    return parse_config_dump_sources(output)
+
+
+def tools_available(credentials: Credentials) -> bool:
+    try:
+        _config_val(credentials)
+    except ToolsUnavailable:
+        return False
+    return True
+
+
+def _config_val(credentials: Credentials) -> list[str]:
+    if credentials.config_val:
+        return list(credentials.config_val)
+    found = shutil.which("condor_config_val")
+    if not found:
+        raise ToolsUnavailable(
+            "HTCondor's command-line tools are not installed on the console host.",
+            hint="Install condor_config_val next to the console, or set the pool's condor_config_val command.",
+        )
+    return [found]
+
+
+def parse_config_dump_sources(output: str) -> dict[str, str]:
+    """Read ``condor_config_val -dump -verbose``: each ``NAME = value`` is followed by `` # at: SOURCE``."""
+    sources: dict[str, str] = {}
+    current = ""
+    for line in output.splitlines():
+        if line.startswith(" # at: ") and current:
+            sources[current] = line[len(" # at: ") :].strip()
+        elif line and not line.startswith((" ", "#")) and " = " in line:
+            current = line.split(" = ", 1)[0].strip()
+        elif line and not line.startswith((" ", "#")) and line.rstrip().endswith(" ="):
+            current = line.rstrip()[:-2].strip()
+    return sources
 
 
 def send_command(target: Target, command: Command, credentials: Credentials, *, subsystem: str = "") -> None:
@@ -896,22 +955,27 @@ def _worker_handlers(htcondor2: Any) -> dict[str, Callable[..., Any]]:
                 raise DaemonUnreachable(f"Cannot connect to the daemon at {address}.") from None
             raise Refused(f"The daemon refused to set {knob}: {exc}", hint=RUNTIME_CONFIG_HINT) from None
 
-    def unset(address: str, knob: str) -> None:
-        from htcondor2.htcondor2_impl import _remote_param_set
-
+    def config_val(argv: list[str], args: list[str]) -> str:
+        # Runs in this worker so a host-installed condor_config_val sees this
+        # pool's token directory and nothing else.
         try:
-            # An empty value would store "KNOB =" as an override; only the
-            # name with no assignment removes the runtime entry.
-            _remote_param_set(location(address)._handle, knob, None)
-        except TypeError:
-            _remote_param_set_raw_unset(location(address), knob)
-        except HTCondorException as exc:
-            if not reachable(address):
-                raise DaemonUnreachable(f"Cannot connect to the daemon at {address}.") from None
-            raise Refused(f"The daemon refused to unset {knob}: {exc}", hint=RUNTIME_CONFIG_HINT) from None
-
-    def _remote_param_set_raw_unset(ad: Any, knob: str) -> None:
-        raise ProtocolError("Runtime unset is not supported by these bindings.")
+            result = subprocess.run(
+                [*argv, *args], capture_output=True, text=True, timeout=_TOOL_TIMEOUT, check=False
+            )
+        except FileNotFoundError:
+            raise ToolsUnavailable(f"{argv[0]} is not installed on the console host.") from None
+        except subprocess.TimeoutExpired:
+            raise ProtocolTimeout("condor_config_val did not finish in time.") from None
+        if result.returncode != 0:
+            message = (result.stderr or result.stdout).strip().splitlines()
+            text = message[-1] if message else f"exit status {result.returncode}"
+            address = args[args.index("-address") + 1] if "-address" in args else ""
+            if address and not reachable(address):
+                raise DaemonUnreachable(f"Cannot connect to the daemon at {address}.")
+            if "-runset" in args or "-rset" in args:
+                raise Refused(f"The daemon refused the runtime change: {text}", hint=RUNTIME_CONFIG_HINT)
+            raise NotAuthorized(f"condor_config_val failed: {text}", hint=READ_HINT)
+        return result.stdout
 
     def send(address: str, my_type: str, command_id: int, subsystem: str | None) -> None:
         from htcondor2.htcondor2_impl import _send_command
@@ -967,7 +1031,7 @@ def _worker_handlers(htcondor2: Any) -> dict[str, Callable[..., Any]]:
         "names": names,
         "get_many": get_many,
         "set": set_,
-        "unset": unset,
+        "config_val": config_val,
         "send": send,
         "local_config": local_config,
         "local_reload": local_reload,
@@ -986,6 +1050,13 @@ def _type_name(value: Any) -> str:
     return "str"
 
 
+def _as_int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
 def _epoch(value: Any) -> datetime | None:
     try:
         return datetime.fromtimestamp(int(value), tz=UTC)
@@ -998,18 +1069,13 @@ def _daemon_row(ad: Any) -> dict[str, Any]:
     kind = _KIND_BY_MYTYPE.get(my_type, "generic")
     children: dict[str, str] = {}
     if kind == "master":
-        # The master advertises each child's state as <SUBSYS>_State ... in
-        # recent versions, and the list of children it runs in DaemonList.
-        wanted = str(ad.get("DaemonList", ad.get("DAEMON_LIST", ""))).replace(",", " ").split()
-        for child in wanted:
-            child = child.strip().upper()
-            if child and child != "MASTER":
-                children[child] = "unknown"
+        # The master advertises <SUBSYS>_StartTime for each child it manages:
+        # 0 while that child is not running.
         for key in ad.keys():
-            if key.endswith("_State") or key.endswith("_STATE"):
-                sub = key.rsplit("_", 1)[0].upper()
-                if sub != "MASTER":
-                    children[sub] = "up" if str(ad[key]).lower() in ("alive", "up", "running") else "down"
+            if key.endswith("_StartTime"):
+                subsystem = key[: -len("_StartTime")].upper()
+                if subsystem != "MASTER":
+                    children[subsystem] = "up" if _as_int(ad.get(key)) > 0 else "down"
     attributes = {}
     for attr in INTERESTING_ATTRIBUTES:
         if attr in ad:
@@ -1024,18 +1090,9 @@ def _daemon_row(ad: Any) -> dict[str, Any]:
         "address": str(ad.get("MyAddress", "")),
         "version": str(ad.get("CondorVersion", "")),
         "platform": str(ad.get("CondorPlatform", "")),
-        "start_time": _epoch(ad.get("DaemonStartTime")),
+        "start_time": _epoch(ad.get("DaemonStartTime", ad.get("CollectorStartTime", ad.get("StartdStartTime")))),
         "subsystem": SUBSYSTEM_BY_KIND.get(kind, str(ad.get("Name", "")).split("@")[0].upper()),
         "children": children,
         "attributes": attributes,
     }
 
-
-__all__ = [
-    "AuthorizationCheck", "Command", "Credentials", "DaemonInfo", "DaemonUnreachable", "InvalidInput",
-    "LocalKnob", "NotAuthorized", "ProtocolError", "ProtocolTimeout", "Refused", "Target",
-    "check_authorization", "commands_for_kind", "configure", "discover", "local_config", "local_reload",
-    "remote_config_all", "remote_config_names", "remote_config_set", "remote_config_unset",
-    "remote_config_value", "send_command", "set_client_logging", "shutdown_workers", "validate_knob",
-    "validate_value", "validate_subsystem", "validate_collector",
-]

@@ -1,10 +1,48 @@
-"""Writes for the daemons app. Keyword-only, one transaction each."""
+"""Writes for the daemons app: keyword-only, each its own transaction.
+
+Everything that changes a daemon goes through ``_audited``: the audit row is
+committed before anything is sent (no row, no command), completed after, and
+state-change broadcasts leave only once the row is committed.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
+import logging
+import shlex
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from daemons.models import Pool
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from daemons import events, protocol
+from daemons.models import CommandRecord, Daemon, Pool
+from daemons.protocol import Command
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """Who is asking, as the audit trail records it."""
+
+    address: str | None = None
+    user_agent: str = ""
+
+    @classmethod
+    def from_request(cls, request: object) -> ClientInfo:
+        meta = getattr(request, "META", {})
+        return cls(address=meta.get("REMOTE_ADDR") or None, user_agent=str(meta.get("HTTP_USER_AGENT", ""))[:512])
+
+
+def credentials_for(pool: Pool) -> protocol.Credentials:
+    return protocol.Credentials(token_file=pool.token_file, config_val=tuple(shlex.split(pool.config_val)))
+
+
+def target_for(daemon: Daemon) -> protocol.Target:
+    return protocol.Target(address=daemon.address, kind=daemon.kind, name=daemon.name)
 
 
 @transaction.atomic
@@ -22,7 +60,7 @@ def pool_upsert(
     pool, _ = Pool.objects.update_or_create(
         name=name,
         defaults={
-            "collector": collector,
+            "collector": protocol.validate_collector(collector),
             "token_file": token_file,
             "log_path_from": log_path_from,
             "log_path_to": log_path_to,
@@ -31,3 +69,225 @@ def pool_upsert(
         },
     )
     return pool
+
+
+def pool_refresh(*, pool: Pool) -> Pool:
+    """Read the pool's daemons from its collector into the inventory.
+
+    A daemon the collector no longer lists is kept and marked missing; a
+    master's child that its master reports stopped is marked down. A failed
+    refresh records its error on the pool and changes nothing else.
+    """
+    try:
+        infos = protocol.discover(pool.collector, credentials_for(pool))
+    except protocol.ProtocolError as exc:
+        Pool.objects.filter(pk=pool.pk).update(last_refresh_error=str(exc), last_refreshed_at=timezone.now())
+        pool.refresh_from_db()
+        return pool
+    now = timezone.now()
+    with transaction.atomic():
+        existing = {(d.kind, d.name): d for d in Daemon.objects.select_for_update().filter(pool=pool)}
+        seen: set[tuple[str, str]] = set()
+        down_children: dict[str, set[str]] = {}
+        for info in infos:
+            if info.kind == "master":
+                down_children[info.machine] = {sub for sub, st in info.children.items() if st == "down"}
+        to_create: list[Daemon] = []
+        to_update: list[Daemon] = []
+        for info in infos:
+            key = (info.kind, info.name)
+            if key in seen:
+                continue
+            seen.add(key)
+            daemon = existing.get(key) or Daemon(pool=pool, kind=info.kind, name=info.name)
+            daemon.machine = info.machine
+            daemon.address = info.address
+            daemon.subsystem = info.subsystem
+            daemon.version = info.version
+            daemon.platform = info.platform
+            daemon.start_time = info.start_time
+            daemon.children = info.children
+            daemon.attributes = info.attributes
+            daemon.last_seen_at = now
+            daemon.state = (
+                Daemon.State.DOWN if info.subsystem in down_children.get(info.machine, set()) else Daemon.State.UP
+            )
+            (to_update if daemon.pk else to_create).append(daemon)
+        for key, daemon in existing.items():
+            if key in seen:
+                continue
+            stopped = daemon.subsystem in down_children.get(daemon.machine, set())
+            daemon.state = Daemon.State.DOWN if stopped else Daemon.State.MISSING
+            to_update.append(daemon)
+        Daemon.objects.bulk_create(to_create)
+        Daemon.objects.bulk_update(
+            to_update,
+            ["machine", "address", "subsystem", "version", "platform", "start_time", "children", "attributes",
+             "last_seen_at", "state", "updated_at"],
+        )
+        Pool.objects.filter(pk=pool.pk).update(last_refresh_error="", last_refreshed_at=now)
+        transaction.on_commit(lambda: events.pool_changed(pool.pk))
+    pool.refresh_from_db()
+    return pool
+
+
+def _audited(
+    *,
+    user: AbstractBaseUser,
+    daemon: Daemon,
+    client: ClientInfo,
+    command: str,
+    action: Callable[[], None],
+    target: str = "",
+    knob: str = "",
+    old_value: str = "",
+    new_value: str = "",
+) -> CommandRecord:
+    with transaction.atomic():
+        record = CommandRecord.objects.create(
+            user=user,
+            username=user.get_username(),
+            pool=daemon.pool,
+            pool_name=daemon.pool.name,
+            daemon=daemon,
+            daemon_name=daemon.name,
+            daemon_address=daemon.address,
+            daemon_kind=daemon.kind,
+            command=command,
+            target=target,
+            knob=knob,
+            old_value=old_value,
+            new_value=new_value,
+            client_address=client.address,
+            user_agent=client.user_agent,
+        )
+    started = time.monotonic()
+    try:
+        action()
+    except protocol.ProtocolError as exc:
+        record.outcome = exc.outcome
+        record.error = str(exc)
+    except Exception as exc:  # noqa: BLE001 - recorded, then re-raised for the server log
+        record.outcome = CommandRecord.Outcome.ERROR
+        record.error = f"Unexpected error: {exc}"
+        _complete(record, started)
+        raise
+    else:
+        record.outcome = CommandRecord.Outcome.SENT
+    _complete(record, started)
+    return record
+
+
+def _complete(record: CommandRecord, started: float) -> None:
+    record.duration_ms = (time.monotonic() - started) * 1000
+    record.completed_at = timezone.now()
+    with transaction.atomic():
+        record.save(update_fields=["outcome", "error", "duration_ms", "completed_at"])
+        transaction.on_commit(lambda: events.command_recorded(record.pk))
+
+
+def daemon_command_send(
+    *, user: AbstractBaseUser, daemon: Daemon, command: Command, subsystem: str = "", client: ClientInfo
+) -> CommandRecord:
+    """Send an admin command to ``daemon``, recorded whatever comes of it."""
+    return _audited(
+        user=user,
+        daemon=daemon,
+        client=client,
+        command=command.name,
+        target=subsystem,
+        action=lambda: protocol.send_command(
+            target_for(daemon), command, credentials_for(daemon.pool), subsystem=subsystem
+        ),
+    )
+
+
+def daemon_reconfig(*, user: AbstractBaseUser, daemon: Daemon, client: ClientInfo) -> CommandRecord:
+    return daemon_command_send(user=user, daemon=daemon, command=Command.Reconfig, client=client)
+
+
+def command_forbidden_record(
+    *, user: AbstractBaseUser, daemon: Daemon, command: str, subsystem: str = "", client: ClientInfo
+) -> CommandRecord:
+    """Record an attempt the console itself refused (no permission): nothing is sent."""
+    return CommandRecord.objects.create(
+        user=user,
+        username=user.get_username(),
+        pool=daemon.pool,
+        pool_name=daemon.pool.name,
+        daemon=daemon,
+        daemon_name=daemon.name,
+        daemon_address=daemon.address,
+        daemon_kind=daemon.kind,
+        command=command[:64],
+        target=subsystem[:64],
+        outcome=CommandRecord.Outcome.FORBIDDEN,
+        error="The user lacks the console permission for this command.",
+        completed_at=timezone.now(),
+        duration_ms=0.0,
+        client_address=client.address,
+        user_agent=client.user_agent,
+    )
+
+
+def daemon_config_set(
+    *,
+    user: AbstractBaseUser,
+    daemon: Daemon,
+    knob: str,
+    value: str,
+    old_value: str = "",
+    reconfig: bool = False,
+    client: ClientInfo,
+) -> CommandRecord:
+    """Set a runtime value on ``daemon`` (and Reconfig it if asked), recorded.
+
+    Callers pass ``old_value`` and ``value`` already redacted for the audit
+    trail where the knob holds a secret; ``value`` itself is what is sent.
+    """
+    return _runtime_change(
+        user=user, daemon=daemon, command="RuntimeSet", knob=knob, old_value=old_value, new_value=value,
+        reconfig=reconfig, client=client,
+        change=lambda: protocol.remote_config_set(target_for(daemon), knob, value, credentials_for(daemon.pool)),
+    )
+
+
+def daemon_config_unset(
+    *,
+    user: AbstractBaseUser,
+    daemon: Daemon,
+    knob: str,
+    old_value: str = "",
+    reconfig: bool = False,
+    client: ClientInfo,
+) -> CommandRecord:
+    """Remove a runtime value from ``daemon`` (and Reconfig it if asked), recorded."""
+    return _runtime_change(
+        user=user, daemon=daemon, command="RuntimeUnset", knob=knob, old_value=old_value, new_value="",
+        reconfig=reconfig, client=client,
+        change=lambda: protocol.remote_config_unset(target_for(daemon), knob, credentials_for(daemon.pool)),
+    )
+
+
+def _runtime_change(
+    *,
+    user: AbstractBaseUser,
+    daemon: Daemon,
+    command: str,
+    knob: str,
+    old_value: str,
+    new_value: str,
+    reconfig: bool,
+    client: ClientInfo,
+    change: Callable[[], None],
+) -> CommandRecord:
+    def action() -> None:
+        protocol.validate_knob(knob)
+        change()
+        if reconfig:
+            protocol.send_command(target_for(daemon), Command.Reconfig, credentials_for(daemon.pool))
+
+    return _audited(
+        user=user, daemon=daemon, client=client, command=command + ("+Reconfig" if reconfig else ""),
+        target="", knob=knob[:256], old_value=old_value, new_value=new_value, action=action,
+    )

@@ -1,0 +1,55 @@
+"""Small helpers shared by the real-pool tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from daemons import devpool, protocol
+
+T = TypeVar("T")
+
+
+def wait_for(probe: Callable[[], T], *, timeout: float = 30.0, interval: float = 0.25, what: str = "condition") -> T:
+    """Poll ``probe`` until it returns something truthy; HTCondor acts asynchronously."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(interval)
+
+
+def master_log(pool: devpool.DevPool) -> Path:
+    return Path(pool.host_root + pool.log_dir) / "MasterLog"
+
+
+class LogWatch:
+    """Reads what a log gains after this point."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = path.stat().st_size if path.exists() else 0
+
+    def new_text(self) -> str:
+        with self.path.open("rb") as handle:
+            handle.seek(self.offset)
+            return handle.read().decode(errors="replace")
+
+    def wait_for(self, needle: str, timeout: float = 30.0) -> str:
+        return wait_for(lambda: needle in self.new_text() and self.new_text(), timeout=timeout, what=repr(needle))
+
+
+def master_of(pool: devpool.DevPool, credentials: protocol.Credentials) -> protocol.DaemonInfo:
+    return wait_for(
+        lambda: next((d for d in protocol.discover(pool.collector, credentials) if d.kind == "master"), None),
+        what="the master in the collector",
+    )
+
+
+def target(info: protocol.DaemonInfo) -> protocol.Target:
+    return protocol.Target(address=info.address, kind=info.kind, name=info.name)

@@ -1,0 +1,262 @@
+"""Unit tests of daemons.devpool that need no HTCondor, no root and no network."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from daemons import devpool
+
+
+def _knobs(config: str) -> dict[str, str]:
+    return dict(re.findall(r"^(\w+) = ?(.*)$", config, re.MULTILINE))
+
+
+def _chroot_instance(tmp_path: Path, name: str = "dev") -> devpool._Instance:
+    return devpool._Instance(name, "chroot", tmp_path, str(tmp_path / "rootfs"), devpool.CHROOT_PATH)
+
+
+def _personal_instance(tmp_path: Path, name: str = "dev") -> devpool._Instance:
+    return devpool._Instance(name, "personal", tmp_path, "", "/opt/condor/bin:/usr/bin")
+
+
+def test_it_renders_a_port_per_instance() -> None:
+    dev = _knobs(devpool._render_overrides("/var/lib/condorweb/dev", 9618))
+    test = _knobs(devpool._render_overrides("/var/lib/condorweb/test", 9718))
+
+    assert (dev["COLLECTOR_HOST"], dev["SHARED_PORT_PORT"]) == ("$(CONDOR_HOST):9618", "9618")
+    assert (test["COLLECTOR_HOST"], test["SHARED_PORT_PORT"]) == ("$(CONDOR_HOST):9718", "9718")
+
+
+def test_it_keeps_every_directory_of_an_instance_under_its_local_dir() -> None:
+    knobs = _knobs(devpool._render_overrides("/var/lib/condorweb/test", 9718))
+
+    assert knobs["LOCAL_DIR"] == "/var/lib/condorweb/test"
+    for knob in ("LOG", "SPOOL", "EXECUTE", "LOCK", "RUN", "SEC_TOKEN_SYSTEM_DIRECTORY", "SEC_TOKEN_DIRECTORY"):
+        assert knobs[knob].startswith("$(LOCAL_DIR)/"), knob
+
+
+def test_it_gives_each_instance_its_own_pool_signing_key_directory() -> None:
+    knobs = _knobs(devpool._render_overrides("/var/lib/condorweb/test", 9718))
+
+    assert knobs["SEC_PASSWORD_DIRECTORY"] == "$(LOCAL_DIR)/passwords.d"
+
+
+def test_it_listens_on_ipv4_loopback_only() -> None:
+    knobs = _knobs(devpool._render_overrides("/x", 9618))
+
+    assert knobs["NETWORK_INTERFACE"] == "127.0.0.1"
+    assert knobs["CONDOR_HOST"] == "127.0.0.1"
+    assert knobs["ENABLE_IPV6"] == "False"
+
+
+def test_it_lets_the_console_read_administer_and_configure() -> None:
+    knobs = _knobs(devpool._render_overrides("/x", 9618))
+
+    assert knobs["SEC_DEFAULT_AUTHENTICATION_METHODS"] == "FS, IDTOKENS"
+    assert knobs["ALLOW_READ"] == "$(ALLOW_READ) console@$(UID_DOMAIN)"
+    assert knobs["ALLOW_ADMINISTRATOR"] == "$(ALLOW_ADMINISTRATOR) console@$(UID_DOMAIN)"
+    assert knobs["ALLOW_CONFIG"] == "console@$(UID_DOMAIN)"
+    assert knobs["ENABLE_RUNTIME_CONFIG"] == "True"
+
+
+def test_it_lets_only_listed_knobs_be_set_at_runtime() -> None:
+    patterns = [p.strip() for p in _knobs(devpool._render_overrides("/x", 9618))["SETTABLE_ATTRS_CONFIG"].split(",")]
+
+    def settable(knob: str) -> bool:
+        return any(fnmatch.fnmatchcase(knob, pattern) for pattern in patterns)
+
+    assert "*" not in patterns
+    assert all(settable(k) for k in ("CONDORWEB_ANYTHING", "TEST_ANYTHING", "MASTER_DEBUG", "SCHEDD_DEBUG"))
+    assert not settable("NOT_SETTABLE_KNOB")
+
+
+def test_it_makes_daemons_report_every_five_seconds() -> None:
+    assert _knobs(devpool._render_overrides("/x", 9618))["UPDATE_INTERVAL"] == "5"
+
+
+def test_it_leaves_log_rotation_at_its_default() -> None:
+    assert "MAX_MASTER_LOG" not in devpool._render_overrides("/x", 9618)
+
+
+def test_a_chroot_instance_reads_its_overrides_after_minicondors_config() -> None:
+    entry = devpool._render_chroot_entry("/var/lib/condorweb/dev/condorweb.config")
+    lines = [line for line in entry.splitlines() if not line.startswith("#")]
+
+    # LOCAL_CONFIG_FILE is processed after LOCAL_CONFIG_DIR, where minicondor lives.
+    assert lines == [
+        "include : /etc/condor/condor_config",
+        "LOCAL_CONFIG_FILE = $(LOCAL_CONFIG_FILE), /var/lib/condorweb/dev/condorweb.config",
+    ]
+
+
+def test_a_personal_instance_ignores_the_hosts_config_and_inherits_its_install_paths() -> None:
+    entry = devpool._render_personal_entry(
+        "/home/u/.cache/condorweb/pools/dev/local/condorweb.config",
+        {"RELEASE_DIR": "/opt/condor", "SBIN": "/opt/condor/sbin"},
+        ["$(USERNAME)@$(UID_DOMAIN)"],
+    )
+    knobs = _knobs(entry)
+
+    assert knobs["RELEASE_DIR"] == "/opt/condor"
+    assert knobs["SBIN"] == "/opt/condor/sbin"
+    assert knobs["LOCAL_CONFIG_DIR"] == ""
+    assert knobs["LOCAL_CONFIG_FILE"] == "/home/u/.cache/condorweb/pools/dev/local/condorweb.config"
+    assert knobs["ALLOW_ADMINISTRATOR"] == "$(DEVPOOL_OWNERS)"
+    assert knobs["DEVPOOL_OWNERS"] == "$(USERNAME)@$(UID_DOMAIN)"
+    assert "use ROLE: Personal" in entry.splitlines()
+
+
+def test_a_personal_pool_started_by_root_also_trusts_the_condor_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+
+    assert devpool._personal_owners() == ["root@$(UID_DOMAIN)", "condor@$(UID_DOMAIN)"]
+
+
+def test_it_runs_chroot_tools_with_a_clean_environment_and_the_instance_config(tmp_path: Path) -> None:
+    inst = _chroot_instance(tmp_path, "test")
+
+    assert inst.argv("condor_config_val", "UID_DOMAIN") == [
+        "chroot",
+        str(tmp_path / "rootfs"),
+        "env",
+        "-i",
+        f"PATH={devpool.CHROOT_PATH}",
+        "CONDOR_CONFIG=/var/lib/condorweb/test/condor_config",
+        "condor_config_val",
+        "UID_DOMAIN",
+    ]
+
+
+def test_it_runs_personal_tools_on_the_host_with_a_clean_environment(tmp_path: Path) -> None:
+    inst = _personal_instance(tmp_path)
+
+    assert inst.argv("condor_on") == [
+        "env",
+        "-i",
+        "PATH=/opt/condor/bin:/usr/bin",
+        f"CONDOR_CONFIG={tmp_path}/pools/dev/local/condor_config",
+        "condor_on",
+    ]
+
+
+def test_it_maps_paths_inside_the_chroot_to_host_paths(tmp_path: Path) -> None:
+    inst = _chroot_instance(tmp_path)
+
+    assert inst.log_dir == "/var/lib/condorweb/dev/log"
+    assert inst.host(inst.log_dir) == tmp_path / "rootfs/var/lib/condorweb/dev/log"
+
+
+def test_it_keeps_tokens_outside_the_pool_in_a_directory_per_instance(tmp_path: Path) -> None:
+    dev, test = _chroot_instance(tmp_path, "dev"), _chroot_instance(tmp_path, "test")
+
+    assert dev.token_file == tmp_path / "pools/dev/tokens/console"
+    assert dev.token_file.parent != test.token_file.parent
+
+
+def test_it_describes_a_pool_with_the_values_a_host_client_needs(tmp_path: Path) -> None:
+    pool = devpool._devpool(_chroot_instance(tmp_path, "test"), 9718, "vm")
+
+    assert pool.collector == "127.0.0.1:9718"
+    assert pool.host_root + pool.log_dir + "/MasterLog" == f"{tmp_path}/rootfs/var/lib/condorweb/test/log/MasterLog"
+    assert pool.config_val[-1] == "condor_config_val"
+    assert (pool.route, pool.uid_domain) == ("chroot", "vm")
+
+
+@pytest.mark.parametrize("name", ["", "../etc", "Dev", "a/b", "x" * 33])
+def test_it_rejects_instance_names_that_are_not_plain_path_components(name: str) -> None:
+    with pytest.raises(ValueError):
+        devpool._instance(name, provision=False)
+
+
+@pytest.mark.parametrize("port", [0, -1, 65536])
+def test_it_rejects_port_numbers_outside_the_tcp_range(port: int) -> None:
+    with pytest.raises(ValueError):
+        devpool.up("dev", port)
+
+
+def test_it_reads_the_configured_port_back_from_the_instance_config(tmp_path: Path) -> None:
+    inst = _personal_instance(tmp_path)
+    config = inst.host(inst.overrides_file)
+    config.parent.mkdir(parents=True)
+    config.write_text(devpool._render_overrides(inst.local_dir, 9718))
+
+    assert devpool._configured_port(inst) == 9718
+
+
+def test_it_says_how_to_set_up_an_instance_that_was_never_started(tmp_path: Path) -> None:
+    with pytest.raises(LookupError, match=r"call up\('dev', port\)"):
+        devpool._configured_port(_personal_instance(tmp_path))
+
+
+def test_a_stale_pid_file_does_not_count_as_a_running_master(tmp_path: Path) -> None:
+    inst = _personal_instance(tmp_path)
+    pid_file = inst.host(inst.pid_file)
+    pid_file.parent.mkdir(parents=True)
+
+    pid_file.write_text(f"{os.getpid()}\n")  # alive, but not a condor_master
+    assert devpool._master_pid(inst) is None
+
+    pid_file.write_text("not a pid\n")
+    assert devpool._master_pid(inst) is None
+
+
+def test_it_rewrites_a_config_file_only_when_its_text_changes(tmp_path: Path) -> None:
+    path = tmp_path / "condor_config"
+
+    assert devpool._write_if_changed(path, "A = 1\n") is True
+    assert devpool._write_if_changed(path, "A = 1\n") is False
+    assert devpool._write_if_changed(path, "A = 2\n") is True
+
+
+def test_it_notices_a_port_that_is_already_taken() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        assert devpool._port_in_use(port) is True
+    assert devpool._port_in_use(port) is False
+
+
+def _no_route(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CONDORWEB_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(shutil, "which", lambda _name: None)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+
+
+def test_it_explains_what_to_install_when_neither_route_is_possible(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _no_route(monkeypatch, tmp_path)
+
+    with pytest.raises(devpool.DevPoolUnavailable, match="condor_master on PATH") as raised:
+        devpool.up("dev", 9618)
+    assert "debootstrap" in str(raised.value)
+
+
+def test_down_and_status_do_not_fail_when_neither_route_is_possible(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _no_route(monkeypatch, tmp_path)
+
+    devpool.down("dev")
+    state = devpool.status("dev")
+
+    assert state["running"] is False
+    assert "debootstrap" in str(state["error"])
+
+
+def test_it_prefers_a_host_installation_of_htcondor(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CONDORWEB_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/sbin/{name}")
+
+    inst = devpool._instance("dev", provision=True)
+
+    assert (inst.route, inst.host_root) == ("personal", "")
+    assert inst.local_dir == f"{tmp_path}/pools/dev/local"
