@@ -136,6 +136,13 @@ class _Instance:
         return self.pool_dir / "tokens" / CONSOLE_USER
 
     @property
+    def console_token_dir(self) -> str:
+        """The console's token directory as the instance's own tools see it."""
+        if self.route == "chroot":
+            return f"{self.local_dir}/console-tokens"
+        return str(self.token_file.parent)
+
+    @property
     def lock_file(self) -> Path:
         return self.cache / "locks" / f"instance-{self.name}.lock"
 
@@ -143,19 +150,31 @@ class _Instance:
         """Host path of a path as the daemons see it."""
         return Path(self.host_root + inside)
 
-    def argv(self, tool: str, *args: str) -> list[str]:
+    def argv(self, tool: str, *args: str, as_console: bool = False) -> list[str]:
         """Command that runs an HTCondor tool against this instance.
 
         ``env -i`` because the caller's environment may carry ``_CONDOR_*``
         settings meant for a host-side client (e.g. its token directory).
+        Without ``as_console`` the tool authenticates as the user running it
+        (FS, root inside the chroot); with it, as the console through its
+        token, so that it has exactly the console's rights (e.g. CONFIG).
         """
         prefix = ["chroot", self.host_root] if self.route == "chroot" else []
+        console_env = (
+            [
+                f"_CONDOR_SEC_TOKEN_DIRECTORY={self.console_token_dir}",
+                "_CONDOR_SEC_CLIENT_AUTHENTICATION_METHODS=IDTOKENS",
+            ]
+            if as_console
+            else []
+        )
         return [
             *prefix,
             "env",
             "-i",
             f"PATH={self.tool_path}",
             f"CONDOR_CONFIG={self.config_file}",
+            *console_env,
             tool,
             *args,
         ]
@@ -185,7 +204,7 @@ def up(name: str = "dev", port: int = 9618, *, timeout: float = 90.0) -> DevPool
             _launch(inst, port)
             fresh = True
         _wait_ready(inst, time.monotonic() + timeout)
-        if fresh or not inst.token_file.exists():
+        if fresh or not all(path.exists() for path in _token_paths(inst)):
             _write_token(inst, prepared.uid_domain)
         return _devpool(inst, port, prepared.uid_domain)
 
@@ -393,6 +412,8 @@ ENABLE_RUNTIME_CONFIG = True
 SETTABLE_ATTRS_CONFIG = {settable}
 
 UPDATE_INTERVAL = 5
+# The master's ad carries its children's states; by default it is sent every 300 s.
+MASTER_UPDATE_INTERVAL = $(UPDATE_INTERVAL)
 """
 
 
@@ -416,16 +437,11 @@ def _render_personal_entry(overrides_file: str, inherited: Mapping[str, str], ow
         *(f"{knob} = {value}" for knob, value in inherited.items()),
         "LOCAL_CONFIG_DIR =",
         "use ROLE: Personal",
-        "SEC_DAEMON_AUTHENTICATION = REQUIRED",
-        "SEC_CLIENT_AUTHENTICATION = REQUIRED",
-        "SEC_DEFAULT_INTEGRITY = REQUIRED",
-        "SEC_DEFAULT_ENCRYPTION = REQUIRED",
+        # minicondor's security model, so both routes refuse and allow alike.
+        "use SECURITY: recommended_v9_0",
         f"DEVPOOL_OWNERS = {' '.join(owners)}",
-        *(
-            f"ALLOW_{level} = $(DEVPOOL_OWNERS)"
-            for level in ("READ", "WRITE", "DAEMON", "ADMINISTRATOR", "ADVERTISE", "NEGOTIATOR")
-        ),
-        # Same tuning as minicondor, so both routes behave alike.
+        *(f"ALLOW_{level} = $(DEVPOOL_OWNERS)" for level in ("DAEMON", "NEGOTIATOR", "ADMINISTRATOR")),
+        # minicondor's tuning, for the same reason.
         "SCHEDD_INTERVAL = 5",
         "NEGOTIATOR_INTERVAL = 2",
         "NEGOTIATOR_CYCLE_DELAY = 5",
@@ -615,17 +631,22 @@ def _log_tail(inst: _Instance, lines: int = 15) -> str:
     return "\nMasterLog ends with:\n" + "\n".join(text.splitlines()[-lines:])
 
 
+def _token_paths(inst: _Instance) -> list[Path]:
+    """The console's token for host-side clients, and the copy the pool's own tools read."""
+    return list(dict.fromkeys([inst.token_file, inst.host(inst.console_token_dir) / CONSOLE_USER]))
+
+
 def _write_token(inst: _Instance, uid_domain: str) -> None:
     token = _run(inst.argv("condor_token_create", "-identity", f"{CONSOLE_USER}@{uid_domain}")).stdout
-    token_dir = inst.token_file.parent
-    token_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    token_dir.chmod(0o700)
-    # Written aside and renamed: a client may be reading the directory right now.
-    partial = token_dir.parent / f"{CONSOLE_USER}.partial"
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(token.strip() + "\n")
-    os.replace(partial, inst.token_file)
+    for path in _token_paths(inst):
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.parent.chmod(0o700)
+        # Written aside and renamed: a client may be reading the directory right now.
+        partial = path.parent.parent / f"{CONSOLE_USER}.partial"
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(token.strip() + "\n")
+        os.replace(partial, path)
 
 
 def _devpool(inst: _Instance, port: int, uid_domain: str) -> DevPool:
@@ -636,7 +657,7 @@ def _devpool(inst: _Instance, port: int, uid_domain: str) -> DevPool:
         token_file=str(inst.token_file),
         host_root=inst.host_root,
         log_dir=inst.log_dir,
-        config_val=inst.argv("condor_config_val"),
+        config_val=inst.argv("condor_config_val", as_console=True),
         uid_domain=uid_domain,
         route=inst.route,
     )

@@ -919,7 +919,13 @@ def _worker_handlers(htcondor2: Any) -> dict[str, Callable[..., Any]]:
         try:
             result = htcondor2.ping(address, level)
         except HTCondorException as exc:
-            raise failure(exc, address, hint=ADMINISTRATOR_HINT if level != "READ" else READ_HINT) from None
+            if not reachable(address):
+                raise DaemonUnreachable(
+                    f"Cannot connect to the daemon at {address}.",
+                    hint="Check that it is running and that the console can reach its host and port.",
+                ) from None
+            # The daemon would not even start the command: not authorized at this level.
+            return {"level": level, "authorized": False, "identity": ""}
         return {
             "level": level,
             "authorized": bool(result.get("AuthorizationSucceeded", False)),
@@ -949,7 +955,11 @@ def _worker_handlers(htcondor2: Any) -> dict[str, Callable[..., Any]]:
         from htcondor2.htcondor2_impl import _remote_param_set
 
         try:
-            _remote_param_set(location(address)._handle, knob, value)
+            # The daemon files runtime entries under the name exactly as sent,
+            # and condor_config_val (which removes them: see unset) sends it
+            # lower-cased. Knob names are case-insensitive, so lower-case
+            # keeps both tools addressing the same entry.
+            _remote_param_set(location(address)._handle, knob.lower(), value)
         except HTCondorException as exc:
             if not reachable(address):
                 raise DaemonUnreachable(f"Cannot connect to the daemon at {address}.") from None

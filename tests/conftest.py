@@ -62,7 +62,7 @@ def real_pool() -> Iterator[devpool.DevPool]:
     if "pool" not in _pool_state:
         try:
             _pool_state["pool"] = devpool.up(TEST_POOL_NAME, TEST_POOL_PORT)
-        except devpool.DevPoolUnavailable as exc:
+        except (devpool.DevPoolUnavailable, RuntimeError, TimeoutError, OSError) as exc:
             _pool_state["error"] = exc
             _skip_or_fail(str(exc))
     yield _pool_state["pool"]  # type: ignore[misc]
@@ -84,7 +84,7 @@ def healthy_pool(real_pool: devpool.DevPool) -> devpool.DevPool:
 
 @pytest.fixture
 def credentials(healthy_pool: devpool.DevPool) -> protocol.Credentials:
-    return protocol.Credentials(token_file=healthy_pool.token_file)
+    return protocol.Credentials(token_file=healthy_pool.token_file, config_val=tuple(healthy_pool.config_val))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

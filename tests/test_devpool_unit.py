@@ -77,8 +77,11 @@ def test_it_lets_only_listed_knobs_be_set_at_runtime() -> None:
     assert not settable("NOT_SETTABLE_KNOB")
 
 
-def test_it_makes_daemons_report_every_five_seconds() -> None:
-    assert _knobs(devpool._render_overrides("/x", 9618))["UPDATE_INTERVAL"] == "5"
+def test_it_makes_every_daemon_including_the_master_report_every_five_seconds() -> None:
+    knobs = _knobs(devpool._render_overrides("/x", 9618))
+
+    assert knobs["UPDATE_INTERVAL"] == "5"
+    assert knobs["MASTER_UPDATE_INTERVAL"] == "$(UPDATE_INTERVAL)"
 
 
 def test_it_leaves_log_rotation_at_its_default() -> None:
@@ -110,7 +113,7 @@ def test_a_personal_instance_ignores_the_hosts_config_and_inherits_its_install_p
     assert knobs["LOCAL_CONFIG_FILE"] == "/home/u/.cache/condorweb/pools/dev/local/condorweb.config"
     assert knobs["ALLOW_ADMINISTRATOR"] == "$(DEVPOOL_OWNERS)"
     assert knobs["DEVPOOL_OWNERS"] == "$(USERNAME)@$(UID_DOMAIN)"
-    assert "use ROLE: Personal" in entry.splitlines()
+    assert {"use ROLE: Personal", "use SECURITY: recommended_v9_0"} <= set(entry.splitlines())
 
 
 def test_a_personal_pool_started_by_root_also_trusts_the_condor_user(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -146,6 +149,33 @@ def test_it_runs_personal_tools_on_the_host_with_a_clean_environment(tmp_path: P
     ]
 
 
+def test_the_config_val_command_authenticates_as_the_console_with_a_token_the_chroot_can_see(
+    tmp_path: Path,
+) -> None:
+    pool = devpool._devpool(_chroot_instance(tmp_path, "test"), 9718, "vm")
+
+    assert pool.config_val[:4] == ["chroot", str(tmp_path / "rootfs"), "env", "-i"]
+    assert "_CONDOR_SEC_TOKEN_DIRECTORY=/var/lib/condorweb/test/console-tokens" in pool.config_val
+    assert "_CONDOR_SEC_CLIENT_AUTHENTICATION_METHODS=IDTOKENS" in pool.config_val
+    assert pool.config_val[-1] == "condor_config_val"
+
+
+def test_a_chroot_instance_keeps_a_copy_of_the_console_token_inside_the_pool(tmp_path: Path) -> None:
+    inst = _chroot_instance(tmp_path, "test")
+
+    assert devpool._token_paths(inst) == [
+        tmp_path / "pools/test/tokens/console",
+        tmp_path / "rootfs/var/lib/condorweb/test/console-tokens/console",
+    ]
+
+
+def test_a_personal_instance_shares_one_token_file_between_host_clients_and_its_tools(tmp_path: Path) -> None:
+    inst = _personal_instance(tmp_path)
+
+    assert devpool._token_paths(inst) == [tmp_path / "pools/dev/tokens/console"]
+    assert "_CONDOR_SEC_TOKEN_DIRECTORY=" + str(tmp_path / "pools/dev/tokens") in inst.argv("x", as_console=True)
+
+
 def test_it_maps_paths_inside_the_chroot_to_host_paths(tmp_path: Path) -> None:
     inst = _chroot_instance(tmp_path)
 
@@ -165,7 +195,6 @@ def test_it_describes_a_pool_with_the_values_a_host_client_needs(tmp_path: Path)
 
     assert pool.collector == "127.0.0.1:9718"
     assert pool.host_root + pool.log_dir + "/MasterLog" == f"{tmp_path}/rootfs/var/lib/condorweb/test/log/MasterLog"
-    assert pool.config_val[-1] == "condor_config_val"
     assert (pool.route, pool.uid_domain) == ("chroot", "vm")
 
 

@@ -32,6 +32,8 @@ class Command(BaseCommand):
             pool_info = devpool.up(name, port)
         except devpool.DevPoolUnavailable as exc:
             raise CommandError(f"The dev pool cannot run on this machine: {exc}") from None
+        except (RuntimeError, TimeoutError) as exc:
+            raise CommandError(f"The dev pool did not start: {exc}") from None
         pool = services.pool_upsert(
             name=name,
             collector=pool_info.collector,
