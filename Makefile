@@ -36,3 +36,6 @@ devpool-down: $(STAMP)
 
 clean:
 	rm -rf $(VENV) staticfiles
+
+bench: $(STAMP) system-deps
+	$(PY) -m bench --markdown var/bench-latest.md
