@@ -131,6 +131,22 @@ def pool_refresh(*, pool: Pool) -> Pool:
     return pool
 
 
+def _who_and_what(*, user: AbstractBaseUser, daemon: Daemon, client: ClientInfo) -> dict[str, object]:
+    """The audit fields that name the actor and the target, copied so they outlive both."""
+    return {
+        "user": user,
+        "username": user.get_username(),
+        "pool": daemon.pool,
+        "pool_name": daemon.pool.name,
+        "daemon": daemon,
+        "daemon_name": daemon.name,
+        "daemon_address": daemon.address,
+        "daemon_kind": daemon.kind,
+        "client_address": client.address,
+        "user_agent": client.user_agent,
+    }
+
+
 def _audited(
     *,
     user: AbstractBaseUser,
@@ -145,21 +161,12 @@ def _audited(
 ) -> CommandRecord:
     with transaction.atomic():
         record = CommandRecord.objects.create(
-            user=user,
-            username=user.get_username(),
-            pool=daemon.pool,
-            pool_name=daemon.pool.name,
-            daemon=daemon,
-            daemon_name=daemon.name,
-            daemon_address=daemon.address,
-            daemon_kind=daemon.kind,
+            **_who_and_what(user=user, daemon=daemon, client=client),
             command=command,
             target=target,
             knob=knob,
             old_value=old_value,
             new_value=new_value,
-            client_address=client.address,
-            user_agent=client.user_agent,
         )
     started = time.monotonic()
     try:
@@ -211,22 +218,13 @@ def command_forbidden_record(
 ) -> CommandRecord:
     """Record an attempt the console itself refused (no permission): nothing is sent."""
     return CommandRecord.objects.create(
-        user=user,
-        username=user.get_username(),
-        pool=daemon.pool,
-        pool_name=daemon.pool.name,
-        daemon=daemon,
-        daemon_name=daemon.name,
-        daemon_address=daemon.address,
-        daemon_kind=daemon.kind,
+        **_who_and_what(user=user, daemon=daemon, client=client),
         command=command[:64],
         target=subsystem[:64],
         outcome=CommandRecord.Outcome.FORBIDDEN,
         error="The user lacks the console permission for this command.",
         completed_at=timezone.now(),
         duration_ms=0.0,
-        client_address=client.address,
-        user_agent=client.user_agent,
     )
 
 
@@ -289,5 +287,5 @@ def _runtime_change(
 
     return _audited(
         user=user, daemon=daemon, client=client, command=command + ("+Reconfig" if reconfig else ""),
-        target="", knob=knob[:256], old_value=old_value, new_value=new_value, action=action,
+        knob=knob[:256], old_value=old_value, new_value=new_value, action=action,
     )
