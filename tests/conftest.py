@@ -16,6 +16,7 @@ from django.contrib.auth.models import Group, User
 
 from daemons import devpool, protocol
 from daemons.permissions import ADMINISTRATORS, OPERATORS, VIEWERS
+from tests import services
 
 TEST_POOL_NAME = os.environ.get("CONDORWEB_TEST_POOL_NAME", "test")
 TEST_POOL_PORT = int(os.environ.get("CONDORWEB_TEST_POOL_PORT", "9718"))
@@ -85,6 +86,26 @@ def healthy_pool(real_pool: devpool.DevPool) -> devpool.DevPool:
 @pytest.fixture
 def credentials(healthy_pool: devpool.DevPool) -> protocol.Credentials:
     return protocol.Credentials(token_file=healthy_pool.token_file, config_val=tuple(healthy_pool.config_val))
+
+
+@pytest.fixture(scope="session")
+def real_services() -> Iterator[services.Endpoints]:
+    """PostgreSQL and Redis: those ``python -m tests.services run`` started, else our own for the session."""
+    given = services.given_endpoints()
+    if given:
+        yield given
+        return
+    servers = services.Services()
+    try:
+        servers.start()
+    except services.ServiceUnavailable as exc:
+        message = f"SERVICE TESTS NOT RUN: PostgreSQL and Redis could not start: {exc}"
+        print(f"\n*** {message} ***\n", file=sys.stderr)
+        pytest.skip(message)
+    try:
+        yield servers.endpoints()
+    finally:
+        servers.stop()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

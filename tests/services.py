@@ -1,0 +1,536 @@
+"""Real PostgreSQL and Redis servers on loopback, for tests.
+
+``python -m tests.services run -- CMD ...`` starts one PostgreSQL and one
+Redis from Debian's packages in a private temporary directory, on free
+loopback ports, runs CMD with ``DATABASE_URL`` and ``REDIS_URL`` pointing at
+them, and stops both whatever CMD does (``make test`` runs the database and
+channel-layer tests this way). No system service is used or changed. As root,
+PostgreSQL runs as the ``postgres`` user that Debian's package creates, since
+it refuses to run as root.
+
+Tests marked ``services`` get the servers from the ``real_services`` fixture,
+and ``Console`` runs condorweb itself in a daphne process as production does.
+Stdlib, psycopg and redis only: nothing here imports Django.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import glob
+import http.cookiejar
+import os
+import pwd
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType, TracebackType
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+POSTGRES_USER = "condorweb"
+START_TIMEOUT = 30.0
+
+
+class ServiceUnavailable(RuntimeError):
+    """A server could not start here; the message says what to install or fix."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _stop_process(process: subprocess.Popen, sig: int, timeout: float = 15.0) -> None:
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(process.pid, sig)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class Postgres:
+    """One PostgreSQL cluster in ``directory``; ``start`` again after ``stop`` keeps its data."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.data = directory / "data"
+        self.log = directory / "postgres.log"
+        self.password = secrets.token_urlsafe(24)
+        self.port = 0
+        self.process: subprocess.Popen | None = None
+        self._bindir = _postgres_bindir()
+        # PostgreSQL will not run as root; Debian's package creates this user.
+        self._user = _postgres_run_as()
+
+    def url(self, database: str = "condorweb") -> str:
+        return f"postgres://{POSTGRES_USER}:{self.password}@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> Postgres:
+        if not self.data.exists():
+            self._initdb()
+        for _ in range(3):
+            self.port = self.port or free_port()
+            if self._launch():
+                return self
+            self.port = 0  # another process took the port between our probe and the bind
+        raise ServiceUnavailable(f"PostgreSQL did not start; its log ends with:\n{_tail(self.log)}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            # SIGINT is PostgreSQL's "fast" shutdown: clients are cut, data is flushed.
+            _stop_process(self.process, signal.SIGINT)
+            self.process = None
+
+    def _initdb(self) -> None:
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        password_file = self.directory / "password"
+        password_file.write_text(self.password + "\n")
+        if self._user:
+            shutil.chown(self.directory, self._user, self._user)
+            shutil.chown(password_file, self._user, self._user)
+        self._run(
+            str(self._bindir / "initdb"), "--pgdata", str(self.data), "--username", POSTGRES_USER,
+            "--pwfile", str(password_file), "--auth", "scram-sha-256", "--encoding", "UTF8",
+            "--locale", "C", "--no-sync", "--no-instructions",
+        )
+        password_file.unlink()
+
+    def _launch(self) -> bool:
+        log = self.log.open("ab")
+        try:
+            self.process = subprocess.Popen(
+                [
+                    str(self._bindir / "postgres"), "-D", str(self.data), "-h", "127.0.0.1", "-p", str(self.port),
+                    # No Unix socket: loopback TCP with a password is the only way in.
+                    "-c", "unix_socket_directories=",
+                    # Throw-away test data: durability is not worth the fsyncs.
+                    "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+                    "-c", "max_connections=200",
+                ],
+                stdout=log, stderr=log, stdin=subprocess.DEVNULL, cwd=self.directory,
+                start_new_session=True, **self._as_user(),
+            )
+        finally:
+            log.close()
+        return self._wait_ready()
+
+    def _wait_ready(self) -> bool:
+        import psycopg
+
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                self.process = None
+                return False
+            try:
+                psycopg.connect(self.url("postgres"), connect_timeout=2).close()
+                return True
+            except psycopg.OperationalError:
+                time.sleep(0.05)
+        self.stop()
+        raise ServiceUnavailable(f"PostgreSQL did not answer within {START_TIMEOUT:g} s:\n{_tail(self.log)}")
+
+    def _as_user(self) -> dict[str, object]:
+        if not self._user:
+            return {}
+        return {"user": self._user, "group": pwd.getpwnam(self._user).pw_gid, "extra_groups": []}
+
+    def _run(self, *argv: str) -> None:
+        result = subprocess.run(
+            argv, capture_output=True, text=True, cwd=self.directory, check=False, **self._as_user()
+        )
+        if result.returncode != 0:
+            raise ServiceUnavailable(f"{argv[0]} failed: {(result.stderr or result.stdout).strip()}")
+
+
+def _postgres_bindir() -> Path:
+    """The newest PostgreSQL server binaries: on PATH, else Debian's versioned directories."""
+    on_path = shutil.which("postgres")
+    if on_path and shutil.which("initdb"):
+        return Path(on_path).resolve().parent
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/postgres"),
+        key=lambda p: [int(n) for n in re.findall(r"\d+", p)],
+    )
+    if not candidates:
+        raise ServiceUnavailable(
+            "PostgreSQL's server is not installed (apt-get install postgresql; scripts/system-deps.sh does it as root)."
+        )
+    return Path(candidates[-1]).parent
+
+
+def _postgres_run_as() -> str:
+    if os.geteuid() != 0:
+        return ""
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        raise ServiceUnavailable(
+            "PostgreSQL refuses to run as root and there is no 'postgres' user (Debian's postgresql package creates it)."
+        ) from None
+    return "postgres"
+
+
+class Redis:
+    """One Redis server in ``directory``, password-protected, without persistence."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.log = directory / "redis.log"
+        self.password = secrets.token_urlsafe(24)
+        self.port = 0
+        self.process: subprocess.Popen | None = None
+        self._binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        if not os.access(self._binary, os.X_OK):
+            raise ServiceUnavailable(
+                "redis-server is not installed (apt-get install redis-server; scripts/system-deps.sh does it as root)."
+            )
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://:{self.password}@127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> Redis:
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        config = self.directory / "redis.conf"
+        for _ in range(3):
+            self.port = free_port()
+            # The password goes in a file, not on a command line others can read.
+            config.write_text(
+                f"bind 127.0.0.1\nport {self.port}\nrequirepass {self.password}\nsave \"\"\nappendonly no\n"
+                f"dir {self.directory}\ndaemonize no\n"
+            )
+            config.chmod(0o600)
+            with self.log.open("ab") as log:
+                self.process = subprocess.Popen(
+                    [self._binary, str(config)], stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                    cwd=self.directory, start_new_session=True,
+                )
+            if self._wait_ready():
+                return self
+        raise ServiceUnavailable(f"Redis did not start; its log ends with:\n{_tail(self.log)}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop_process(self.process, signal.SIGTERM)
+            self.process = None
+
+    def _wait_ready(self) -> bool:
+        import redis
+
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                self.process = None
+                return False
+            try:
+                with redis.Redis.from_url(self.url(), socket_connect_timeout=1) as client:
+                    client.ping()
+                return True
+            except redis.exceptions.ConnectionError:
+                time.sleep(0.05)
+        self.stop()
+        raise ServiceUnavailable(f"Redis did not answer within {START_TIMEOUT:g} s:\n{_tail(self.log)}")
+
+
+class Services:
+    """PostgreSQL and Redis together, in one temporary directory removed on exit."""
+
+    def __init__(self) -> None:
+        base = os.environ.get("CONDORWEB_SERVICES_DIR") or None
+        self.root = Path(tempfile.mkdtemp(prefix="condorweb-services-", dir=base))
+        # The postgres user must be able to reach its own directory inside.
+        self.root.chmod(0o711)
+        self.postgres: Postgres | None = None
+        self.redis: Redis | None = None
+
+    def start(self) -> Services:
+        try:
+            self.postgres = Postgres(self.root / "postgres").start()
+            create_database(self.postgres.url(), "condorweb")
+            self.redis = Redis(self.root / "redis").start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for server in (self.redis, self.postgres):
+            if server is not None:
+                server.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def endpoints(self) -> Endpoints:
+        assert self.postgres and self.redis
+        return Endpoints(database_url=self.postgres.url(), redis_url=self.redis.url())
+
+    def __enter__(self) -> Services:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where tests find the servers: a PostgreSQL role that may create databases, and Redis."""
+
+    database_url: str
+    redis_url: str
+
+    def new_database(self, name: str) -> str:
+        """Create an empty database on the same server and return its URL."""
+        return create_database(self.database_url, name)
+
+    def drop_database(self, name: str) -> None:
+        _admin_execute(self.database_url, "DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
+
+    def redis_db(self, db: int) -> str:
+        return urllib.parse.urlsplit(self.redis_url)._replace(path=f"/{db}").geturl()
+
+
+def with_database(url: str, database: str) -> str:
+    return urllib.parse.urlsplit(url)._replace(path=f"/{database}").geturl()
+
+
+def create_database(url: str, name: str) -> str:
+    """Create database ``name`` on the server of ``url`` and return its URL."""
+    _admin_execute(url, "CREATE DATABASE {}", name)
+    return with_database(url, name)
+
+
+def _admin_execute(url: str, statement: str, name: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(with_database(url, "postgres"), autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql.SQL(statement).format(sql.Identifier(name)))
+
+
+def given_endpoints(environ: Mapping[str, str] = os.environ) -> Endpoints | None:
+    """The servers ``run`` started for this process, if any."""
+    database_url = environ.get("DATABASE_URL", "")
+    redis_url = environ.get("REDIS_URL", "")
+    if database_url.startswith(("postgres://", "postgresql://")) and redis_url:
+        return Endpoints(database_url=database_url, redis_url=redis_url)
+    return None
+
+
+# --------------------------------------------------------------------------
+# condorweb itself, as production runs it
+# --------------------------------------------------------------------------
+
+
+def production_environment(
+    directory: Path, *, database_url: str, redis_url: str, admin_password: str, secret_key: str
+) -> dict[str, str]:
+    """What a site sets for each console process (docs/deployment.md); processes share all of it."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "condorweb.settings",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "CONDORWEB_SECRET_KEY": secret_key,
+        "CONDORWEB_DEBUG": "0",
+        "CONDORWEB_ALLOWED_HOSTS": "127.0.0.1",
+        "CONDORWEB_DATA_DIR": str(directory / "data"),
+        "CONDORWEB_STATIC_ROOT": str(directory / "static"),
+        "CONDORWEB_ADMIN_PASSWORD": admin_password,
+        "CONDORWEB_LOG_LEVEL": "WARNING",
+    }
+
+
+class Console:
+    """condorweb in its own daphne process, configured only through the environment."""
+
+    def __init__(self, environment: Mapping[str, str], *, log: Path) -> None:
+        self.environment = dict(environment)
+        self.log = log
+        self.port = 0
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Console:
+        self.port = free_port()
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "condorweb.asgi:application"],
+                env={**os.environ, **self.environment}, cwd=BASE_DIR, stdout=log, stderr=log,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+        return self
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> Console:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                raise ServiceUnavailable(f"daphne exited; its log ends with:\n{_tail(self.log)}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/login/", timeout=2):
+                    return self
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.1)
+        raise ServiceUnavailable(f"daphne did not answer within {timeout:g} s:\n{_tail(self.log)}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop_process(self.process, signal.SIGTERM)
+            self.process = None
+
+    def prepare(self) -> Console:
+        """What an installation or upgrade does before starting processes."""
+        self.manage("migrate", "--noinput")
+        self.manage("collectstatic", "--noinput")
+        self.manage("ensure_admin")
+        return self
+
+    def manage(self, *args: str, stdin: str = "") -> str:
+        """Run ``manage.py`` with this console's environment and return its output."""
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args], env={**os.environ, **self.environment}, cwd=BASE_DIR,
+            input=stdin, capture_output=True, text=True, timeout=120, check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+        return result.stdout
+
+
+@dataclass
+class Response:
+    status: int
+    text: str
+    headers: Mapping[str, str]
+
+
+class Browser:
+    """A cookie-keeping HTTP client that fills in Django's CSRF token, as a browser would."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.cookies = http.cookiejar.CookieJar()
+        self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+
+    def get(self, path: str) -> Response:
+        return self._open(urllib.request.Request(self.base_url + path))
+
+    def post(self, path: str, fields: Mapping[str, str]) -> Response:
+        data = urllib.parse.urlencode({"csrfmiddlewaretoken": self._cookie("csrftoken"), **fields}).encode()
+        return self._open(urllib.request.Request(self.base_url + path, data=data, method="POST"))
+
+    def log_in(self, username: str, password: str) -> Response:
+        self.get("/login/")
+        response = self.post("/login/", {"username": username, "password": password})
+        if not self._cookie("sessionid"):
+            raise AssertionError(f"log-in as {username!r} at {self.base_url} failed ({response.status})")
+        return response
+
+    def at(self, base_url: str) -> Browser:
+        """The same cookies, sent to another process (as a load balancer would)."""
+        other = Browser(base_url)
+        other.cookies = self.cookies
+        other._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+        return other
+
+    def _cookie(self, name: str) -> str:
+        return next((c.value or "" for c in self.cookies if c.name == name), "")
+
+    def _open(self, request: urllib.request.Request) -> Response:
+        try:
+            with self._opener.open(request, timeout=30) as reply:
+                return Response(reply.status, reply.read().decode(errors="replace"), dict(reply.headers))
+        except urllib.error.HTTPError as error:
+            return Response(error.code, error.read().decode(errors="replace"), dict(error.headers))
+
+
+# --------------------------------------------------------------------------
+# python -m tests.services run -- CMD ...
+# --------------------------------------------------------------------------
+
+
+def run(command: Sequence[str]) -> int:
+    started = time.monotonic()
+    with Services() as services:
+        assert services.postgres and services.redis
+        print(
+            f"tests.services: PostgreSQL on 127.0.0.1:{services.postgres.port} and Redis on "
+            f"127.0.0.1:{services.redis.port}, up in {time.monotonic() - started:.1f} s",
+            file=sys.stderr, flush=True,
+        )
+        endpoints = services.endpoints()
+        child = subprocess.Popen(
+            command, env={**os.environ, "DATABASE_URL": endpoints.database_url, "REDIS_URL": endpoints.redis_url}
+        )
+
+        def forward(signum: int, frame: FrameType | None) -> None:
+            child.send_signal(signum)
+
+        # The terminal sends Ctrl-C to the child too; we stay to stop the servers after it.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, forward)
+        try:
+            code = child.wait()
+            # As a shell reports it: 128 + the signal that ended the command.
+            return 128 - code if code < 0 else code
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.services", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="action", required=True)
+    run_parser = sub.add_parser("run", help="start PostgreSQL and Redis, run a command with DATABASE_URL and REDIS_URL, stop them")
+    run_parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("run needs a command, e.g. run -- python -m pytest")
+    try:
+        return run(command)
+    except ServiceUnavailable as exc:
+        print(f"tests.services: {exc}", file=sys.stderr)
+        return 2
+
+
+@contextlib.contextmanager
+def postgres_in(directory: Path) -> Iterator[Postgres]:
+    """A PostgreSQL of one's own, for a test that stops and starts it."""
+    server = Postgres(directory)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
