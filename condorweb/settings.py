@@ -89,7 +89,9 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     try:
-        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+        # No persistent connections: under ASGI each request runs in a thread of
+        # its own, so a kept connection is never reused, only left open.
+        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
     except ValueError as exc:
         raise ImproperEnvironment(f"DATABASE_URL is not a database URL: {exc}") from None
 else:
