@@ -173,6 +173,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS and env_bool("CONDORWEB_HSTS_PRELOAD", False)
 if env_bool("CONDORWEB_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Asking browsers to preload HSTS commits every subdomain of the site's domain,
+# a decision for the domain's owner (CONDORWEB_HSTS_PRELOAD=1), not the console.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("CONDORWEB_SESSION_HOURS", 12, minimum=1) * 3600
