@@ -218,7 +218,8 @@ class Redis:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         config = self.directory / "redis.conf"
         for _ in range(3):
-            self.port = free_port()
+            # A restart keeps the port, so clients configured with the URL find it again.
+            self.port = self.port or free_port()
             # The password goes in a file, not on a command line others can read.
             config.write_text(
                 f"bind 127.0.0.1\nport {self.port}\nrequirepass {self.password}\nsave \"\"\nappendonly no\n"
@@ -232,6 +233,7 @@ class Redis:
                 )
             if self._wait_ready():
                 return self
+            self.port = 0
         raise ServiceUnavailable(f"Redis did not start; its log ends with:\n{_tail(self.log)}")
 
     def stop(self) -> None:
@@ -412,15 +414,15 @@ class Console:
         self.manage("ensure_admin")
         return self
 
-    def manage(self, *args: str, stdin: str = "") -> str:
-        """Run ``manage.py`` with this console's environment and return its output."""
+    def manage(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run ``manage.py`` as another process of this site would."""
         result = subprocess.run(
             [sys.executable, "manage.py", *args], env={**os.environ, **self.environment}, cwd=BASE_DIR,
-            input=stdin, capture_output=True, text=True, timeout=120, check=False,
+            capture_output=True, text=True, timeout=120, check=False,
         )
         if result.returncode != 0:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
-        return result.stdout
+        return result
 
 
 @dataclass
