@@ -108,6 +108,8 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperEnvironment("REDIS_URL must be a redis://, rediss:// or unix:// URL.")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
