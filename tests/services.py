@@ -384,7 +384,11 @@ class Console:
         self.port = free_port()
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "condorweb.asgi:application"],
+                # As docs/deployment.md's unit runs it, behind a proxy that sets X-Forwarded-For.
+                [
+                    sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "--proxy-headers",
+                    "condorweb.asgi:application",
+                ],
                 env={**os.environ, **self.environment}, cwd=BASE_DIR, stdout=log, stderr=log,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )
@@ -435,28 +439,34 @@ class Response:
 class Browser:
     """A cookie-keeping HTTP client that fills in Django's CSRF token, as a browser would."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, *, client_address: str = "") -> None:
         self.base_url = base_url
+        # What the reverse proxy would tell daphne about the browser's address.
+        self.headers = {"X-Forwarded-For": client_address} if client_address else {}
         self.cookies = http.cookiejar.CookieJar()
         self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
 
     def get(self, path: str) -> Response:
-        return self._open(urllib.request.Request(self.base_url + path))
+        return self._open(urllib.request.Request(self.base_url + path, headers=self.headers))
 
     def post(self, path: str, fields: Mapping[str, str]) -> Response:
         data = urllib.parse.urlencode({"csrfmiddlewaretoken": self._cookie("csrftoken"), **fields}).encode()
-        return self._open(urllib.request.Request(self.base_url + path, data=data, method="POST"))
+        return self._open(urllib.request.Request(self.base_url + path, data=data, headers=self.headers, method="POST"))
+
+    def try_log_in(self, username: str, password: str) -> Response:
+        self.get("/login/")
+        return self.post("/login/", {"username": username, "password": password})
 
     def log_in(self, username: str, password: str) -> Response:
-        self.get("/login/")
-        response = self.post("/login/", {"username": username, "password": password})
+        response = self.try_log_in(username, password)
         if not self._cookie("sessionid"):
             raise AssertionError(f"log-in as {username!r} at {self.base_url} failed ({response.status})")
         return response
 
     def at(self, base_url: str) -> Browser:
-        """The same cookies, sent to another process (as a load balancer would)."""
+        """The same browser, its requests sent to another process (as a load balancer would)."""
         other = Browser(base_url)
+        other.headers = self.headers
         other.cookies = self.cookies
         other._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
         return other

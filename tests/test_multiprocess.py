@@ -70,6 +70,19 @@ def test_what_is_created_through_one_process_is_seen_through_the_other(consoles:
     assert "Night shift" in on_b.get("/admin/auth/group/").text
 
 
+def test_a_client_locked_out_through_one_process_is_locked_out_on_the_other(consoles: list[services.Console]) -> None:
+    a, b = consoles
+    guesser = services.Browser(a.url, client_address="203.0.113.7")
+    for attempt in range(5):
+        guesser.try_log_in("admin", f"wrong-{attempt}")
+
+    locked = guesser.at(b.url).try_log_in("admin", PASSWORD)
+    elsewhere = services.Browser(b.url, client_address="203.0.113.8").try_log_in("admin", PASSWORD)
+
+    assert locked.status == 429 and "Too many failed log-ins" in locked.text
+    assert elsewhere.status == 200 and '<span class="who">admin</span>' in elsewhere.text
+
+
 async def test_a_broadcast_from_one_process_reaches_a_listener_in_another(
     consoles: list[services.Console], real_services: services.Endpoints
 ) -> None:
