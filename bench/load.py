@@ -44,8 +44,6 @@ def run(context: BenchContext) -> list[Row]:
             consoles[0].manage("shell", "-c", _CREATE_POOLS)
             for console in consoles:
                 console.start()
-            for console in consoles:
-                console.wait_ready()
             one = _load([consoles[0].url])
             two = _load([c.url for c in consoles])
         finally:

@@ -33,10 +33,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
+from typing import Any, Self
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 POSTGRES_USER = "condorweb"
@@ -53,18 +54,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _stop_process(process: subprocess.Popen, sig: int, timeout: float = 15.0) -> None:
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(process.pid, sig)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
-
-
 def _tail(path: Path, lines: int = 15) -> str:
     try:
         text = path.read_text(errors="replace")
@@ -73,16 +62,76 @@ def _tail(path: Path, lines: int = 15) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-class Postgres:
-    """One PostgreSQL cluster in ``directory``; ``start`` again after ``stop`` keeps its data."""
+class _Server:
+    """A server process of ours on a loopback port, its output in a log file."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.data = directory / "data"
-        self.log = directory / "postgres.log"
-        self.password = secrets.token_urlsafe(24)
+    what = "server"
+    stop_signal = signal.SIGTERM
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
         self.port = 0
         self.process: subprocess.Popen | None = None
+
+    def start(self) -> Self:
+        for _ in range(3):
+            # A restart keeps the port, so clients configured with the URL find it again.
+            self.port = self.port or free_port()
+            self._launch()
+            if self._wait_ready():
+                return self
+            self.port = 0  # another process took the port between our probe and the bind
+        raise ServiceUnavailable(f"{self.what} did not start; its log ends with:\n{_tail(self.log)}")
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, self.stop_signal)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+    def _launch(self) -> None:
+        raise NotImplementedError
+
+    def _answers(self) -> bool:
+        raise NotImplementedError
+
+    def _popen(self, argv: Sequence[str], **options: Any) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True, **options
+            )
+
+    def _wait_ready(self) -> bool:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                self.process = None
+                return False
+            if self._answers():
+                return True
+            time.sleep(0.05)
+        self.stop()
+        raise ServiceUnavailable(f"{self.what} did not answer within {START_TIMEOUT:g} s:\n{_tail(self.log)}")
+
+
+class Postgres(_Server):
+    """One PostgreSQL cluster in ``directory``; ``start`` again after ``stop`` keeps its data."""
+
+    what = "PostgreSQL"
+    # PostgreSQL's "fast" shutdown: clients are cut, data is flushed.
+    stop_signal = signal.SIGINT
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory / "postgres.log")
+        self.directory = directory
+        self.data = directory / "data"
+        self.password = secrets.token_urlsafe(24)
         self._bindir = _postgres_bindir()
         # PostgreSQL will not run as root; Debian's package creates this user.
         self._user = _postgres_run_as()
@@ -93,18 +142,7 @@ class Postgres:
     def start(self) -> Postgres:
         if not self.data.exists():
             self._initdb()
-        for _ in range(3):
-            self.port = self.port or free_port()
-            if self._launch():
-                return self
-            self.port = 0  # another process took the port between our probe and the bind
-        raise ServiceUnavailable(f"PostgreSQL did not start; its log ends with:\n{_tail(self.log)}")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            # SIGINT is PostgreSQL's "fast" shutdown: clients are cut, data is flushed.
-            _stop_process(self.process, signal.SIGINT)
-            self.process = None
+        return super().start()
 
     def _initdb(self) -> None:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -113,59 +151,44 @@ class Postgres:
         if self._user:
             shutil.chown(self.directory, self._user, self._user)
             shutil.chown(password_file, self._user, self._user)
-        self._run(
+        argv = [
             str(self._bindir / "initdb"), "--pgdata", str(self.data), "--username", POSTGRES_USER,
             "--pwfile", str(password_file), "--auth", "scram-sha-256", "--encoding", "UTF8",
             "--locale", "C", "--no-sync", "--no-instructions",
-        )
-        password_file.unlink()
-
-    def _launch(self) -> bool:
-        log = self.log.open("ab")
-        try:
-            self.process = subprocess.Popen(
-                [
-                    str(self._bindir / "postgres"), "-D", str(self.data), "-h", "127.0.0.1", "-p", str(self.port),
-                    # No Unix socket: loopback TCP with a password is the only way in.
-                    "-c", "unix_socket_directories=",
-                    # Throw-away test data: durability is not worth the fsyncs.
-                    "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                    "-c", "max_connections=200",
-                ],
-                stdout=log, stderr=log, stdin=subprocess.DEVNULL, cwd=self.directory,
-                start_new_session=True, **self._as_user(),
-            )
-        finally:
-            log.close()
-        return self._wait_ready()
-
-    def _wait_ready(self) -> bool:
-        import psycopg
-
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process is None or self.process.poll() is not None:
-                self.process = None
-                return False
-            try:
-                psycopg.connect(self.url("postgres"), connect_timeout=2).close()
-                return True
-            except psycopg.OperationalError:
-                time.sleep(0.05)
-        self.stop()
-        raise ServiceUnavailable(f"PostgreSQL did not answer within {START_TIMEOUT:g} s:\n{_tail(self.log)}")
-
-    def _as_user(self) -> dict[str, object]:
-        if not self._user:
-            return {}
-        return {"user": self._user, "group": pwd.getpwnam(self._user).pw_gid, "extra_groups": []}
-
-    def _run(self, *argv: str) -> None:
+        ]
         result = subprocess.run(
             argv, capture_output=True, text=True, cwd=self.directory, check=False, **self._as_user()
         )
+        password_file.unlink()
         if result.returncode != 0:
-            raise ServiceUnavailable(f"{argv[0]} failed: {(result.stderr or result.stdout).strip()}")
+            raise ServiceUnavailable(f"initdb failed: {(result.stderr or result.stdout).strip()}")
+
+    def _launch(self) -> None:
+        self._popen(
+            [
+                str(self._bindir / "postgres"), "-D", str(self.data), "-h", "127.0.0.1", "-p", str(self.port),
+                # No Unix socket: loopback TCP with a password is the only way in.
+                "-c", "unix_socket_directories=",
+                # Throw-away test data: durability is not worth the fsyncs.
+                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+                "-c", "max_connections=200",
+            ],
+            cwd=self.directory, **self._as_user(),
+        )
+
+    def _answers(self) -> bool:
+        import psycopg
+
+        try:
+            psycopg.connect(self.url("postgres"), connect_timeout=2).close()
+        except psycopg.OperationalError:
+            return False
+        return True
+
+    def _as_user(self) -> dict[str, Any]:
+        if not self._user:
+            return {}
+        return {"user": self._user, "group": pwd.getpwnam(self._user).pw_gid, "extra_groups": []}
 
 
 def _postgres_bindir() -> Path:
@@ -196,15 +219,15 @@ def _postgres_run_as() -> str:
     return "postgres"
 
 
-class Redis:
+class Redis(_Server):
     """One Redis server in ``directory``, password-protected, without persistence."""
 
+    what = "Redis"
+
     def __init__(self, directory: Path) -> None:
+        super().__init__(directory / "redis.log")
         self.directory = directory
-        self.log = directory / "redis.log"
         self.password = secrets.token_urlsafe(24)
-        self.port = 0
-        self.process: subprocess.Popen | None = None
         self._binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         if not os.access(self._binary, os.X_OK):
             raise ServiceUnavailable(
@@ -214,49 +237,26 @@ class Redis:
     def url(self, db: int = 0) -> str:
         return f"redis://:{self.password}@127.0.0.1:{self.port}/{db}"
 
-    def start(self) -> Redis:
+    def _launch(self) -> None:
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         config = self.directory / "redis.conf"
-        for _ in range(3):
-            # A restart keeps the port, so clients configured with the URL find it again.
-            self.port = self.port or free_port()
-            # The password goes in a file, not on a command line others can read.
-            config.write_text(
-                f"bind 127.0.0.1\nport {self.port}\nrequirepass {self.password}\nsave \"\"\nappendonly no\n"
-                f"dir {self.directory}\ndaemonize no\n"
-            )
-            config.chmod(0o600)
-            with self.log.open("ab") as log:
-                self.process = subprocess.Popen(
-                    [self._binary, str(config)], stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                    cwd=self.directory, start_new_session=True,
-                )
-            if self._wait_ready():
-                return self
-            self.port = 0
-        raise ServiceUnavailable(f"Redis did not start; its log ends with:\n{_tail(self.log)}")
+        # The password goes in a file, not on a command line others can read.
+        config.write_text(
+            f"bind 127.0.0.1\nport {self.port}\nrequirepass {self.password}\nsave \"\"\nappendonly no\n"
+            f"dir {self.directory}\ndaemonize no\n"
+        )
+        config.chmod(0o600)
+        self._popen([self._binary, str(config)], cwd=self.directory)
 
-    def stop(self) -> None:
-        if self.process is not None:
-            _stop_process(self.process, signal.SIGTERM)
-            self.process = None
-
-    def _wait_ready(self) -> bool:
+    def _answers(self) -> bool:
         import redis
 
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process is None or self.process.poll() is not None:
-                self.process = None
-                return False
-            try:
-                with redis.Redis.from_url(self.url(), socket_connect_timeout=1) as client:
-                    client.ping()
-                return True
-            except redis.exceptions.ConnectionError:
-                time.sleep(0.05)
-        self.stop()
-        raise ServiceUnavailable(f"Redis did not answer within {START_TIMEOUT:g} s:\n{_tail(self.log)}")
+        try:
+            with redis.Redis.from_url(self.url(), socket_connect_timeout=1) as client:
+                client.ping()
+        except redis.exceptions.ConnectionError:
+            return False
+        return True
 
 
 class Services:
@@ -367,49 +367,18 @@ def production_environment(
     }
 
 
-class Console:
+class Console(_Server):
     """condorweb in its own daphne process, configured only through the environment."""
 
+    what = "daphne"
+
     def __init__(self, environment: Mapping[str, str], *, log: Path) -> None:
+        super().__init__(log)
         self.environment = dict(environment)
-        self.log = log
-        self.port = 0
-        self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> Console:
-        self.port = free_port()
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                # As docs/deployment.md's unit runs it, behind a proxy that sets X-Forwarded-For.
-                [
-                    sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "--proxy-headers",
-                    "condorweb.asgi:application",
-                ],
-                env={**os.environ, **self.environment}, cwd=BASE_DIR, stdout=log, stderr=log,
-                stdin=subprocess.DEVNULL, start_new_session=True,
-            )
-        return self
-
-    def wait_ready(self, timeout: float = START_TIMEOUT) -> Console:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process is None or self.process.poll() is not None:
-                raise ServiceUnavailable(f"daphne exited; its log ends with:\n{_tail(self.log)}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/login/", timeout=2):
-                    return self
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.1)
-        raise ServiceUnavailable(f"daphne did not answer within {timeout:g} s:\n{_tail(self.log)}")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            _stop_process(self.process, signal.SIGTERM)
-            self.process = None
 
     def prepare(self) -> Console:
         """What an installation or upgrade does before starting processes."""
@@ -427,6 +396,23 @@ class Console:
         if result.returncode != 0:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
         return result
+
+    def _launch(self) -> None:
+        self._popen(
+            # As docs/deployment.md's unit runs it, behind a proxy that sets X-Forwarded-For.
+            [
+                sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "--proxy-headers",
+                "condorweb.asgi:application",
+            ],
+            env={**os.environ, **self.environment}, cwd=BASE_DIR,
+        )
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/login/", timeout=2):
+                return True
+        except (urllib.error.URLError, ConnectionError):
+            return False
 
 
 @dataclass
@@ -532,16 +518,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ServiceUnavailable as exc:
         print(f"tests.services: {exc}", file=sys.stderr)
         return 2
-
-
-@contextlib.contextmanager
-def postgres_in(directory: Path) -> Iterator[Postgres]:
-    """A PostgreSQL of one's own, for a test that stops and starts it."""
-    server = Postgres(directory)
-    try:
-        yield server.start()
-    finally:
-        server.stop()
 
 
 if __name__ == "__main__":

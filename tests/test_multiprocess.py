@@ -36,9 +36,7 @@ def consoles(real_services: services.Endpoints, tmp_path_factory: pytest.TempPat
     processes = [services.Console(environment, log=directory / f"daphne-{name}.log") for name in "ab"]
     try:
         processes[0].prepare()
-        for console in processes:
-            console.start()
-        yield [console.wait_ready() for console in processes]
+        yield [console.start() for console in processes]
     finally:
         for console in processes:
             console.stop()

@@ -40,7 +40,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, real_services: services.Endpo
     )
     console = services.Console(environment, log=directory / "daphne.log")
     try:
-        console.prepare().start().wait_ready()
+        console.prepare().start()
         yield Site(console=console, postgres=servers.postgres, redis=servers.redis)
     finally:
         console.stop()
