@@ -8,6 +8,7 @@ daemons never touch the pool ``make run`` uses).
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Iterator
 
@@ -106,6 +107,16 @@ def real_services() -> Iterator[services.Endpoints]:
         yield servers.endpoints()
     finally:
         servers.stop()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # SIGTERM (a CI time limit, kill) ends the run as Ctrl-C does, so fixtures
+    # still stop the servers and daphne processes they started.
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

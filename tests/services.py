@@ -314,29 +314,30 @@ class Endpoints:
         _admin_execute(self.database_url, "DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
 
     def redis_db(self, db: int) -> str:
-        return urllib.parse.urlsplit(self.redis_url)._replace(path=f"/{db}").geturl()
+        """The same Redis server, database number ``db``."""
+        return _with_path(self.redis_url, str(db))
 
 
-def with_database(url: str, database: str) -> str:
-    return urllib.parse.urlsplit(url)._replace(path=f"/{database}").geturl()
+def _with_path(url: str, name: str) -> str:
+    return urllib.parse.urlsplit(url)._replace(path=f"/{name}").geturl()
 
 
 def create_database(url: str, name: str) -> str:
     """Create database ``name`` on the server of ``url`` and return its URL."""
     _admin_execute(url, "CREATE DATABASE {}", name)
-    return with_database(url, name)
+    return _with_path(url, name)
 
 
 def _admin_execute(url: str, statement: str, name: str) -> None:
     import psycopg
     from psycopg import sql
 
-    with psycopg.connect(with_database(url, "postgres"), autocommit=True, connect_timeout=5) as conn:
+    with psycopg.connect(_with_path(url, "postgres"), autocommit=True, connect_timeout=5) as conn:
         conn.execute(sql.SQL(statement).format(sql.Identifier(name)))
 
 
 def given_endpoints(environ: Mapping[str, str] = os.environ) -> Endpoints | None:
-    """The servers ``run`` started for this process, if any."""
+    """The servers ``run`` started for this process (or any the environment names), if any."""
     database_url = environ.get("DATABASE_URL", "")
     redis_url = environ.get("REDIS_URL", "")
     if database_url.startswith(("postgres://", "postgresql://")) and redis_url:
