@@ -161,7 +161,8 @@ class Postgres(_Server):
         )
         password_file.unlink()
         if result.returncode != 0:
-            raise ServiceUnavailable(f"initdb failed: {(result.stderr or result.stdout).strip()}")
+            hint = f" (the {self._user} user must reach {self.directory}: see CONDORWEB_SERVICES_DIR)" if self._user else ""
+            raise ServiceUnavailable(f"initdb failed{hint}: {(result.stderr or result.stdout).strip()}")
 
     def _launch(self) -> None:
         self._popen(
