@@ -23,10 +23,16 @@ run: $(STAMP) system-deps
 	-$(PY) manage.py devpool up
 	$(PY) manage.py runserver $(HOST):$(PORT) --noreload
 
+# `make test` runs the suite on SQLite and the in-memory channel layer, then
+# again on real PostgreSQL and Redis servers (tests/services.py) the tests
+# that touch the database or the channel layer, with the multi-process ones.
+SERVICES_TESTS ?= services or not (integration or browser)
+
 test: $(STAMP) system-deps
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not services"
+	$(PY) -m tests.services run -- $(PY) -m pytest -m "$(SERVICES_TESTS)"
 
 devpool-up: $(STAMP)
 	$(PY) manage.py devpool up

@@ -89,7 +89,9 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     try:
-        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+        # No persistent connections: under ASGI each request runs in a thread of
+        # its own, so a kept connection is never reused, only left open.
+        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
     except ValueError as exc:
         raise ImproperEnvironment(f"DATABASE_URL is not a database URL: {exc}") from None
 else:
@@ -105,6 +107,8 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperEnvironment("REDIS_URL must be a redis://, rediss:// or unix:// URL.")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -173,6 +177,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS and env_bool("CONDORWEB_HSTS_PRELOAD", False)
 if env_bool("CONDORWEB_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Asking browsers to preload HSTS commits every subdomain of the site's domain,
+# a decision for the domain's owner (CONDORWEB_HSTS_PRELOAD=1), not the console.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("CONDORWEB_SESSION_HOURS", 12, minimum=1) * 3600

@@ -10,3 +10,5 @@ urlpatterns = [
     path("config/", include("configview.urls")),
     path("", include("daemons.urls")),
 ]
+
+handler500 = "condorweb.errors.server_error"

@@ -8,6 +8,7 @@ daemons never touch the pool ``make run`` uses).
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Iterator
 
@@ -16,6 +17,7 @@ from django.contrib.auth.models import Group, User
 
 from daemons import devpool, protocol
 from daemons.permissions import ADMINISTRATORS, OPERATORS, VIEWERS
+from tests import services
 
 TEST_POOL_NAME = os.environ.get("CONDORWEB_TEST_POOL_NAME", "test")
 TEST_POOL_PORT = int(os.environ.get("CONDORWEB_TEST_POOL_PORT", "9718"))
@@ -85,6 +87,36 @@ def healthy_pool(real_pool: devpool.DevPool) -> devpool.DevPool:
 @pytest.fixture
 def credentials(healthy_pool: devpool.DevPool) -> protocol.Credentials:
     return protocol.Credentials(token_file=healthy_pool.token_file, config_val=tuple(healthy_pool.config_val))
+
+
+@pytest.fixture(scope="session")
+def real_services() -> Iterator[services.Endpoints]:
+    """PostgreSQL and Redis: those ``python -m tests.services run`` started, else our own for the session."""
+    given = services.given_endpoints()
+    if given:
+        yield given
+        return
+    servers = services.Services()
+    try:
+        servers.start()
+    except services.ServiceUnavailable as exc:
+        message = f"SERVICE TESTS NOT RUN: PostgreSQL and Redis could not start: {exc}"
+        print(f"\n*** {message} ***\n", file=sys.stderr)
+        pytest.skip(message)
+    try:
+        yield servers.endpoints()
+    finally:
+        servers.stop()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # SIGTERM (a CI time limit, kill) ends the run as Ctrl-C does, so fixtures
+    # still stop the servers and daphne processes they started.
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
