@@ -6,20 +6,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from daemons import devpool
-
-BASE_DIR = Path(__file__).resolve().parents[2]
+from tests.services import Console
 CHROMIUM = os.environ.get("CONDORWEB_CHROMIUM", "/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps trying hosts this
 # closed network refuses.
@@ -41,77 +34,25 @@ for spec in sys.argv[2:]:
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Console:
-    """A daphne process serving the console; restartable on the same port."""
-
-    url: str
-    port: int
-    env: dict[str, str]
-    process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "condorweb.asgi:application"],
-            cwd=BASE_DIR,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=open(Path(self.env["CONDORWEB_DATA_DIR"]) / "daphne.log", "ab"),
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("daphne did not start; see daphne.log in the scratch data dir")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self.process = None
-
-    def manage(self, *args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=self.env, capture_output=True, text=True, check=False
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"manage.py {' '.join(args)} failed: {done.stderr[-2000:]}")
-        return done.stdout
-
-
 @pytest.fixture(scope="session")
 def console(real_pool: devpool.DevPool, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: make test installs Debian's chromium (scripts/system-deps.sh).")
     data = tmp_path_factory.mktemp("console")
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))},
-        "DJANGO_SETTINGS_MODULE": "condorweb.settings",
-        "CONDORWEB_DATA_DIR": str(data),
-        "DATABASE_URL": f"sqlite:///{data / 'db.sqlite3'}",
-        "CONDORWEB_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "CONDORWEB_INVENTORY_MAX_AGE": "3",
-    }
-    env.pop("REDIS_URL", None)
-    console = Console(url=f"http://127.0.0.1:{port}", port=port, env=env)
+    console = Console(
+        {
+            "DJANGO_SETTINGS_MODULE": "condorweb.settings",
+            "CONDORWEB_DATA_DIR": str(data),
+            "DATABASE_URL": f"sqlite:///{data / 'db.sqlite3'}",
+            "REDIS_URL": "",
+            "CONDORWEB_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "CONDORWEB_INVENTORY_MAX_AGE": "3",
+        },
+        log=data / "daphne.log",
+    )
     console.manage("migrate", "--noinput")
-    console.manage("shell", "-c", SETUP_SCRIPT.replace("sys.argv[1]", repr(PASSWORD)).replace(
-        "sys.argv[2:]", repr([f"{u}:{g}" for u, g in USERS.items()])))
+    users = [f"{u}:{g}" for u, g in USERS.items()]
+    console.manage("shell", "-c", SETUP_SCRIPT.replace("sys.argv[1]", repr(PASSWORD)).replace("sys.argv[2:]", repr(users)))
     console.manage("devpool", "up", "--name", real_pool.name, "--port", str(real_pool.port))
     console.start()
     yield console
