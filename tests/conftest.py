@@ -122,3 +122,13 @@ def background_jobs(monkeypatch: pytest.MonkeyPatch) -> Iterator[QueuedJobs]:
     yield queued
     queued.jobs.clear()
     background._in_flight.clear()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from django.conf import settings
+
+    # Pages render in tests without collectstatic having built the manifest.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

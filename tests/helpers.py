@@ -53,3 +53,30 @@ def master_of(pool: devpool.DevPool, credentials: protocol.Credentials) -> proto
 
 def target(info: protocol.DaemonInfo) -> protocol.Target:
     return protocol.Target(address=info.address, kind=info.kind, name=info.name)
+
+
+def add_daemons(
+    pool: object, count: int, *, kind: str = "startd", state: str = "up", machines: int = 1, prefix: str = "slot"
+) -> None:
+    """``count`` inventory rows in ``pool`` spread over ``machines`` machines, written in bulk."""
+    from django.utils import timezone
+
+    from daemons.models import Daemon
+
+    now = timezone.now()
+    Daemon.objects.bulk_create(
+        Daemon(
+            pool=pool,
+            kind=kind,
+            name=f"{prefix}{i}@node{i % machines:05d}",
+            machine=f"node{i % machines:05d}.example.org",
+            address=f"<127.0.{i // 250 % 250}.{i % 250 + 1}:9618?sock={kind}_{i}>",
+            subsystem=protocol.SUBSYSTEM_BY_KIND.get(kind, kind.upper()),
+            version="$CondorVersion: 23.9.6 2024-08-08 BuildID: Debian-23.9.6 $",
+            platform="$CondorPlatform: X86_64-Debian_13 $",
+            start_time=now,
+            last_seen_at=now,
+            state=state,
+        )
+        for i in range(count)
+    )
