@@ -77,6 +77,6 @@ class DaemonFilterForm(forms.Form):
             q=data.get("q", "").strip(),
         )
 
-    def per_page(self) -> int:
+    def page_size(self) -> int:
         self.is_valid()
         return self.cleaned_data.get("per_page") or PAGE_SIZES[0]

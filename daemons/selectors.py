@@ -11,7 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from daemons.models import Daemon, Pool
 
 # Cells in a pool's status grid; a larger pool shows its problems first and says how many more there are.
-GRID_LIMIT = 500
+GRID_LIMIT = 120
 PROBLEM_STATES = (Daemon.State.DOWN, Daemon.State.MISSING)
 # Columns the inventory tables show; the ad's attributes and children stay in the database.
 _LISTED_FIELDS = ("id", "pool_id", "kind", "name", "machine", "address", "version", "state", "start_time", "last_seen_at")

@@ -42,7 +42,7 @@ def pool_detail(request: HttpRequest, pool_id: int) -> HttpResponse:
     refreshing = services.pool_refresh_if_stale(pool=pool)
     filter_form = DaemonFilterForm(request.GET)
     overview = selectors.pool_overview(
-        pool, filter_form.filters(), page=request.GET.get("page"), per_page=filter_form.per_page()
+        pool, filter_form.filters(), page=request.GET.get("page"), per_page=filter_form.page_size()
     )
     context = {
         "pool": pool,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.timesince import timesince
 
 register = template.Library()
 
@@ -45,3 +48,13 @@ def short_version(version: str) -> str:
     """``$CondorVersion: 23.9.6 2024-08-08 BuildID: … $`` reads as ``23.9.6``."""
     match = _VERSION_RE.search(version or "")
     return match.group(1) if match else version
+
+
+@register.filter
+def ago(moment: datetime | None) -> str:
+    """How long ago, in words: "just now" under a minute rather than "0 minutes ago"."""
+    if moment is None:
+        return "never"
+    if timezone.now() - moment < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment)} ago"
