@@ -80,3 +80,30 @@ def add_daemons(
         )
         for i in range(count)
     )
+
+
+def fresh_pool(name: str, collector: str = "cm.example.org:9618") -> object:
+    """A pool whose inventory counts as just refreshed, so pages start no refresh of it."""
+    from django.utils import timezone
+
+    from daemons import services
+    from daemons.models import Pool
+
+    pool = services.pool_upsert(name=name, collector=collector)
+    Pool.objects.filter(pk=pool.pk).update(last_refreshed_at=timezone.now())
+    return Pool.objects.get(pk=pool.pk)
+
+
+def register(pool: devpool.DevPool) -> object:
+    """The real pool as the console knows it (what ``manage.py devpool up`` registers)."""
+    import shlex
+
+    from daemons import services
+
+    return services.pool_upsert(
+        name=pool.name,
+        collector=pool.collector,
+        token_file=pool.token_file,
+        config_val=shlex.join(pool.config_val),
+        log_path_to=pool.host_root + "/",
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from datetime import timedelta
 
 import pytest
@@ -14,16 +13,14 @@ from django.utils import timezone
 from daemons import devpool, services
 from daemons import urls as daemons_urls
 from daemons.models import Daemon, Pool
-from tests.helpers import wait_for
+from tests.helpers import fresh_pool, register, wait_for
 
 pytestmark = pytest.mark.usefixtures("background_jobs")
 
 
 @pytest.fixture
 def pool(db: None) -> Pool:
-    pool = services.pool_upsert(name="cluster", collector="cm.example.org:9618")
-    Pool.objects.filter(pk=pool.pk).update(last_refreshed_at=timezone.now())
-    return Pool.objects.get(pk=pool.pk)
+    return fresh_pool("cluster")
 
 
 def daemon(pool: Pool, kind: str, name: str, **fields: object) -> Daemon:
@@ -161,13 +158,7 @@ def test_an_htmx_poll_gets_only_the_status(as_viewer: Client, master: Daemon) ->
 
 @pytest.mark.integration
 def test_the_real_master_shows_its_running_children(as_viewer: Client, healthy_pool: devpool.DevPool) -> None:
-    real = services.pool_upsert(
-        name=healthy_pool.name,
-        collector=healthy_pool.collector,
-        token_file=healthy_pool.token_file,
-        config_val=shlex.join(healthy_pool.config_val),
-        log_path_to=healthy_pool.host_root + "/",
-    )
+    real = register(healthy_pool)
     master = wait_for(
         lambda: services.pool_refresh(pool=real).daemons.filter(kind="master").first(), what="the master"
     )

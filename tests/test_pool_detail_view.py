@@ -3,28 +3,24 @@
 from __future__ import annotations
 
 import re
-import shlex
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from daemons import devpool, services
 from daemons.models import Daemon, Pool
 from daemons.selectors import GRID_LIMIT
-from tests.helpers import add_daemons, wait_for
+from tests.helpers import add_daemons, fresh_pool, register, wait_for
 
 pytestmark = pytest.mark.usefixtures("background_jobs")
 
 
 @pytest.fixture
 def pool(db: None) -> Pool:
-    pool = services.pool_upsert(name="cluster", collector="cm.example.org:9618")
-    Pool.objects.filter(pk=pool.pk).update(last_refreshed_at=timezone.now())
-    return Pool.objects.get(pk=pool.pk)
+    return fresh_pool("cluster")
 
 
 @pytest.fixture
@@ -214,13 +210,7 @@ def test_the_number_of_queries_does_not_grow_with_the_pool(as_viewer: Client, po
 
 @pytest.mark.integration
 def test_after_a_refresh_the_real_pools_daemons_are_listed(as_viewer: Client, healthy_pool: devpool.DevPool) -> None:
-    real = services.pool_upsert(
-        name=healthy_pool.name,
-        collector=healthy_pool.collector,
-        token_file=healthy_pool.token_file,
-        config_val=shlex.join(healthy_pool.config_val),
-        log_path_to=healthy_pool.host_root + "/",
-    )
+    real = register(healthy_pool)
     wait_for(
         lambda: Daemon.objects.filter(pool=services.pool_refresh(pool=real), state="up").count() >= 5,
         what="five daemons up",

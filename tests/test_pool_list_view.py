@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import shlex
-
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from daemons import devpool, services
 from daemons.models import Daemon, Pool
-from tests.helpers import add_daemons
+from tests.helpers import add_daemons, fresh_pool, register
 
 pytestmark = pytest.mark.usefixtures("background_jobs")
 
@@ -23,12 +20,6 @@ URL = reverse("daemons:pool_list")
 def login(client: Client, user) -> Client:
     client.force_login(user)
     return client
-
-
-def fresh_pool(name: str, collector: str = "cm.example.org:9618") -> Pool:
-    pool = services.pool_upsert(name=name, collector=collector)
-    Pool.objects.filter(pk=pool.pk).update(last_refreshed_at=timezone.now())
-    return Pool.objects.get(pk=pool.pk)
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client: Client, db: None) -> None:
@@ -143,13 +134,7 @@ def test_the_number_of_queries_does_not_grow_with_pools_or_daemons(client: Clien
 def test_the_real_pool_shows_as_reachable_with_its_daemons_up(
     client: Client, viewer, healthy_pool: devpool.DevPool, background_jobs
 ) -> None:
-    pool = services.pool_upsert(
-        name=healthy_pool.name,
-        collector=healthy_pool.collector,
-        token_file=healthy_pool.token_file,
-        config_val=shlex.join(healthy_pool.config_val),
-        log_path_to=healthy_pool.host_root + "/",
-    )
+    pool = register(healthy_pool)
     login(client, viewer).get(URL)
     background_jobs.run()
     page = client.get(URL).content.decode()

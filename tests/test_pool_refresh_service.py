@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from datetime import timedelta
 
 import pytest
@@ -11,7 +10,7 @@ from django.utils import timezone
 from daemons import devpool, protocol, services
 from daemons.models import Daemon, Pool
 from daemons.protocol import Command
-from tests.helpers import wait_for
+from tests.helpers import register, wait_for
 
 
 def info(kind: str, name: str, machine: str = "node1", **extra: object) -> protocol.DaemonInfo:
@@ -151,13 +150,7 @@ def test_a_background_refresh_of_a_deleted_pool_does_nothing(pool: Pool, collect
 
 @pytest.fixture
 def real(db: None, healthy_pool: devpool.DevPool) -> Pool:
-    return services.pool_upsert(
-        name=healthy_pool.name,
-        collector=healthy_pool.collector,
-        token_file=healthy_pool.token_file,
-        config_val=shlex.join(healthy_pool.config_val),
-        log_path_to=healthy_pool.host_root + "/",
-    )
+    return register(healthy_pool)
 
 
 def kinds_up(pool: Pool) -> set[str]:
