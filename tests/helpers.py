@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -107,3 +108,13 @@ def register(pool: devpool.DevPool) -> object:
         config_val=shlex.join(pool.config_val),
         log_path_to=pool.host_root + "/",
     )
+
+
+@contextmanager
+def schedd_turned_off(master: protocol.Target, credentials: protocol.Credentials) -> Iterator[None]:
+    """DaemonOff SCHEDD through the master, and DaemonOn again on the way out whatever happened."""
+    protocol.send_command(master, protocol.Command.DaemonOff, credentials, subsystem="SCHEDD")
+    try:
+        yield
+    finally:
+        protocol.send_command(master, protocol.Command.DaemonOn, credentials, subsystem="SCHEDD")

@@ -13,7 +13,7 @@ from django.urls import reverse
 from daemons import devpool, services
 from daemons.models import Daemon, Pool
 from daemons.selectors import GRID_LIMIT
-from tests.helpers import add_daemons, fresh_pool, register, wait_for
+from tests.helpers import add_daemons, fresh_pool, register, schedd_turned_off, wait_for
 
 pytestmark = pytest.mark.usefixtures("background_jobs")
 
@@ -221,3 +221,22 @@ def test_after_a_refresh_the_real_pools_daemons_are_listed(as_viewer: Client, he
         assert f"<td>{kind}</td>" in page
         assert reverse("daemons:daemon_detail", args=[daemon.pk]) in page
     assert "0 down" in page
+
+
+@pytest.mark.integration
+def test_a_schedd_turned_off_reads_down_on_the_page_then_up(
+    as_viewer: Client, healthy_pool: devpool.DevPool, credentials
+) -> None:
+    real = register(healthy_pool)
+    services.pool_refresh(pool=real)
+    master = Daemon.objects.get(pool=real, kind="master")
+
+    def schedd_row() -> str:
+        services.pool_refresh(pool=real)
+        page = as_viewer.get(url(real, kind="schedd"), HTTP_HX_REQUEST="true").content.decode()
+        return page.split("<td>schedd</td>", 1)[1].split("</tr>", 1)[0]
+
+    with schedd_turned_off(services.target_for(master), credentials):
+        wait_for(lambda: "✖</span> Down" in schedd_row(), interval=1, what="the schedd to read Down")
+        assert "1 down" in as_viewer.get(url(real)).content.decode()
+    wait_for(lambda: "✔</span> Up" in schedd_row(), interval=1, what="the schedd to read Up again")

@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from daemons import devpool, protocol, services
 from daemons.models import Daemon, Pool
-from daemons.protocol import Command
-from tests.helpers import register, wait_for
+from tests.helpers import register, schedd_turned_off, wait_for
 
 
 def info(kind: str, name: str, machine: str = "node1", **extra: object) -> protocol.DaemonInfo:
@@ -177,9 +176,6 @@ def test_a_schedd_turned_off_shows_down_then_up_after_daemon_on(real: Pool, cred
         services.pool_refresh(pool=real)
         return Daemon.objects.get(pool=real, kind="schedd").state
 
-    protocol.send_command(services.target_for(master), Command.DaemonOff, credentials, subsystem="SCHEDD")
-    try:
+    with schedd_turned_off(services.target_for(master), credentials):
         wait_for(lambda: schedd_state() == Daemon.State.DOWN, interval=1, what="the schedd to show down")
-    finally:
-        protocol.send_command(services.target_for(master), Command.DaemonOn, credentials, subsystem="SCHEDD")
     wait_for(lambda: schedd_state() == Daemon.State.UP, interval=1, what="the schedd to show up again")
