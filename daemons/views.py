@@ -41,14 +41,13 @@ def pool_detail(request: HttpRequest, pool_id: int) -> HttpResponse:
     pool = access.get_pool_for_user(request.user, pool_id)
     refreshing = services.pool_refresh_if_stale(pool=pool)
     filter_form = DaemonFilterForm(request.GET)
-    overview = selectors.pool_overview(
-        pool, filter_form.filters(), page=request.GET.get("page"), per_page=filter_form.page_size()
-    )
+    filters = filter_form.filters()
+    overview = selectors.pool_overview(pool, filters, page=request.GET.get("page"), per_page=filter_form.page_size())
     context = {
         "pool": pool,
         "refreshing": refreshing,
         "filter_form": filter_form,
-        "filters": filter_form.filters(),
+        "filters": filters,
         "overview": overview,
         "nav": "pools",
         "breadcrumbs": [_pools_crumb(), _pool_crumb(pool)],
