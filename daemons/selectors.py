@@ -2,13 +2,114 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from dataclasses import dataclass
 
-from daemons.models import Pool
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, QuerySet
+
+from daemons.models import Daemon, Pool
+
+# Cells in a pool's status grid; a larger pool shows its problems first and says how many more there are.
+GRID_LIMIT = 120
+PROBLEM_STATES = (Daemon.State.DOWN, Daemon.State.MISSING)
+# Columns the inventory tables show; the ad's attributes and children stay in the database.
+_LISTED_FIELDS = ("id", "pool_id", "kind", "name", "machine", "address", "version", "state", "start_time", "last_seen_at")
 
 
 def pools_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Pool]:
     if not user.has_perm("daemons.view_pool"):
         return Pool.objects.none()
     return Pool.objects.all()
+
+
+def pools_with_health(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Pool]:
+    """Every pool the user may see, each with its daemons counted by state in the same query."""
+    return pools_for_user(user).annotate(
+        n_up=Count("daemons", filter=Q(daemons__state=Daemon.State.UP)),
+        n_down=Count("daemons", filter=Q(daemons__state=Daemon.State.DOWN)),
+        n_missing=Count("daemons", filter=Q(daemons__state=Daemon.State.MISSING)),
+    )
+
+
+@dataclass(frozen=True)
+class DaemonFilter:
+    kind: str = ""
+    state: str = ""
+    machine: str = ""
+    q: str = ""
+
+
+def pool_daemons(pool: Pool, filters: DaemonFilter = DaemonFilter()) -> QuerySet[Daemon]:
+    """The pool's daemons matching ``filters``, machine by machine."""
+    daemons = Daemon.objects.filter(pool=pool).only(*_LISTED_FIELDS)
+    if filters.kind:
+        daemons = daemons.filter(kind=filters.kind)
+    if filters.state:
+        daemons = daemons.filter(state=filters.state)
+    if filters.machine:
+        daemons = daemons.filter(machine=filters.machine)
+    if filters.q:
+        daemons = daemons.filter(
+            Q(name__icontains=filters.q) | Q(machine__icontains=filters.q) | Q(address__icontains=filters.q)
+        )
+    return daemons.order_by("machine", "kind", "name")
+
+
+@dataclass(frozen=True)
+class PoolOverview:
+    counts: dict[str, int]
+    page: Page
+    # Problems first, at most GRID_LIMIT cells.
+    grid: list[Daemon]
+    grid_hidden: int
+
+
+def pool_overview(pool: Pool, filters: DaemonFilter, *, page: str | int | None, per_page: int) -> PoolOverview:
+    """What a pool's page shows, in a number of queries that does not grow with the pool."""
+    counts = {state: 0 for state in Daemon.State.values}
+    for row in Daemon.objects.filter(pool=pool).values("state").annotate(n=Count("id")).order_by():
+        counts[row["state"]] = row["n"]
+    counts["total"] = sum(counts.values())
+    daemons = pool_daemons(pool, filters)
+    current = Paginator(daemons, per_page).get_page(page)
+    # Two bounded queries, each able to use an index, rather than sorting every row by severity.
+    grid = list(daemons.filter(state__in=PROBLEM_STATES)[:GRID_LIMIT])
+    if len(grid) < GRID_LIMIT:
+        grid += daemons.filter(state=Daemon.State.UP)[: GRID_LIMIT - len(grid)]
+    return PoolOverview(counts=counts, page=current, grid=grid, grid_hidden=current.paginator.count - len(grid))
+
+
+@dataclass(frozen=True)
+class Child:
+    """A daemon a master runs, as the master reports it, with its own inventory row if it has one."""
+
+    subsystem: str
+    state: str
+    daemon: Daemon | None
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    master: Daemon | None
+    children: list[Child]
+    # Daemons on the same machine other than the master.
+    others: list[Daemon]
+
+
+def daemon_neighbours(daemon: Daemon) -> Neighbours:
+    """The other daemons on the same machine: its master, and for a master the children it reports."""
+    same_machine = list(
+        Daemon.objects.filter(pool_id=daemon.pool_id, machine=daemon.machine)
+        .exclude(pk=daemon.pk)
+        .only(*_LISTED_FIELDS, "subsystem")
+    )
+    master = next((d for d in same_machine if d.kind == "master"), None)
+    children: list[Child] = []
+    if daemon.kind == "master":
+        by_subsystem = {d.subsystem: d for d in same_machine}
+        children = [
+            Child(subsystem=sub, state=state, daemon=by_subsystem.get(sub))
+            for sub, state in sorted(daemon.children.items())
+        ]
+    return Neighbours(master=master, children=children, others=[d for d in same_machine if d is not master])

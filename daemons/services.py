@@ -10,14 +10,16 @@ from __future__ import annotations
 import logging
 import shlex
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
-from daemons import events, protocol
+from daemons import background, events, protocol
 from daemons.models import CommandRecord, Daemon, Pool
 from daemons.protocol import Command
 
@@ -71,6 +73,45 @@ def pool_upsert(
     return pool
 
 
+@transaction.atomic
+def pool_save(*, pool: Pool | None, name: str, **fields: str) -> Pool:
+    """Create a pool (``pool=None``) or change one, its name included.
+
+    Either way its inventory counts as stale, so the next page showing it
+    refreshes it with the new settings.
+    """
+    if pool is not None:
+        Pool.objects.filter(pk=pool.pk).update(name=name, last_refreshed_at=None)
+    return pool_upsert(name=name, **fields)
+
+
+@dataclass(frozen=True)
+class PoolCheck:
+    """What a side-effect-free look at a pool found, before its settings are saved."""
+
+    daemons: int
+    master: str
+    levels: tuple[protocol.AuthorizationCheck, ...]
+
+
+CHECKED_LEVELS = ("READ", "ADMINISTRATOR", "CONFIG")
+
+
+def pool_connection_check(*, collector: str, token_file: str, config_val: str) -> PoolCheck:
+    """Query the collector, then ask its first master which levels the console has.
+
+    Raises ``protocol.ProtocolError`` when the collector cannot be queried.
+    """
+    credentials = credentials_for(Pool(token_file=token_file, config_val=config_val))
+    infos = protocol.discover(collector, credentials)
+    master = next((info for info in infos if info.kind == "master" and info.address), None)
+    if master is None:
+        return PoolCheck(daemons=len(infos), master="", levels=())
+    target = protocol.Target(address=master.address, kind="master", name=master.name)
+    levels = tuple(protocol.check_authorization(target, level, credentials) for level in CHECKED_LEVELS)
+    return PoolCheck(daemons=len(infos), master=master.name or master.address, levels=levels)
+
+
 def pool_refresh(*, pool: Pool) -> Pool:
     """Read the pool's daemons from its collector into the inventory.
 
@@ -120,7 +161,7 @@ def pool_refresh(*, pool: Pool) -> Pool:
             daemon.state = Daemon.State.DOWN if stopped else Daemon.State.MISSING
             to_update.append(daemon)
         Daemon.objects.bulk_create(to_create)
-        Daemon.objects.bulk_update(
+        _update_each(
             to_update,
             ["machine", "address", "subsystem", "version", "platform", "start_time", "children", "attributes",
              "last_seen_at", "state", "updated_at"],
@@ -145,6 +186,28 @@ def _who_and_what(*, user: AbstractBaseUser, daemon: Daemon, client: ClientInfo)
         "client_address": client.address,
         "user_agent": client.user_agent,
     }
+
+
+def _update_each(daemons: list[Daemon], fields: list[str]) -> None:
+    """Write ``fields`` of every daemon with one parametrised UPDATE run for all rows.
+
+    ``bulk_update`` builds a CASE expression per field and row: 10,000 daemons
+    took about 24 s of CPU, holding the GIL and the database's write lock.
+    This takes well under a second.
+    """
+    if not daemons:
+        return
+    connection = connections[router.db_for_write(Daemon)]
+    quote = connection.ops.quote_name
+    meta = Daemon._meta
+    columns = [meta.get_field(name) for name in fields]
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(
+        quote(meta.db_table), ", ".join(f"{quote(f.column)} = %s" for f in columns), quote(meta.pk.column)
+    )
+    # pre_save gives auto_now fields their new time, as save() would.
+    rows = [[f.get_db_prep_save(f.pre_save(d, False), connection) for f in columns] + [d.pk] for d in daemons]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def _audited(
@@ -289,3 +352,42 @@ def _runtime_change(
         user=user, daemon=daemon, client=client, command=command + ("+Reconfig" if reconfig else ""),
         knob=knob[:256], old_value=old_value, new_value=new_value, action=action,
     )
+
+
+def _refresh_key(pool_id: int) -> tuple[str, int]:
+    return ("pool_refresh", int(pool_id))
+
+
+def pool_refresh_start(*, pool: Pool) -> bool:
+    """Refresh ``pool`` in the background unless a refresh of it is under way; True if one started."""
+    return background.submit_once(_refresh_key(pool.pk), _pool_refresh_by_id, pool.pk)
+
+
+def pools_refresh_stale(*, pools: Iterable[Pool]) -> set[int]:
+    """Start background refreshes of the pools older than ``CONDORWEB_INVENTORY_MAX_AGE``.
+
+    Pages call this and render what the database has, so a view never waits
+    on HTCondor. Returns the ids of the pools being refreshed now (started
+    here or earlier), for the page to say so. A failed refresh counts as a
+    refresh, so an unreachable pool is retried once per max age, not per view.
+    """
+    cutoff = timezone.now() - timedelta(seconds=settings.CONDORWEB_INVENTORY_MAX_AGE)
+    refreshing: set[int] = set()
+    for pool in pools:
+        if pool.last_refreshed_at is None or pool.last_refreshed_at < cutoff:
+            pool_refresh_start(pool=pool)
+        if background.in_flight(_refresh_key(pool.pk)):
+            refreshing.add(pool.pk)
+    return refreshing
+
+
+def pool_refresh_if_stale(*, pool: Pool) -> bool:
+    """``pools_refresh_stale`` for one pool: whether it is being refreshed now."""
+    return pool.pk in pools_refresh_stale(pools=[pool])
+
+
+def _pool_refresh_by_id(pool_id: int) -> None:
+    pool = Pool.objects.filter(pk=pool_id).first()
+    # Deleted while the job waited: nothing to refresh.
+    if pool is not None:
+        pool_refresh(pool=pool)

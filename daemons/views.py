@@ -1,10 +1,153 @@
 from __future__ import annotations
 
+from asgiref.sync import sync_to_async
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
-from daemons import selectors
+from daemons import access, protocol, selectors, services
+from daemons.forms import DaemonFilterForm, PoolForm
+from daemons.models import Pool
+
+# The htmx event a started refresh sends, so the page's poll shows "refreshing…" at once.
+REFRESH_EVENT = "poolRefresh"
 
 
+def _pools_crumb() -> dict[str, str]:
+    return {"label": "Pools", "url": reverse("daemons:pool_list")}
+
+
+def _pool_crumb(pool: Pool) -> dict[str, str]:
+    return {"label": pool.name, "url": reverse("daemons:pool_detail", args=[pool.pk])}
+
+
+@require_GET
+@permission_required("daemons.view_pool", raise_exception=True)
 def pool_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "daemons/pool_list.html", {"pools": selectors.pools_for_user(request.user), "nav": "pools"})
+    pools = list(selectors.pools_with_health(request.user))
+    refreshing = services.pools_refresh_stale(pools=pools)
+    context = {"pools": pools, "refreshing": refreshing, "nav": "pools", "breadcrumbs": [_pools_crumb()]}
+    template = "daemons/pool_list.html#pools" if request.htmx else "daemons/pool_list.html"
+    return render(request, template, context)
+
+
+@require_GET
+def pool_detail(request: HttpRequest, pool_id: int) -> HttpResponse:
+    pool = access.get_pool_for_user(request.user, pool_id)
+    refreshing = services.pool_refresh_if_stale(pool=pool)
+    filter_form = DaemonFilterForm(request.GET)
+    filters = filter_form.filters()
+    overview = selectors.pool_overview(pool, filters, page=request.GET.get("page"), per_page=filter_form.page_size())
+    context = {
+        "pool": pool,
+        "refreshing": refreshing,
+        "filter_form": filter_form,
+        "filters": filters,
+        "overview": overview,
+        "nav": "pools",
+        "breadcrumbs": [_pools_crumb(), _pool_crumb(pool)],
+    }
+    template = "daemons/pool_detail.html#live" if request.htmx else "daemons/pool_detail.html"
+    return render(request, template, context)
+
+
+@require_GET
+def daemon_detail(request: HttpRequest, daemon_id: int) -> HttpResponse:
+    daemon = access.get_daemon_for_user(request.user, daemon_id)
+    refreshing = services.pool_refresh_if_stale(pool=daemon.pool)
+    context = {
+        "daemon": daemon,
+        "pool": daemon.pool,
+        "refreshing": refreshing,
+        "neighbours": selectors.daemon_neighbours(daemon),
+        "attributes": sorted(daemon.attributes.items()),
+        "nav": "pools",
+        "breadcrumbs": [
+            _pools_crumb(),
+            _pool_crumb(daemon.pool),
+            {"label": f"{daemon.kind} {daemon.name}", "url": reverse("daemons:daemon_detail", args=[daemon.pk])},
+        ],
+    }
+    template = "daemons/daemon_detail.html#status" if request.htmx else "daemons/daemon_detail.html"
+    return render(request, template, context)
+
+
+@require_POST
+def pool_refresh(request: HttpRequest, pool_id: int) -> HttpResponse:
+    pool = access.get_pool_for_user(request.user, pool_id)
+    services.pool_refresh_start(pool=pool)
+    if request.htmx:
+        return trigger_client_event(HttpResponse(status=204), REFRESH_EVENT, {"pool": pool.pk})
+    messages.info(request, f"Refreshing {pool.name}: the page shows the new state when it is in.")
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(back)
+    return redirect("daemons:pool_detail", pool.pk)
+
+
+# The pool form is async: its connection check may wait up to CONDORWEB_HTCONDOR_TIMEOUT
+# for a black-holed collector, and must not hold the thread every other sync view runs in.
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("daemons.add_pool", raise_exception=True)
+async def pool_add(request: HttpRequest) -> HttpResponse:
+    return await _pool_form(request, pool=None)
+
+
+@require_http_methods(["GET", "POST"])
+async def pool_edit(request: HttpRequest, pool_id: int) -> HttpResponse:
+    user = await request.auser()
+    pool = await sync_to_async(access.get_pool_for_user)(user, pool_id, perm="daemons.change_pool")
+    return await _pool_form(request, pool=pool)
+
+
+async def _pool_form(request: HttpRequest, *, pool: Pool | None) -> HttpResponse:
+    # Before validation, which writes the submitted values into the instance.
+    last = [_pool_crumb(pool), {"label": "Edit", "url": ""}] if pool else [{"label": "Add a pool", "url": ""}]
+    crumbs = [_pools_crumb(), *last]
+    form = PoolForm(request.POST if request.method == "POST" else None, instance=pool)
+    if request.method == "POST" and await sync_to_async(form.is_valid)():
+        data = form.cleaned_data
+        try:
+            check = await sync_to_async(services.pool_connection_check, thread_sensitive=False)(
+                collector=data["collector"], token_file=data["token_file"], config_val=data["config_val"]
+            )
+        except protocol.ProtocolError as exc:
+            form.add_error(None, f"The console could not query the collector: {exc}")
+        else:
+            saved = await sync_to_async(services.pool_save)(pool=pool, **data)
+            _report_check(request, saved, check, form.warnings)
+            return redirect("daemons:pool_detail", saved.pk)
+    context = {
+        "form": form,
+        "pool": pool,
+        "nav": "pools",
+        "breadcrumbs": crumbs,
+    }
+    return await sync_to_async(render)(request, "daemons/pool_form.html", context)
+
+
+def _report_check(request: HttpRequest, pool: Pool, check: services.PoolCheck, warnings: list[str]) -> None:
+    messages.success(request, f"Pool {pool.name} saved. Its collector lists {check.daemons} daemons.")
+    for text in warnings:
+        messages.warning(request, text)
+    if not check.master:
+        messages.warning(request, "The collector lists no master, so the console's authorization was not checked.")
+    for level in check.levels:
+        if level.authorized:
+            messages.info(request, f"{level.level}: allowed on {check.master} as {level.identity or 'unknown'}.")
+        else:
+            messages.warning(request, f"{level.level}: not allowed on {check.master}. {_LEVEL_HINTS[level.level]}")
+
+
+_LEVEL_HINTS = {
+    "READ": protocol.READ_HINT,
+    "ADMINISTRATOR": protocol.ADMINISTRATOR_HINT + " Until then, commands are refused.",
+    "CONFIG": protocol.RUNTIME_CONFIG_HINT,
+}

@@ -123,3 +123,40 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     protocol.shutdown_workers()
     if "pool" in _pool_state and os.environ.get("CONDORWEB_KEEP_TEST_POOL") != "1":
         devpool.down(TEST_POOL_NAME)
+
+
+class QueuedJobs:
+    """Stands in for daemons.background's threads: jobs wait until a test runs them."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[object, tuple[object, ...]]] = []
+
+    def submit(self, fn, /, *args):  # noqa: ANN001, ANN202 - the executor's own signature
+        self.jobs.append((fn, args))
+
+    def run(self) -> int:
+        """Run every queued job in the test's thread (and database transaction); how many ran."""
+        done = 0
+        while self.jobs:
+            fn, args = self.jobs.pop(0)
+            fn(*args)
+            done += 1
+        return done
+
+
+@pytest.fixture
+def background_jobs(monkeypatch: pytest.MonkeyPatch) -> Iterator[QueuedJobs]:
+    """Background work (e.g. stale-pool refreshes) queued, not threaded: pages are seen before it runs."""
+    from daemons import background
+
+    queued = QueuedJobs()
+    monkeypatch.setattr(background, "_executor", queued)
+    yield queued
+    queued.jobs.clear()
+    background._in_flight.clear()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Playwright's sync API keeps an event loop running in the main thread
+    # while its browser is open; tests after it would see an async context.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -53,3 +54,67 @@ def master_of(pool: devpool.DevPool, credentials: protocol.Credentials) -> proto
 
 def target(info: protocol.DaemonInfo) -> protocol.Target:
     return protocol.Target(address=info.address, kind=info.kind, name=info.name)
+
+
+def add_daemons(
+    pool: object, count: int, *, kind: str = "startd", state: str = "up", machines: int = 1, prefix: str = "slot"
+) -> None:
+    """``count`` inventory rows in ``pool`` spread over ``machines`` machines, written in bulk."""
+    from django.utils import timezone
+
+    from daemons.models import Daemon
+
+    now = timezone.now()
+    Daemon.objects.bulk_create(
+        Daemon(
+            pool=pool,
+            kind=kind,
+            name=f"{prefix}{i}@node{i % machines:05d}",
+            machine=f"node{i % machines:05d}.example.org",
+            address=f"<127.0.{i // 250 % 250}.{i % 250 + 1}:9618?sock={kind}_{i}>",
+            subsystem=protocol.SUBSYSTEM_BY_KIND.get(kind, kind.upper()),
+            version="$CondorVersion: 23.9.6 2024-08-08 BuildID: Debian-23.9.6 $",
+            platform="$CondorPlatform: X86_64-Debian_13 $",
+            start_time=now,
+            last_seen_at=now,
+            state=state,
+        )
+        for i in range(count)
+    )
+
+
+def fresh_pool(name: str, collector: str = "cm.example.org:9618") -> object:
+    """A pool whose inventory counts as just refreshed, so pages start no refresh of it."""
+    from django.utils import timezone
+
+    from daemons import services
+    from daemons.models import Pool
+
+    pool = services.pool_upsert(name=name, collector=collector)
+    Pool.objects.filter(pk=pool.pk).update(last_refreshed_at=timezone.now())
+    return Pool.objects.get(pk=pool.pk)
+
+
+def register(pool: devpool.DevPool) -> object:
+    """The real pool as the console knows it (what ``manage.py devpool up`` registers)."""
+    import shlex
+
+    from daemons import services
+
+    return services.pool_upsert(
+        name=pool.name,
+        collector=pool.collector,
+        token_file=pool.token_file,
+        config_val=shlex.join(pool.config_val),
+        log_path_to=pool.host_root + "/",
+    )
+
+
+@contextmanager
+def schedd_turned_off(master: protocol.Target, credentials: protocol.Credentials) -> Iterator[None]:
+    """DaemonOff SCHEDD through the master, and DaemonOn again on the way out whatever happened."""
+    protocol.send_command(master, protocol.Command.DaemonOff, credentials, subsystem="SCHEDD")
+    try:
+        yield
+    finally:
+        protocol.send_command(master, protocol.Command.DaemonOn, credentials, subsystem="SCHEDD")

@@ -1,0 +1,79 @@
+"""Work that must not hold up a page: a few threads per process, one job per key at a time.
+
+A page that finds its data stale asks for a refresh here and renders what it
+has; its htmx poll shows the new data once the job is done. The threads only
+wait: protocol calls run in worker processes with a bounded wait, so a
+black-holed pool costs one thread for ``CONDORWEB_HTCONDOR_TIMEOUT`` and never
+delays a request.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from django.db import connections
+
+logger = logging.getLogger(__name__)
+
+# Enough for several slow pools at once; more pools simply queue.
+MAX_THREADS = 8
+
+
+class _Executor(ThreadPoolExecutor):
+    """Threads that give back their database connections after each job.
+
+    Django closes connections at the end of a request; a background job has no
+    request, so a connection kept by an idle thread would never be checked again.
+    """
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        return super().submit(_closing_connections, fn, *args, **kwargs)
+
+
+def _closing_connections(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        connections.close_all()
+
+
+_executor: ThreadPoolExecutor = _Executor(max_workers=MAX_THREADS, thread_name_prefix="condorweb-background")
+_in_flight: set[Hashable] = set()
+_lock = threading.Lock()
+
+
+def submit_once(key: Hashable, fn: Callable[..., Any], /, *args: Any) -> bool:
+    """Run ``fn(*args)`` in the background unless a job with ``key`` is queued or running.
+
+    Returns whether a job was started.
+    """
+    with _lock:
+        if key in _in_flight:
+            return False
+        _in_flight.add(key)
+    try:
+        _executor.submit(_run, key, fn, *args)
+    except BaseException:
+        with _lock:
+            _in_flight.discard(key)
+        raise
+    return True
+
+
+def in_flight(key: Hashable) -> bool:
+    with _lock:
+        return key in _in_flight
+
+
+def _run(key: Hashable, fn: Callable[..., Any], *args: Any) -> None:
+    try:
+        fn(*args)
+    except Exception:  # noqa: BLE001 - nobody waits for this job; the log is where its failure goes
+        logger.exception("Background job %r failed", key)
+    finally:
+        with _lock:
+            _in_flight.discard(key)

@@ -1,0 +1,82 @@
+"""Forms of the daemons app: they check input, services act on it."""
+
+from __future__ import annotations
+
+import os
+import shlex
+
+from django import forms
+
+from daemons import protocol
+from daemons.models import Daemon, Pool
+from daemons.selectors import DaemonFilter
+
+PAGE_SIZES = (50, 100, 200)
+
+
+class PoolForm(forms.ModelForm):
+    """A pool's settings. The token file is checked on disk; the token itself is never read here."""
+
+    class Meta:
+        model = Pool
+        fields = ["name", "collector", "token_file", "config_val", "log_path_from", "log_path_to", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Things worth telling the operator that do not stop the pool from being saved.
+        self.warnings: list[str] = []
+
+    def clean_collector(self) -> str:
+        try:
+            return protocol.validate_collector(self.cleaned_data["collector"].strip())
+        except protocol.InvalidInput as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean_token_file(self) -> str:
+        path = self.cleaned_data["token_file"].strip()
+        if not path:
+            return ""
+        if not os.path.isabs(path):
+            raise forms.ValidationError("Give the token file's absolute path on the console host.")
+        if not os.path.isfile(path):
+            raise forms.ValidationError(f"There is no file at {path}.")
+        if not os.access(path, os.R_OK):
+            raise forms.ValidationError("The console cannot read this file; make it readable by the console's user.")
+        self.warnings.extend(protocol.Credentials(token_file=path).check())
+        return path
+
+    def clean_config_val(self) -> str:
+        command = self.cleaned_data["config_val"].strip()
+        try:
+            shlex.split(command)
+        except ValueError as exc:
+            raise forms.ValidationError(f"This is not a shell command line: {exc}.") from None
+        return command
+
+
+class DaemonFilterForm(forms.Form):
+    """The GET parameters of a pool's page; anything invalid is ignored rather than refused."""
+
+    q = forms.CharField(required=False, max_length=200, label="Name, machine or address", widget=forms.SearchInput)
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind")] + [(k, k) for k in protocol.DAEMON_KINDS])
+    state = forms.ChoiceField(required=False, choices=[("", "Any state")] + list(Daemon.State.choices))
+    machine = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
+    per_page = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=PAGE_SIZES[0], choices=[(n, n) for n in PAGE_SIZES], label="Per page"
+    )
+
+    def filters(self) -> DaemonFilter:
+        # cleaned_data keeps the fields that passed: an invalid one counts as not given.
+        self.is_valid()
+        data = self.cleaned_data
+        return DaemonFilter(
+            kind=data.get("kind", ""),
+            state=data.get("state", ""),
+            machine=data.get("machine", "").strip(),
+            q=data.get("q", "").strip(),
+        )
+
+    def page_size(self) -> int:
+        self.is_valid()
+        return self.cleaned_data.get("per_page") or PAGE_SIZES[0]

@@ -1,0 +1,181 @@
+"""services.pool_refresh and the background refreshes that keep an inventory fresh."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from daemons import devpool, protocol, services
+from daemons.models import Daemon, Pool
+from tests.helpers import register, schedd_turned_off, wait_for
+
+
+def info(kind: str, name: str, machine: str = "node1", **extra: object) -> protocol.DaemonInfo:
+    return protocol.DaemonInfo(
+        kind=kind,
+        name=name,
+        machine=machine,
+        address=f"<127.0.0.1:9618?sock={kind}>",
+        version="$CondorVersion: 23.9.6 2024-08-08 $",
+        platform="X86_64-Debian_13",
+        start_time=timezone.now() - timedelta(hours=1),
+        subsystem=protocol.SUBSYSTEM_BY_KIND[kind],
+        **extra,
+    )
+
+
+def a_master(machine: str = "node1", **children: str) -> protocol.DaemonInfo:
+    return info("master", machine, machine, children=children or {"SCHEDD": "up", "STARTD": "up"})
+
+
+@pytest.fixture
+def pool(db: None) -> Pool:
+    return services.pool_upsert(name="cluster", collector="cm.example.org:9618", token_file="/etc/condorweb/token")
+
+
+@pytest.fixture
+def collector(monkeypatch: pytest.MonkeyPatch) -> list[protocol.DaemonInfo]:
+    """What the fake collector answers; tests change it between refreshes."""
+    answer: list[protocol.DaemonInfo] = []
+    monkeypatch.setattr(protocol, "discover", lambda collector, credentials: list(answer))
+    return answer
+
+
+def states(pool: Pool) -> dict[str, str]:
+    """kind -> state (the tests' pools run one daemon of each kind)."""
+    return dict(Daemon.objects.filter(pool=pool).values_list("kind", "state"))
+
+
+def test_a_refresh_records_every_daemon_the_collector_lists(pool: Pool, collector: list) -> None:
+    collector[:] = [a_master(), info("schedd", "node1"), info("startd", "slot1@node1")]
+    services.pool_refresh(pool=pool)
+    assert states(pool) == {"master": "up", "schedd": "up", "startd": "up"}
+    pool.refresh_from_db()
+    assert pool.last_refreshed_at is not None
+    assert pool.last_refresh_error == ""
+
+
+def test_a_daemon_gone_from_the_collector_is_kept_and_marked_missing(pool: Pool, collector: list) -> None:
+    collector[:] = [a_master(), info("startd", "slot1@node1")]
+    services.pool_refresh(pool=pool)
+    collector[:] = [a_master()]
+    services.pool_refresh(pool=pool)
+    startd = Daemon.objects.get(pool=pool, kind="startd")
+    master = Daemon.objects.get(pool=pool, kind="master")
+    assert startd.state == Daemon.State.MISSING
+    assert startd.last_seen_at < master.last_seen_at
+
+
+def test_a_child_its_master_reports_stopped_is_down_not_missing(pool: Pool, collector: list) -> None:
+    collector[:] = [a_master(), info("schedd", "node1")]
+    services.pool_refresh(pool=pool)
+    collector[:] = [a_master(SCHEDD="down", STARTD="up")]
+    services.pool_refresh(pool=pool)
+    assert Daemon.objects.get(pool=pool, kind="schedd").state == Daemon.State.DOWN
+
+
+def test_a_missing_daemon_that_comes_back_is_up_again(pool: Pool, collector: list) -> None:
+    collector[:] = [a_master(), info("schedd", "node1")]
+    services.pool_refresh(pool=pool)
+    collector[:] = [a_master()]
+    services.pool_refresh(pool=pool)
+    collector[:] = [a_master(), info("schedd", "node1")]
+    services.pool_refresh(pool=pool)
+    assert Daemon.objects.get(pool=pool, kind="schedd").state == Daemon.State.UP
+
+
+def test_a_failed_refresh_records_the_error_and_changes_no_daemon(pool: Pool, collector: list, monkeypatch) -> None:
+    collector[:] = [a_master()]
+    services.pool_refresh(pool=pool)
+
+    def unreachable(collector: str, credentials: protocol.Credentials) -> list:
+        raise protocol.DaemonUnreachable("Cannot connect to the collector at cm.example.org:9618.")
+
+    monkeypatch.setattr(protocol, "discover", unreachable)
+    refreshed = services.pool_refresh(pool=pool)
+    assert "Cannot connect" in refreshed.last_refresh_error
+    assert states(pool) == {"master": "up"}
+
+
+def test_a_real_unreachable_collector_is_recorded_as_the_pools_error(db: None) -> None:
+    pool = services.pool_upsert(name="gone", collector="127.0.0.1:9")
+    refreshed = services.pool_refresh(pool=pool)
+    assert "Cannot connect to the collector at 127.0.0.1:9" in refreshed.last_refresh_error
+
+
+def test_a_stale_pool_is_refreshed_in_the_background_once(pool: Pool, collector: list, background_jobs) -> None:
+    collector[:] = [a_master()]
+    assert services.pool_refresh_if_stale(pool=pool) is True
+    assert services.pool_refresh_if_stale(pool=pool) is True
+    assert len(background_jobs.jobs) == 1
+    assert Daemon.objects.filter(pool=pool).count() == 0
+    background_jobs.run()
+    assert states(pool) == {"master": "up"}
+
+
+def test_a_fresh_pool_is_not_refreshed(pool: Pool, collector: list, background_jobs) -> None:
+    services.pool_refresh(pool=pool)
+    pool.refresh_from_db()
+    assert services.pool_refresh_if_stale(pool=pool) is False
+    assert background_jobs.jobs == []
+
+
+def test_a_pool_older_than_the_max_age_is_stale(pool: Pool, collector: list, background_jobs, settings) -> None:
+    settings.CONDORWEB_INVENTORY_MAX_AGE = 30
+    Pool.objects.filter(pk=pool.pk).update(last_refreshed_at=timezone.now() - timedelta(seconds=31))
+    pool.refresh_from_db()
+    assert services.pool_refresh_if_stale(pool=pool) is True
+
+
+def test_a_refresh_asked_for_while_one_runs_is_not_started_twice(pool: Pool, background_jobs) -> None:
+    assert services.pool_refresh_start(pool=pool) is True
+    assert services.pool_refresh_start(pool=pool) is False
+    assert len(background_jobs.jobs) == 1
+
+
+def test_a_background_refresh_of_a_deleted_pool_does_nothing(pool: Pool, collector: list, background_jobs) -> None:
+    services.pool_refresh_start(pool=pool)
+    Pool.objects.filter(pk=pool.pk).delete()
+    assert background_jobs.run() == 1
+    assert not Daemon.objects.exists()
+
+
+# --------------------------------------------------------------------------
+# Against the real pool.
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def real(db: None, healthy_pool: devpool.DevPool) -> Pool:
+    return register(healthy_pool)
+
+
+def kinds_up(pool: Pool) -> set[str]:
+    return set(Daemon.objects.filter(pool=pool, state=Daemon.State.UP).values_list("kind", flat=True))
+
+
+@pytest.mark.integration
+def test_a_refresh_of_the_real_pool_finds_its_five_daemons(real: Pool) -> None:
+    wait_for(
+        lambda: {"master", "schedd", "startd", "collector", "negotiator"} <= kinds_up(services.pool_refresh(pool=real)),
+        what="all five daemons up in the inventory",
+    )
+    master = Daemon.objects.get(pool=real, kind="master")
+    assert master.children.get("SCHEDD") == "up"
+    assert master.address.startswith("<127.0.0.1:")
+
+
+@pytest.mark.integration
+def test_a_schedd_turned_off_shows_down_then_up_after_daemon_on(real: Pool, credentials) -> None:
+    services.pool_refresh(pool=real)
+    master = Daemon.objects.get(pool=real, kind="master")
+
+    def schedd_state() -> str:
+        services.pool_refresh(pool=real)
+        return Daemon.objects.get(pool=real, kind="schedd").state
+
+    with schedd_turned_off(services.target_for(master), credentials):
+        wait_for(lambda: schedd_state() == Daemon.State.DOWN, interval=1, what="the schedd to show down")
+    wait_for(lambda: schedd_state() == Daemon.State.UP, interval=1, what="the schedd to show up again")
