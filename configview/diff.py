@@ -1,0 +1,226 @@
+"""Comparing two configurations knob by knob. Pure: no Django, no HTCondor.
+
+Values come in two shapes: the console host's own configuration is typed by
+HTCondor's parameter table (300, True, 0.5), a remote daemon's arrives as
+text ("300", "true", "10000*1024"), and a knob a daemon does not define is
+None. Two values are equal when their canonical forms are, where the
+canonical form follows the knob's declared type.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import math
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+Value = str | int | float | bool
+
+ADDED = "added"
+REMOVED = "removed"
+CHANGED = "changed"
+SAME = "same"
+STATUSES = (ADDED, REMOVED, CHANGED, SAME)
+
+
+@dataclass(frozen=True)
+class Side:
+    """One configuration as the diff sees it.
+
+    ``hashes`` holds, for each knob whose value is hidden, a keyed hash of the
+    value's canonical form: ``values`` then holds only a marker.
+    """
+
+    values: Mapping[str, Value | None]
+    types: Mapping[str, str] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict)
+    hashes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str | None  # None: the knob is not defined on this side
+    hidden: bool = False
+    source: str = ""
+
+    @property
+    def defined(self) -> bool:
+        return self.text is not None
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    status: str
+    type: str
+    left: Cell
+    right: Cell
+
+
+@dataclass(frozen=True)
+class Diff:
+    rows: list[Row]
+    counts: dict[str, int]
+
+    @property
+    def differences(self) -> int:
+        return self.counts[ADDED] + self.counts[REMOVED] + self.counts[CHANGED]
+
+    def select(self, *, only_differences: bool = True, query: str = "") -> list[Row]:
+        matches = name_matcher(query)
+        return [r for r in self.rows if (not only_differences or r.status != SAME) and matches(r.name)]
+
+
+def name_matcher(query: str) -> Callable[[str], bool]:
+    """Case-insensitive: a substring, or a shell pattern where the query has * or ?."""
+    query = query.strip().upper()
+    if not query:
+        return lambda name: True
+    if any(ch in query for ch in "*?["):
+        return lambda name: fnmatch.fnmatchcase(name.upper(), query)
+    return lambda name: query in name.upper()
+
+
+# --------------------------------------------------------------------------
+# Canonical forms.
+# --------------------------------------------------------------------------
+
+# HTCondor reads a boolean knob as true/false (any case) or 1/0; anything
+# else it evaluates as an expression, which is compared as text here.
+_TRUE = frozenset({"true", "1"})
+_FALSE = frozenset({"false", "0"})
+
+
+def canonical(value: Value | None, declared: str = "") -> str | None:
+    """The form two values of one knob are compared in; None stays None (undefined)."""
+    if value is None:
+        return None
+    if declared == "bool":
+        flag = _as_bool(value)
+        if flag is not None:
+            return "true" if flag else "false"
+    elif declared in ("int", "float"):
+        number = _as_number(value)
+        if number is not None and math.isfinite(number):
+            if declared == "int" and number == int(number):
+                return str(int(number))
+            return repr(float(number))
+    return display(value).strip()
+
+
+def display(value: Value) -> str:
+    """A value as HTCondor would print it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _as_bool(value: Value) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value != 0
+    text = value.strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    return None
+
+
+_BINARY: dict[type, Callable[[float, float], float]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Mod: operator.mod,
+}
+
+
+def _as_number(value: Value) -> int | float | None:
+    """A number, or a constant arithmetic expression such as ``10000*1024`` evaluated as a ClassAd would."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float):
+        return value
+    text = value.strip()
+    if not text or len(text) > 200:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return _evaluate(ast.parse(text, mode="eval").body)
+    except (SyntaxError, ValueError, ZeroDivisionError, OverflowError, RecursionError):
+        return None
+
+
+def _evaluate(node: ast.AST) -> int | float:
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        operand = _evaluate(node.operand)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.BinOp):
+        left, right = _evaluate(node.left), _evaluate(node.right)
+        if isinstance(node.op, ast.Div):
+            # ClassAd integer division truncates toward zero.
+            if isinstance(left, int) and isinstance(right, int):
+                quotient = abs(left) // abs(right)
+                return quotient if (left >= 0) == (right >= 0) else -quotient
+            return left / right
+        op = _BINARY.get(type(node.op))
+        if op is not None:
+            return op(left, right)
+    raise ValueError("not a constant arithmetic expression")
+
+
+# --------------------------------------------------------------------------
+# The comparison.
+# --------------------------------------------------------------------------
+
+
+def compare(left: Side, right: Side) -> Diff:
+    """Every knob either side knows, with its status (left is "before", right "after")."""
+    counts = dict.fromkeys(STATUSES, 0)
+    rows = []
+    for name in sorted(set(left.values) | set(right.values)):
+        declared = left.types.get(name) or right.types.get(name) or ""
+        left_key, right_key = _key(left, name, declared), _key(right, name, declared)
+        if left_key is None and right_key is None:
+            status = SAME
+        elif left_key is None:
+            status = ADDED
+        elif right_key is None:
+            status = REMOVED
+        else:
+            status = SAME if left_key == right_key else CHANGED
+        counts[status] += 1
+        rows.append(Row(name=name, status=status, type=declared, left=cell(left, name), right=cell(right, name)))
+    return Diff(rows=rows, counts=counts)
+
+
+def cell(side: Side, name: str) -> Cell:
+    """One knob of one side as a page shows it."""
+    value = side.values.get(name)
+    source = side.sources.get(name, "")
+    if value is None:
+        return Cell(text=None, source=source)
+    if name in side.hashes:
+        return Cell(text="", hidden=True, source=source)
+    return Cell(text=display(value), source=source)
+
+
+def _key(side: Side, name: str, declared: str) -> tuple[str, str | None] | None:
+    value = side.values.get(name)
+    if value is None:
+        return None
+    if name in side.hashes:
+        return ("hash", side.hashes[name])
+    return ("value", canonical(value, declared))
