@@ -36,12 +36,16 @@ _VIEW = [
     "daemons.view_pool",
     "daemons.view_daemon",
     "daemons.view_logs",
+    "configview.view_configsnapshot",  # local config, snapshots, diffs
+    "configview.add_share",
 ]
 _OPERATE = [
     "daemons.send_reconfig",
     "daemons.send_daemon_on",
     "daemons.send_daemon_off",
     "daemons.set_runtime_config",
+    "configview.add_configsnapshot",  # fetch a daemon's configuration, capture the local one
+    "configview.reload_local_config",
 ]
 _ADMINISTER = [
     "daemons.send_daemon_off_fast",
@@ -53,6 +57,7 @@ _ADMINISTER = [
     "daemons.change_pool",
     "daemons.delete_pool",
     "daemons.view_commandrecord",
+    "configview.view_share",  # every share, in the Django admin
 ]
 GROUP_PERMISSIONS: dict[str, list[str]] = {
     VIEWERS: _VIEW,
