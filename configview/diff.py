@@ -187,12 +187,19 @@ def _evaluate(node: ast.AST) -> int | float:
 
 
 def compare(left: Side, right: Side) -> Diff:
-    """Every knob either side knows, with its status (left is "before", right "after")."""
+    """Every knob either side knows, with its status (left is "before", right "after").
+
+    Knob names are case-insensitive in HTCondor (a daemon lists a runtime
+    value under the lower-cased name it was set with), so they are matched
+    without regard to case.
+    """
+    left_names, right_names = _by_folded_name(left), _by_folded_name(right)
     counts = dict.fromkeys(STATUSES, 0)
     rows = []
-    for name in sorted(set(left.values) | set(right.values)):
-        declared = left.types.get(name) or right.types.get(name) or ""
-        left_key, right_key = _key(left, name, declared), _key(right, name, declared)
+    for folded in sorted(left_names.keys() | right_names.keys()):
+        left_name, right_name = left_names.get(folded, ""), right_names.get(folded, "")
+        declared = left.types.get(left_name) or right.types.get(right_name) or ""
+        left_key, right_key = _key(left, left_name, declared), _key(right, right_name, declared)
         if left_key is None and right_key is None:
             status = SAME
         elif left_key is None:
@@ -202,8 +209,17 @@ def compare(left: Side, right: Side) -> Diff:
         else:
             status = SAME if left_key == right_key else CHANGED
         counts[status] += 1
-        rows.append(Row(name=name, status=status, type=declared, left=cell(left, name), right=cell(right, name)))
+        rows.append(
+            Row(
+                name=left_name or right_name, status=status, type=declared,
+                left=cell(left, left_name), right=cell(right, right_name),
+            )
+        )
     return Diff(rows=rows, counts=counts)
+
+
+def _by_folded_name(side: Side) -> dict[str, str]:
+    return {name.upper(): name for name in side.values}
 
 
 def cell(side: Side, name: str) -> Cell:

@@ -108,7 +108,9 @@ def local_config_reload(*, user: AbstractBaseUser) -> None:
 def _payload(
     values: dict[str, Any], declared: dict[str, str], sources: dict[str, str], sources_note: str
 ) -> dict[str, Any]:
-    types = {name: declared[name] for name in values if name in declared}
+    # A daemon lists runtime values under lower-cased names; types are per knob, whatever its case.
+    folded = {name.upper(): kind for name, kind in declared.items()}
+    types = {name: folded[name.upper()] for name in values if name.upper() in folded}
     clear, hashes = redaction.redact(values, types)
     now = timezone.now()
     return {

@@ -155,3 +155,13 @@ def test_a_name_matcher_is_case_insensitive_and_matches_everything_when_empty() 
     assert name_matcher("")("ANYTHING")
     assert name_matcher("  interval ")("UPDATE_INTERVAL")
     assert not name_matcher("SCHEDD?")("SCHEDD_LOG")
+
+
+def test_knob_names_match_whatever_their_case_as_htcondors_do() -> None:
+    # A daemon lists a runtime value under the lower-cased name it was set with.
+    left = Side(values={"UPDATE_INTERVAL": 300}, types={"UPDATE_INTERVAL": "int"})
+    right = Side(values={"update_interval": "300", "condorweb_test_knob": "x"})
+    result = compare(left, right)
+    assert [(r.name, r.status, r.type) for r in result.rows] == [
+        ("condorweb_test_knob", ADDED, ""), ("UPDATE_INTERVAL", SAME, "int"),
+    ]

@@ -18,7 +18,8 @@ def test_a_job_runs_outside_the_calling_thread_and_can_be_waited_for() -> None:
     assert ran_in and ran_in[0].startswith("configview-job")
 
 
-@pytest.mark.django_db(transaction=True)
+# Transactional, so the job's own connection sees the row; serialized so the groups survive the flush.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_fetch_started_by_the_service_completes_in_the_background(operator, htcondor) -> None:
     snapshot = services.config_snapshot_fetch(user=operator, daemon=make_daemon())
     jobs.wait_all(timeout=30)

@@ -120,3 +120,10 @@ def test_the_local_configuration_is_captured_typed_and_at_once(operator, htcondo
 def test_reloading_the_local_configuration_asks_htcondor_to_reread_it(operator, htcondor) -> None:
     services.local_config_reload(user=operator)
     assert htcondor.sent == [("reload",)]
+
+
+def test_a_runtime_knob_listed_in_lower_case_still_gets_its_declared_type(operator, htcondor) -> None:
+    htcondor.remote["update_interval"] = htcondor.remote.pop("UPDATE_INTERVAL")
+    snapshot = services.config_snapshot_fetch(user=operator, daemon=make_daemon())
+    snapshot.refresh_from_db()
+    assert snapshot.types == {"update_interval": "int"}
