@@ -15,6 +15,7 @@ import math
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 Value = str | int | float | bool
 
@@ -39,8 +40,8 @@ class Side:
     hashes: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Cell:
+# Cells and rows are tuples: a diff makes thousands of them per page.
+class Cell(NamedTuple):
     text: str | None  # None: the knob is not defined on this side
     hidden: bool = False
     source: str = ""
@@ -50,8 +51,7 @@ class Cell:
         return self.text is not None
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     name: str
     status: str
     type: str
@@ -199,22 +199,18 @@ def compare(left: Side, right: Side) -> Diff:
     for folded in sorted(left_names.keys() | right_names.keys()):
         left_name, right_name = left_names.get(folded, ""), right_names.get(folded, "")
         declared = left.types.get(left_name) or right.types.get(right_name) or ""
-        left_key, right_key = _key(left, left_name, declared), _key(right, right_name, declared)
-        if left_key is None and right_key is None:
-            status = SAME
-        elif left_key is None:
-            status = ADDED
-        elif right_key is None:
-            status = REMOVED
+        left_value, left_cell = _entry(left, left_name)
+        right_value, right_cell = _entry(right, right_name)
+        if left_value is None or right_value is None:
+            status = SAME if left_value is right_value else ADDED if left_value is None else REMOVED
+        elif left_cell.hidden or right_cell.hidden:
+            status = SAME if left.hashes.get(left_name) == right.hashes.get(right_name) else CHANGED
+        elif type(left_value) is type(right_value) and left_value == right_value:
+            status = SAME  # the common case, without working out canonical forms
         else:
-            status = SAME if left_key == right_key else CHANGED
+            status = SAME if canonical(left_value, declared) == canonical(right_value, declared) else CHANGED
         counts[status] += 1
-        rows.append(
-            Row(
-                name=left_name or right_name, status=status, type=declared,
-                left=cell(left, left_name), right=cell(right, right_name),
-            )
-        )
+        rows.append(Row(left_name or right_name, status, declared, left_cell, right_cell))
     return Diff(rows=rows, counts=counts)
 
 
@@ -222,21 +218,21 @@ def _by_folded_name(side: Side) -> dict[str, str]:
     return {name.upper(): name for name in side.values}
 
 
+_ABSENT = Cell(None)
+
+
 def cell(side: Side, name: str) -> Cell:
     """One knob of one side as a page shows it."""
+    return _entry(side, name)[1]
+
+
+def _entry(side: Side, name: str) -> tuple[Value | None, Cell]:
+    if not name:
+        return None, _ABSENT
     value = side.values.get(name)
     source = side.sources.get(name, "")
     if value is None:
-        return Cell(text=None, source=source)
+        return None, Cell(None, False, source)
     if name in side.hashes:
-        return Cell(text="", hidden=True, source=source)
-    return Cell(text=display(value), source=source)
-
-
-def _key(side: Side, name: str, declared: str) -> tuple[str, str | None] | None:
-    value = side.values.get(name)
-    if value is None:
-        return None
-    if name in side.hashes:
-        return ("hash", side.hashes[name])
-    return ("value", canonical(value, declared))
+        return value, Cell("", True, source)
+    return value, Cell(display(value), False, source)
