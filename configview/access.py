@@ -66,7 +66,7 @@ def sides_for_user(
 def get_share_for_user(user: User, share_id: int) -> Share:
     """One of the user's own shares (to revoke it)."""
     try:
-        return Share.objects.get(pk=share_id, created_by_id=user.pk)
+        return selectors.shares_of(user).get(pk=share_id)
     except Share.DoesNotExist:
         raise Http404("No such share of yours.") from None
 
