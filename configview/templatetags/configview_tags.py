@@ -65,7 +65,7 @@ def diff_rows(rows: list[diff.Row]) -> SafeString:
     """The table rows of a diff, coloured by status and labelled by word."""
     return mark_safe(  # noqa: S308 - every part escaped
         "".join(
-            f'<tr class="{row.status}"><td class="mono">{escape(row.name)}</td><td>{escape(row.type)}</td>'
+            f'<tr class="{row.status}"><td class="mono nowrap">{escape(row.name)}</td><td>{escape(row.type)}</td>'
             f"<td>{_status(row.status)}</td><td>{_value(row.left)}</td><td>{_value(row.right)}</td></tr>"
             for row in rows
         )
