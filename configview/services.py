@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -25,6 +27,7 @@ from daemons.services import ClientInfo, credentials_for, daemon_config_set, dae
 
 logger = logging.getLogger(__name__)
 
+PROGRESS_INTERVAL = 0.2  # seconds
 LOCAL_SOURCES_NOTE = "HTCondor's Python bindings do not say where the console host's own values come from."
 _Status = ConfigSnapshot.Status
 
@@ -69,7 +72,7 @@ def config_snapshot_fill(*, snapshot_id: int) -> None:
             sources = side.submit(_sources, target, credentials)
             types = side.submit(_declared_types)
             values = protocol.remote_config_all(
-                target, credentials, on_progress=lambda done, total: _progress(snapshot_id, done, total)
+                target, credentials, on_progress=_progress_writer(snapshot_id)
             )
             source_map, sources_note = sources.result()
             declared = types.result()
@@ -134,8 +137,22 @@ def _advance(snapshot_id: int, allowed: set[str], **fields: Any) -> bool:
     return bool(ConfigSnapshot.objects.filter(pk=snapshot_id, status__in=allowed).update(**fields))
 
 
-def _progress(snapshot_id: int, done: int, total: int) -> None:
-    _advance(snapshot_id, {_Status.RUNNING}, progress_done=done, progress_total=total)
+def _progress_writer(snapshot_id: int) -> Callable[[int, int], None]:
+    """Progress as chunks arrive, written at most every PROGRESS_INTERVAL.
+
+    Each write is a commit made between two chunks of the fetch; the page
+    polls once a second, so more writes would only slow the fetch down.
+    """
+    last = -PROGRESS_INTERVAL
+
+    def write(done: int, total: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if done in (0, total) or now - last >= PROGRESS_INTERVAL:
+            last = now
+            _advance(snapshot_id, {_Status.RUNNING}, progress_done=done, progress_total=total)
+
+    return write
 
 
 def _sources(target: protocol.Target, credentials: protocol.Credentials) -> tuple[dict[str, str], str]:
