@@ -46,10 +46,6 @@ class Cell(NamedTuple):
     hidden: bool = False
     source: str = ""
 
-    @property
-    def defined(self) -> bool:
-        return self.text is not None
-
 
 class Row(NamedTuple):
     name: str
@@ -63,10 +59,6 @@ class Row(NamedTuple):
 class Diff:
     rows: list[Row]
     counts: dict[str, int]
-
-    @property
-    def differences(self) -> int:
-        return self.counts[ADDED] + self.counts[REMOVED] + self.counts[CHANGED]
 
     def select(self, *, only_differences: bool = True, query: str = "") -> list[Row]:
         matches = name_matcher(query)

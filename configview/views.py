@@ -11,6 +11,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from configview import access, selectors, services
 from configview.forms import DiffForm, FilterForm, LocalForm, RuntimeEditForm, SearchForm, ShareForm
+from configview.models import Share
 from configview.selectors import NotComparable, SideChoice
 from daemons import protocol
 from daemons.access import get_daemon_for_user
@@ -26,9 +27,15 @@ _SIDE_PARAMETERS = ("left", "right", "subsystem", "daemon", "since")
 
 
 def _page(request: HttpRequest, template: str, context: dict, *, partial: str = "", status: int = 200) -> HttpResponse:
-    """The whole page, or for htmx the named partial of it."""
-    name = f"{template}#{partial}" if partial and request.htmx else template
-    return render(request, name, {"nav": "configs", **context}, status=status)
+    """The whole page, or for htmx the named partial of it.
+
+    htmx swaps only successful answers, so a partial that carries an error
+    goes out as 200; the whole page keeps its status.
+    """
+    context = {"nav": "configs", **context}
+    if partial and request.htmx:
+        return render(request, f"{template}#{partial}", context, status=200 if status >= 400 else status)
+    return render(request, template, context, status=status)
 
 
 @require_GET
@@ -144,7 +151,7 @@ def diff(request: HttpRequest) -> HttpResponse:
     access.check_perm(request.user, VIEW)
     form = DiffForm(request.GET)
     if not form.is_valid():
-        return _page(request, "configview/diff.html", {"form": form}, status=400)
+        return _diff_error(request, form, "")
     data = form.cleaned_data
     try:
         left, right = access.sides_for_user(
@@ -153,8 +160,15 @@ def diff(request: HttpRequest) -> HttpResponse:
         )
         comparison = selectors.comparison(left, right)
     except (NotComparable, protocol.ProtocolError) as exc:
-        return _page(request, "configview/diff.html", {"form": form, "error": str(exc)}, status=400)
+        return _diff_error(request, form, str(exc))
     return _diff_page(request, form, comparison, share=None)
+
+
+def _diff_error(request: HttpRequest, form: DiffForm, error: str) -> HttpResponse:
+    if request.htmx:
+        # A filter request has no table to swap in: the browser loads the page, which says why.
+        return HttpResponseClientRedirect(request.get_full_path())
+    return _page(request, "configview/diff.html", {"form": form, "error": error}, status=400)
 
 
 @require_GET
@@ -167,7 +181,9 @@ def share_open(request: HttpRequest, token: str) -> HttpResponse:
     return _diff_page(request, FilterForm(request.GET), comparison, share=share)
 
 
-def _diff_page(request: HttpRequest, form: FilterForm, comparison: selectors.Comparison, *, share: object) -> HttpResponse:
+def _diff_page(
+    request: HttpRequest, form: FilterForm, comparison: selectors.Comparison, *, share: Share | None
+) -> HttpResponse:
     data = form.cleaned_data if form.is_valid() else {}
     only_differences = data.get("show") != "all"
     return _page(

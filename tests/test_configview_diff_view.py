@@ -33,7 +33,7 @@ def test_declared_types_make_300_equal_300_and_false_equal_false(viewer, htcondo
     snapshot = make_snapshot(make_daemon(), {"UPDATE_INTERVAL": "300", "ENABLE_RUNTIME_CONFIG": "False"})
     response = client_for(viewer).get(URL, {"left": "local", "right": snapshot.pk, "show": "all"})
     assert rows_of(response) == {"UPDATE_INTERVAL": "same", "ENABLE_RUNTIME_CONFIG": "same"}
-    assert response.context["comparison"].diff.differences == 0
+    assert response.context["comparison"].diff.counts == {"added": 0, "removed": 0, "changed": 0, "same": 2}
 
 
 def test_daemon_against_daemon_across_pools(viewer) -> None:
@@ -169,3 +169,12 @@ def test_the_page_offers_sharing_to_those_who_may_share(viewer, nobody) -> None:
     a, b = make_snapshot(daemon, {"A": "1"}), make_snapshot(daemon, {"A": "2"})
     body = client_for(viewer).get(URL, {"left": a.pk, "right": b.pk}).content.decode()
     assert reverse("configview:share_create") in body
+
+
+def test_an_htmx_filter_request_that_fails_loads_the_page_that_explains_why(viewer) -> None:
+    response = client_for(viewer).get(URL, {"left": "local", "right": 999_999}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 404
+    daemon = make_daemon()
+    running = make_snapshot(daemon, {}, status="running")
+    response = client_for(viewer).get(URL, {"left": running.pk, "right": running.pk}, HTTP_HX_REQUEST="true")
+    assert response["HX-Redirect"] == f"{URL}?left={running.pk}&right={running.pk}"

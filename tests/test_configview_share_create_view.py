@@ -54,3 +54,12 @@ def test_a_running_snapshot_cannot_be_shared(viewer) -> None:
 def test_a_user_in_no_group_may_not_share(nobody) -> None:
     snapshot = make_snapshot(make_daemon(), {"A": "1"})
     assert client_for(nobody).post(URL, {"left": snapshot.pk, "right": snapshot.pk}).status_code == 403
+
+
+def test_htmx_gets_the_reason_in_place_when_nothing_was_created(viewer) -> None:
+    daemon = make_daemon()
+    running = make_snapshot(daemon, {}, status="running")
+    response = client_for(viewer).post(URL, {"left": running.pk, "right": running.pk}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200  # htmx swaps only successful answers
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="share-result">') and "not complete" in body
