@@ -66,14 +66,13 @@ def config_snapshot_fill(*, snapshot_id: int) -> None:
             raise protocol.ProtocolError("The daemon was removed from the console before its configuration was read.")
         target = target_for(snapshot.daemon)
         credentials = credentials_for(snapshot.daemon.pool)
-        # condor_config_val -dump -verbose and the local parameter table are
-        # read beside the values, so they add nothing to the wall time.
+        # Sources (condor_config_val -dump -verbose) and declared types are
+        # read beside the values rather than after them. The daemon answers
+        # one request at a time, so only the console's side of the work overlaps.
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="configview-side") as side:
             sources = side.submit(_sources, target, credentials)
             types = side.submit(_declared_types)
-            values = protocol.remote_config_all(
-                target, credentials, on_progress=_progress_writer(snapshot_id)
-            )
+            values = protocol.remote_config_all(target, credentials, on_progress=_progress_writer(snapshot_id))
             source_map, sources_note = sources.result()
             declared = types.result()
     except protocol.ProtocolError as exc:
