@@ -23,7 +23,7 @@ def test_it_reads_the_configuration_as_the_chosen_subsystem(viewer, htcondor, mo
     monkeypatch.setattr(protocol, "local_config", lambda subsystem="TOOL": asked.append(subsystem) or [])
     response = client_for(viewer).get(URL, {"subsystem": "SCHEDD"})
     assert asked == ["SCHEDD"]
-    assert "as the subsystem <strong>SCHEDD</strong>" in response.content.decode()
+    assert "as <strong>SCHEDD</strong>" in response.content.decode()
 
 
 def test_an_unknown_subsystem_falls_back_to_tool(viewer, htcondor, monkeypatch) -> None:
@@ -33,10 +33,11 @@ def test_an_unknown_subsystem_falls_back_to_tool(viewer, htcondor, monkeypatch) 
     assert asked == ["TOOL"]
 
 
-def test_a_search_returns_only_the_table_to_htmx(viewer, htcondor) -> None:
-    response = client_for(viewer).get(URL, {"q": "interval"}, HTTP_HX_REQUEST="true")
+def test_a_search_returns_only_the_table_to_htmx_with_the_capture_for_that_subsystem(operator, htcondor) -> None:
+    response = client_for(operator).get(URL, {"q": "interval", "subsystem": "STARTD"}, HTTP_HX_REQUEST="true")
     body = response.content.decode()
     assert body.lstrip().startswith('<div id="knobs">')
+    assert '<input type="hidden" name="subsystem" value="STARTD">' in body
     assert "UPDATE_INTERVAL" in body and "ENABLE_RUNTIME_CONFIG" not in body
 
 
