@@ -88,7 +88,7 @@ def knob_rows(side: diff.Side, query: str = "") -> list[KnobRow]:
     matches = diff.name_matcher(query)
     return [
         KnobRow(name=name, type=side.types.get(name, ""), cell=diff.cell(side, name))
-        for name in sorted(side.values)
+        for name in sorted(side.values, key=str.upper)
         if matches(name)
     ]
 
