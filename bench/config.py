@@ -71,7 +71,8 @@ def _fetch_rows(context: Any) -> list[Row]:
             figure=f"full config fetch, console (remote_config_all), median of {RUNS}",
             value=fetch, unit="s", target="<= 1/2 of condor_config_val -dump", met=fetch <= anchor / 2,
             anchor="condor_config_val -master -dump", anchor_value=anchor,
-            note=f"{knobs['console']} knobs; {fetch / anchor:.0%} of the anchor",
+            note=f"{knobs['console']} knobs; {fetch / anchor:.0%} of the anchor; "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
         ),
         Row(
             figure=f"full config fetch, bindings' sequential RemoteParam loop, median of {RUNS}",

@@ -32,7 +32,7 @@ def submit(job: Callable[[], None]) -> Future[None]:
 
 
 def wait_all(timeout: float | None = None) -> None:
-    """Block until every job submitted so far has finished (tests, shutdown)."""
+    """Block until every job submitted so far has finished (tests, benchmarks)."""
     with _lock:
         futures = list(_pending)
     wait(futures, timeout=timeout)
