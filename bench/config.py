@@ -136,7 +136,8 @@ def _snapshot_rows(context: Any) -> list[Row]:
         Row(
             figure=f"whole snapshot: values, sources (condor_config_val -dump -verbose) and types, stored; median of {RUNS}",
             value=statistics.median(seconds), unit="s", target="-", met=None,
-            note=f"{snapshot.knob_count} knobs; sources run beside the values, so the slower of the two sets the time",
+            note=f"{snapshot.knob_count} knobs; sources are read beside the values, "
+            "but the daemon answers both one request at a time",
         )
     ]
 
