@@ -36,12 +36,16 @@ _VIEW = [
     "daemons.view_pool",
     "daemons.view_daemon",
     "daemons.view_logs",
+    "configview.view_configsnapshot",  # local config, snapshots, diffs
+    "configview.add_share",
 ]
 _OPERATE = [
     "daemons.send_reconfig",
     "daemons.send_daemon_on",
     "daemons.send_daemon_off",
     "daemons.set_runtime_config",
+    "configview.add_configsnapshot",  # fetch a daemon's configuration, capture the local one
+    "configview.reload_local_config",
 ]
 _ADMINISTER = [
     "daemons.send_daemon_off_fast",
@@ -53,6 +57,7 @@ _ADMINISTER = [
     "daemons.change_pool",
     "daemons.delete_pool",
     "daemons.view_commandrecord",
+    "configview.view_share",  # every share, in the Django admin
 ]
 GROUP_PERMISSIONS: dict[str, list[str]] = {
     VIEWERS: _VIEW,
@@ -70,10 +75,12 @@ def sync_default_groups(apps: Any) -> None:
     from django.contrib.auth.management import create_permissions
 
     for app_config in apps.get_app_configs():
-        # Permissions are normally created after all migrations have run.
-        app_config.models_module = True
+        # Permissions are normally created after all migrations have run;
+        # create_permissions skips app configs without a models module.
+        models_module = getattr(app_config, "models_module", None)
+        app_config.models_module = models_module or True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = models_module
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for name, perms in GROUP_PERMISSIONS.items():

@@ -298,16 +298,19 @@ def daemon_config_set(
     knob: str,
     value: str,
     old_value: str = "",
+    recorded_value: str | None = None,
     reconfig: bool = False,
     client: ClientInfo,
 ) -> CommandRecord:
     """Set a runtime value on ``daemon`` (and Reconfig it if asked), recorded.
 
-    Callers pass ``old_value`` and ``value`` already redacted for the audit
-    trail where the knob holds a secret; ``value`` itself is what is sent.
+    ``value`` is what is sent. Where the knob holds a secret, callers pass
+    ``old_value`` and ``recorded_value`` (what the audit trail keeps instead
+    of ``value``) already redacted.
     """
     return _runtime_change(
-        user=user, daemon=daemon, command="RuntimeSet", knob=knob, old_value=old_value, new_value=value,
+        user=user, daemon=daemon, command="RuntimeSet", knob=knob, old_value=old_value,
+        new_value=value if recorded_value is None else recorded_value,
         reconfig=reconfig, client=client,
         change=lambda: protocol.remote_config_set(target_for(daemon), knob, value, credentials_for(daemon.pool)),
     )

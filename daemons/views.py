@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
@@ -90,38 +89,35 @@ def pool_refresh(request: HttpRequest, pool_id: int) -> HttpResponse:
     return redirect("daemons:pool_detail", pool.pk)
 
 
-# The pool form is async: its connection check may wait up to CONDORWEB_HTCONDOR_TIMEOUT
-# for a black-holed collector, and must not hold the thread every other sync view runs in.
-
-
 @require_http_methods(["GET", "POST"])
 @permission_required("daemons.add_pool", raise_exception=True)
-async def pool_add(request: HttpRequest) -> HttpResponse:
-    return await _pool_form(request, pool=None)
+def pool_add(request: HttpRequest) -> HttpResponse:
+    return _pool_form(request, pool=None)
 
 
 @require_http_methods(["GET", "POST"])
-async def pool_edit(request: HttpRequest, pool_id: int) -> HttpResponse:
-    user = await request.auser()
-    pool = await sync_to_async(access.get_pool_for_user)(user, pool_id, perm="daemons.change_pool")
-    return await _pool_form(request, pool=pool)
+def pool_edit(request: HttpRequest, pool_id: int) -> HttpResponse:
+    pool = access.get_pool_for_user(request.user, pool_id, perm="daemons.change_pool")
+    return _pool_form(request, pool=pool)
 
 
-async def _pool_form(request: HttpRequest, *, pool: Pool | None) -> HttpResponse:
+def _pool_form(request: HttpRequest, *, pool: Pool | None) -> HttpResponse:
     # Before validation, which writes the submitted values into the instance.
     last = [_pool_crumb(pool), {"label": "Edit", "url": ""}] if pool else [{"label": "Add a pool", "url": ""}]
     crumbs = [_pools_crumb(), *last]
     form = PoolForm(request.POST if request.method == "POST" else None, instance=pool)
-    if request.method == "POST" and await sync_to_async(form.is_valid)():
+    if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        # Under ASGI each request has a thread of its own, so a collector that
+        # never answers holds only this request, for at most the protocol timeout.
         try:
-            check = await sync_to_async(services.pool_connection_check, thread_sensitive=False)(
+            check = services.pool_connection_check(
                 collector=data["collector"], token_file=data["token_file"], config_val=data["config_val"]
             )
         except protocol.ProtocolError as exc:
             form.add_error(None, f"The console could not query the collector: {exc}")
         else:
-            saved = await sync_to_async(services.pool_save)(pool=pool, **data)
+            saved = services.pool_save(pool=pool, **data)
             _report_check(request, saved, check, form.warnings)
             return redirect("daemons:pool_detail", saved.pk)
     context = {
@@ -130,7 +126,7 @@ async def _pool_form(request: HttpRequest, *, pool: Pool | None) -> HttpResponse
         "nav": "pools",
         "breadcrumbs": crumbs,
     }
-    return await sync_to_async(render)(request, "daemons/pool_form.html", context)
+    return render(request, "daemons/pool_form.html", context)
 
 
 def _report_check(request: HttpRequest, pool: Pool, check: services.PoolCheck, warnings: list[str]) -> None:

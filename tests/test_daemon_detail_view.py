@@ -110,11 +110,6 @@ def test_the_ads_attributes_are_shown_and_escaped(as_viewer: Client, pool: Pool)
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
 
 
-def test_without_config_and_log_pages_it_shows_no_links_to_them(as_viewer: Client, master: Daemon) -> None:
-    page = page_of(as_viewer, master)
-    assert "Configuration</a>" not in page and "Live log</a>" not in page
-
-
 def _elsewhere(request: object, **kwargs: object) -> HttpResponse:
     return HttpResponse()
 

@@ -1,0 +1,213 @@
+"""Configuration figures: a full fetch against its anchors, and the diff page.
+
+On the bench pool's master, in one run and interleaved so load affects all
+alike: the console's full fetch (protocol.remote_config_all), the bindings'
+plain sequential RemoteParam loop, and ``condor_config_val -master -dump``.
+Then the diff page of two stored 1,200-knob snapshots through Django's test
+client (server time, no network).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+from bench import Row, percentile
+
+RUNS = 7
+PAGE_RUNS = 40
+
+# The anchor uses the bindings the plain way in a process of its own: inside
+# the console only daemons/protocol.py imports them.
+_REMOTE_PARAM_LOOP = (
+    "import sys, time\n"
+    "htcondor2 = __import__('htcondor2')\n"
+    "classad2 = __import__('classad2')\n"
+    "ad = classad2.ClassAd({'MyAddress': sys.argv[1], 'MyType': 'DaemonMaster'})\n"
+    "started = time.perf_counter()\n"
+    "param = htcondor2.RemoteParam(ad)\n"
+    "values = {key: param[key] for key in param.keys()}\n"
+    "print(len(values), time.perf_counter() - started)\n"
+)
+
+
+def run(context: Any) -> list[Row]:
+    return _fetch_rows(context) + _snapshot_rows(context) + _diff_page_rows()
+
+
+# --------------------------------------------------------------------------
+# A full fetch, three ways.
+# --------------------------------------------------------------------------
+
+
+def _fetch_rows(context: Any) -> list[Row]:
+    from daemons import protocol
+
+    master = next(d for d in protocol.discover(context.pool.collector, context.credentials) if d.kind == "master")
+    target = protocol.Target(address=master.address, kind="master", name=master.name)
+    protocol.remote_config_all(target, context.credentials)  # start the worker processes first
+    console, loop, dump = [], [], []
+    knobs = {}
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        knobs["console"] = len(protocol.remote_config_all(target, context.credentials))
+        console.append(time.perf_counter() - started)
+        knobs["loop"], seconds = _remote_param_loop(context, master.address)
+        loop.append(seconds)
+        started = time.perf_counter()
+        output = subprocess.run(
+            [*context.pool.config_val, "-master", "-dump"], capture_output=True, text=True, check=True, timeout=60
+        ).stdout
+        dump.append(time.perf_counter() - started)
+        knobs["dump"] = sum(1 for line in output.splitlines() if " = " in line and not line.startswith("#"))
+    anchor = statistics.median(dump)
+    fetch = statistics.median(console)
+    return [
+        Row(
+            figure=f"full config fetch, console (remote_config_all), median of {RUNS}",
+            value=fetch, unit="s", target="<= 1/2 of condor_config_val -dump", met=fetch <= anchor / 2,
+            anchor="condor_config_val -master -dump", anchor_value=anchor,
+            note=f"{knobs['console']} knobs; {fetch / anchor:.0%} of the anchor; "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+        ),
+        Row(
+            figure=f"full config fetch, bindings' sequential RemoteParam loop, median of {RUNS}",
+            value=statistics.median(loop), unit="s", target="-", met=None,
+            anchor="condor_config_val -master -dump", anchor_value=anchor,
+            note=f"{knobs['loop']} knobs; timed inside its process (no interpreter start-up)",
+        ),
+        Row(
+            figure=f"condor_config_val -master -dump, median of {RUNS}",
+            value=anchor, unit="s", target="-", met=None, note=f"{knobs['dump']} knobs; whole process",
+        ),
+    ]
+
+
+def _remote_param_loop(context: Any, address: str) -> tuple[int, float]:
+    env = {
+        **os.environ,
+        "CONDOR_CONFIG": "/dev/null",
+        "_CONDOR_SEC_TOKEN_DIRECTORY": os.path.dirname(context.pool.token_file),
+        "_CONDOR_SEC_CLIENT_AUTHENTICATION_METHODS": "IDTOKENS",
+    }
+    output = subprocess.run(
+        [sys.executable, "-c", _REMOTE_PARAM_LOOP, address], env=env, capture_output=True, text=True, check=True,
+        timeout=120,
+    ).stdout.split()
+    return int(output[0]), float(output[1])
+
+
+# --------------------------------------------------------------------------
+# A whole snapshot as the console stores it.
+# --------------------------------------------------------------------------
+
+
+def _snapshot_rows(context: Any) -> list[Row]:
+    import shlex
+
+    from django.contrib.auth.models import User
+
+    from configview import jobs
+    from configview import services as configview_services
+    from configview.models import ConfigSnapshot
+    from daemons import services
+    from daemons.models import Daemon
+
+    pool = services.pool_upsert(
+        name=context.pool.name, collector=context.pool.collector, token_file=context.pool.token_file,
+        config_val=shlex.join(context.pool.config_val),
+    )
+    services.pool_refresh(pool=pool)
+    master = Daemon.objects.get(pool=pool, kind="master")
+    user, _ = User.objects.get_or_create(username="bench-operator")
+    seconds = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        snapshot = configview_services.config_snapshot_fetch(user=user, daemon=master)
+        jobs.wait_all(timeout=120)
+        seconds.append(time.perf_counter() - started)
+    snapshot.refresh_from_db()
+    assert snapshot.status == ConfigSnapshot.Status.COMPLETE, snapshot.error
+    return [
+        Row(
+            figure=f"whole snapshot: values, sources (condor_config_val -dump -verbose) and types, stored; median of {RUNS}",
+            value=statistics.median(seconds), unit="s", target="-", met=None,
+            note=f"{snapshot.knob_count} knobs; sources are read beside the values, "
+            "but the daemon answers both one request at a time",
+        )
+    ]
+
+
+# --------------------------------------------------------------------------
+# The diff page.
+# --------------------------------------------------------------------------
+
+
+def _diff_page_rows() -> list[Row]:
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
+    from django.urls import reverse
+
+    from daemons.permissions import VIEWERS
+
+    left, right = _stored_pair(1200)
+    user, _ = User.objects.get_or_create(username="bench-viewer")
+    user.groups.add(Group.objects.get(name=VIEWERS))
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user)
+    rows = []
+    for show, label in (("differences", "only differences (default)"), ("all", "every knob")):
+        query = {"left": left.pk, "right": right.pk, "show": show}
+        for _ in range(3):
+            client.get(reverse("configview:diff"), query)
+        samples = []
+        for _ in range(PAGE_RUNS):
+            started = time.perf_counter()
+            response = client.get(reverse("configview:diff"), query)
+            samples.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+        p50 = percentile(samples, 50)
+        rows.append(
+            Row(
+                figure=f"diff page, two stored 1,200-knob snapshots, {label}, p50 of {PAGE_RUNS}",
+                value=p50, unit="ms", target="<= 50 ms", met=p50 <= 50,
+                note=f"p95 {percentile(samples, 95):.1f} ms; {len(response.content) // 1024} KiB; Django test client",
+            )
+        )
+    return rows
+
+
+def _stored_pair(size: int) -> tuple[Any, Any]:
+    """Two snapshots of one daemon, typed like a master's, 5 % of the knobs changed, a few added and removed."""
+    from configview import redaction
+    from configview.models import ConfigSnapshot
+
+    kinds = ["int", "bool", "str", "str", "float"]
+    types = {f"BENCH_KNOB_{i:04d}": kinds[i % len(kinds)] for i in range(size)}
+    base = {name: {"int": str(i), "bool": "true", "str": f"/var/lib/condor/{i}", "float": "0.5"}[kind]
+            for i, (name, kind) in enumerate(types.items())}
+    changed = dict(base)
+    for i, name in enumerate(types):
+        if i % 20 == 0:
+            changed[name] = f"{base[name]}-changed"
+    for i in range(10):
+        changed.pop(f"BENCH_KNOB_{i * 7 + 3:04d}", None)
+        changed[f"BENCH_ADDED_{i}"] = "new"
+    base["BENCH_PASSWORD"] = "one secret"
+    changed["BENCH_PASSWORD"] = "another secret"
+
+    def stored(values: dict[str, str]) -> ConfigSnapshot:
+        clear, hashes = redaction.redact(values, types)
+        return ConfigSnapshot.objects.create(
+            source=ConfigSnapshot.Source.DAEMON, pool_name="bench", daemon_name="master@bench", daemon_kind="master",
+            subsystem="MASTER", requested_by_name="bench", status=ConfigSnapshot.Status.COMPLETE, values=clear,
+            hashes=hashes, types={n: t for n, t in types.items() if n in values},
+            sources={n: f"/etc/condor/config.d/{hash(n) % 9}.conf, line {i}" for i, n in enumerate(values)},
+            knob_count=len(values),
+        )
+
+    return stored(base), stored(changed)

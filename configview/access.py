@@ -1,0 +1,85 @@
+"""Object access for configview: views never look snapshots or shares up by themselves."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from configview import selectors
+from configview.models import LOOKUP_LENGTH, ConfigSnapshot, Share, share_secret_digest
+from configview.selectors import NotComparable, SideChoice
+from daemons import protocol
+from daemons.access import User, get_daemon_for_user
+
+VIEW_SNAPSHOTS = "configview.view_configsnapshot"
+
+
+class ShareUnavailable(Exception):
+    """A share link that opens nothing, with what to tell its holder."""
+
+
+def check_perm(user: User, perm: str) -> None:
+    if not user.has_perm(perm):
+        raise PermissionDenied
+
+
+def get_snapshot_for_user(user: User, snapshot_id: int, *, perm: str = VIEW_SNAPSHOTS) -> ConfigSnapshot:
+    check_perm(user, perm)
+    try:
+        return ConfigSnapshot.objects.get(pk=snapshot_id)
+    except ConfigSnapshot.DoesNotExist:
+        raise Http404("No such snapshot.") from None
+
+
+def sides_for_user(
+    user: User,
+    *,
+    left: str = "",
+    right: str = "",
+    subsystem: str = "",
+    daemon_id: int | None = None,
+    since: datetime | None = None,
+) -> tuple[SideChoice, SideChoice]:
+    """The two sides a diff request names: snapshot ids or "local", or a daemon "since" a moment.
+
+    The console host's side is seen as ``subsystem``; by default as the
+    daemon on the other side, so a master is compared with MASTER's view.
+    """
+    check_perm(user, VIEW_SNAPSHOTS)
+    if daemon_id is not None and since is not None:
+        daemon = get_daemon_for_user(user, daemon_id)
+        before = selectors.snapshot_as_of(daemon, since)
+        if before is None:
+            raise NotComparable(f"The console has no complete snapshot of {daemon} from before {since:%Y-%m-%d %H:%M}.")
+        snapshots = [before, selectors.latest_snapshot(daemon)]
+    else:
+        snapshots = [None if spec == "local" else get_snapshot_for_user(user, int(spec)) for spec in (left, right)]
+    if not subsystem:
+        seen_as = [s.subsystem for s in snapshots if s is not None and s.subsystem in protocol.KNOWN_SUBSYSTEMS]
+        subsystem = seen_as[0] if seen_as else "TOOL"
+    return SideChoice(snapshots[0], subsystem), SideChoice(snapshots[1], subsystem)
+
+
+def get_share_for_user(user: User, share_id: int) -> Share:
+    """One of the user's own shares (to revoke it)."""
+    try:
+        return selectors.shares_of(user).get(pk=share_id)
+    except Share.DoesNotExist:
+        raise Http404("No such share of yours.") from None
+
+
+def share_for_token(token: str) -> Share:
+    """The share a link opens, for any logged-in user; raises ShareUnavailable."""
+    lookup, secret = token[:LOOKUP_LENGTH], token[LOOKUP_LENGTH:]
+    share = Share.objects.select_related("left", "right").filter(lookup=lookup).first() if secret else None
+    # Compared in constant time, so response times say nothing about the secret.
+    if share is None or not secrets.compare_digest(share_secret_digest(secret), share.secret_hash):
+        raise ShareUnavailable("This share link is unknown. Check that it was copied whole.")
+    if share.revoked_at is not None:
+        raise ShareUnavailable("This share link was revoked by the person who shared it.")
+    if share.expired:
+        raise ShareUnavailable(f"This share link expired on {share.expires_at:%Y-%m-%d %H:%M} UTC.")
+    return share

@@ -1,0 +1,164 @@
+"""Reads for configview."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
+
+from configview import diff, redaction
+from configview.models import ConfigSnapshot, Share
+from daemons import protocol
+from daemons.models import Daemon
+
+_Status = ConfigSnapshot.Status
+
+
+class NotComparable(Exception):
+    """A comparison that cannot be shown, with the reason for the operator."""
+
+
+@dataclass(frozen=True)
+class SideChoice:
+    """One side of a comparison: a stored snapshot, or the console host's configuration now."""
+
+    snapshot: ConfigSnapshot | None
+    subsystem: str = "TOOL"
+
+    @property
+    def label(self) -> str:
+        if self.snapshot is None:
+            return f"console host now (as {self.subsystem})"
+        return str(self.snapshot)
+
+    @property
+    def spec(self) -> str:
+        """How the diff page's URL names this side."""
+        return "local" if self.snapshot is None else str(self.snapshot.pk)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    left: SideChoice
+    right: SideChoice
+    diff: diff.Diff
+
+
+@dataclass(frozen=True)
+class KnobRow:
+    name: str
+    type: str
+    cell: diff.Cell
+
+
+# --------------------------------------------------------------------------
+# Configurations as the diff sees them.
+# --------------------------------------------------------------------------
+
+
+def snapshot_side(snapshot: ConfigSnapshot) -> diff.Side:
+    if not snapshot.is_complete:
+        raise NotComparable(f"Snapshot #{snapshot.pk} is not complete ({snapshot.get_status_display().lower()}).")
+    return redaction.hide(
+        diff.Side(values=snapshot.values, types=snapshot.types, sources=snapshot.sources, hashes=snapshot.hashes)
+    )
+
+
+def local_side(subsystem: str = "TOOL") -> diff.Side:
+    """The console host's configuration now, secrets hidden. Raises ProtocolError."""
+    knobs = protocol.local_config(subsystem)
+    types = {k.name: k.type for k in knobs}
+    values, hashes = redaction.redact({k.name: k.value for k in knobs}, types)
+    return diff.Side(values=values, types=types, hashes=hashes)
+
+
+def side_of(choice: SideChoice) -> diff.Side:
+    return local_side(choice.subsystem) if choice.snapshot is None else snapshot_side(choice.snapshot)
+
+
+def comparison(left: SideChoice, right: SideChoice) -> Comparison:
+    """Raises NotComparable, or ProtocolError when the console host's configuration cannot be read."""
+    left_side, right_side = redaction.align(side_of(left), side_of(right))
+    return Comparison(left=left, right=right, diff=diff.compare(left_side, right_side))
+
+
+def knob_rows(side: diff.Side, query: str = "") -> list[KnobRow]:
+    matches = diff.name_matcher(query)
+    return [
+        KnobRow(name=name, type=side.types.get(name, ""), cell=diff.cell(side, name))
+        for name in sorted(side.values, key=str.upper)
+        if matches(name)
+    ]
+
+
+# --------------------------------------------------------------------------
+# Finding snapshots.
+# --------------------------------------------------------------------------
+
+
+def _listed() -> QuerySet[ConfigSnapshot]:
+    return ConfigSnapshot.objects.defer(*ConfigSnapshot.PAYLOAD)
+
+
+def snapshots_of(daemon: Daemon, *, limit: int = 100) -> list[ConfigSnapshot]:
+    return list(_listed().filter(daemon=daemon)[:limit])
+
+
+def recent_snapshots(*, limit: int = 200) -> list[ConfigSnapshot]:
+    """Complete snapshots to choose from, newest first."""
+    return list(_listed().filter(status=_Status.COMPLETE)[:limit])
+
+
+@dataclass(frozen=True)
+class SnapshotChoices:
+    """Recent complete snapshots grouped by whose they are, for choosers."""
+
+    groups: list[tuple[str, list[ConfigSnapshot]]]
+    latest: ConfigSnapshot | None
+
+
+def snapshot_choices(*, limit: int = 200) -> SnapshotChoices:
+    recent = recent_snapshots(limit=limit)
+    groups: dict[str, list[ConfigSnapshot]] = {}
+    for snapshot in recent:
+        groups.setdefault(snapshot.label, []).append(snapshot)
+    return SnapshotChoices(groups=sorted(groups.items()), latest=recent[0] if recent else None)
+
+
+def latest_snapshot(daemon: Daemon) -> ConfigSnapshot | None:
+    return _listed().filter(daemon=daemon, status=_Status.COMPLETE).first()
+
+
+def previous_snapshot(snapshot: ConfigSnapshot) -> ConfigSnapshot | None:
+    """The complete snapshot of the same daemon (or local subsystem) taken just before this one."""
+    if snapshot.source == ConfigSnapshot.Source.LOCAL:
+        same = Q(source=ConfigSnapshot.Source.LOCAL, subsystem=snapshot.subsystem)
+    elif snapshot.daemon_id is not None:
+        same = Q(daemon_id=snapshot.daemon_id)
+    else:
+        return None
+    earlier = Q(created_at__lt=snapshot.created_at) | Q(created_at=snapshot.created_at, id__lt=snapshot.pk)
+    return _listed().filter(same, earlier, status=_Status.COMPLETE).first()
+
+
+def snapshot_as_of(daemon: Daemon, when: datetime) -> ConfigSnapshot | None:
+    """The daemon's configuration as the console last saw it at ``when``."""
+    return _listed().filter(daemon=daemon, status=_Status.COMPLETE, created_at__lte=when).first()
+
+
+def daemons_matching(query: str, *, limit: int = 50) -> list[Daemon]:
+    query = query.strip()
+    if not query:
+        return []
+    found = Daemon.objects.select_related("pool").filter(
+        Q(name__icontains=query) | Q(machine__icontains=query) | Q(pool__name__icontains=query)
+    )
+    return list(found.order_by("pool__name", "machine", "kind", "name")[:limit])
+
+
+def shares_of(user: AbstractBaseUser) -> QuerySet[Share]:
+    return Share.objects.filter(created_by=user).select_related("left", "right").defer(
+        *(f"{side}__{field}" for side in ("left", "right") for field in ConfigSnapshot.PAYLOAD)
+    )

@@ -1,0 +1,259 @@
+"""Writes for configview: snapshots, shares and runtime changes. Keyword-only arguments.
+
+Snapshots are only ever created here and filled in by their background
+fetch; an update only applies while the row is pending or running, so a
+complete snapshot never changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+
+from configview import jobs, redaction
+from configview.models import ConfigSnapshot, Share, share_secret_digest
+from configview.selectors import NotComparable, SideChoice
+from daemons import protocol
+from daemons.models import CommandRecord, Daemon
+from daemons.services import ClientInfo, credentials_for, daemon_config_set, daemon_config_unset, target_for
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL = 0.2  # seconds
+LOCAL_SOURCES_NOTE = "HTCondor's Python bindings do not say where the console host's own values come from."
+_Status = ConfigSnapshot.Status
+
+
+# --------------------------------------------------------------------------
+# Snapshots.
+# --------------------------------------------------------------------------
+
+
+def config_snapshot_fetch(*, user: AbstractBaseUser, daemon: Daemon) -> ConfigSnapshot:
+    """Start fetching every knob of ``daemon`` in the background; the row reports progress."""
+    snapshot = ConfigSnapshot.objects.create(
+        source=ConfigSnapshot.Source.DAEMON,
+        daemon=daemon,
+        pool_name=daemon.pool.name,
+        daemon_name=daemon.name,
+        daemon_kind=daemon.kind,
+        daemon_address=daemon.address,
+        subsystem=daemon.subsystem,
+        requested_by=user,
+        requested_by_name=user.get_username(),
+    )
+    # The row is committed already (no surrounding transaction), so the
+    # job's own database connection finds it.
+    jobs.submit(lambda: config_snapshot_fill(snapshot_id=snapshot.pk))
+    return snapshot
+
+
+def config_snapshot_fill(*, snapshot_id: int) -> None:
+    """The background half of a fetch: values, and beside them sources and declared types."""
+    if not _advance(snapshot_id, {_Status.PENDING}, status=_Status.RUNNING):
+        return
+    try:
+        snapshot = ConfigSnapshot.objects.select_related("daemon__pool").defer(*ConfigSnapshot.PAYLOAD).get(pk=snapshot_id)
+        if snapshot.daemon is None:
+            raise protocol.ProtocolError("The daemon was removed from the console before its configuration was read.")
+        target = target_for(snapshot.daemon)
+        credentials = credentials_for(snapshot.daemon.pool)
+        # Sources (condor_config_val -dump -verbose) and declared types are
+        # read beside the values rather than after them. The daemon answers
+        # one request at a time, so only the console's side of the work overlaps.
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="configview-side") as side:
+            sources = side.submit(_sources, target, credentials)
+            types = side.submit(_declared_types)
+            values = protocol.remote_config_all(target, credentials, on_progress=_progress_writer(snapshot_id))
+            source_map, sources_note = sources.result()
+            declared = types.result()
+    except protocol.ProtocolError as exc:
+        _advance(snapshot_id, {_Status.RUNNING}, status=_Status.FAILED, error=str(exc), completed_at=timezone.now())
+        return
+    except Exception as exc:
+        _advance(
+            snapshot_id, {_Status.RUNNING}, status=_Status.FAILED, error=f"Unexpected error: {exc}",
+            completed_at=timezone.now(),
+        )
+        raise
+    _advance(snapshot_id, {_Status.RUNNING}, **_payload(values, declared, source_map, sources_note))
+
+
+def config_snapshot_capture_local(*, user: AbstractBaseUser, subsystem: str = "TOOL") -> ConfigSnapshot:
+    """Store the console host's configuration as ``subsystem`` sees it (a few milliseconds: no background)."""
+    knobs = protocol.local_config(subsystem)
+    return ConfigSnapshot.objects.create(
+        source=ConfigSnapshot.Source.LOCAL,
+        subsystem=subsystem,
+        requested_by=user,
+        requested_by_name=user.get_username(),
+        **_payload(
+            {k.name: k.value for k in knobs}, {k.name: k.type for k in knobs}, {}, LOCAL_SOURCES_NOTE
+        ),
+    )
+
+
+def local_config_reload(*, user: AbstractBaseUser) -> None:
+    """Make the console reread its own HTCondor configuration files."""
+    protocol.local_reload()
+    logger.info("%s reloaded the console host's HTCondor configuration", user.get_username())
+
+
+def _payload(
+    values: dict[str, Any], declared: dict[str, str], sources: dict[str, str], sources_note: str
+) -> dict[str, Any]:
+    # A daemon lists runtime values under lower-cased names; types are per knob, whatever its case.
+    folded = {name.upper(): kind for name, kind in declared.items()}
+    types = {name: folded[name.upper()] for name in values if name.upper() in folded}
+    clear, hashes = redaction.redact(values, types)
+    now = timezone.now()
+    return {
+        "status": _Status.COMPLETE,
+        "values": clear,
+        "hashes": hashes,
+        "types": types,
+        "sources": sources,
+        "sources_note": sources_note,
+        "knob_count": len(values),
+        "progress_done": len(values),
+        "progress_total": len(values),
+        "completed_at": now,
+        "updated_at": now,
+    }
+
+
+def _advance(snapshot_id: int, allowed: set[str], **fields: Any) -> bool:
+    """Update the row only while it is in one of the ``allowed`` states."""
+    fields.setdefault("updated_at", timezone.now())
+    return bool(ConfigSnapshot.objects.filter(pk=snapshot_id, status__in=allowed).update(**fields))
+
+
+def _progress_writer(snapshot_id: int) -> Callable[[int, int], None]:
+    """Progress as chunks arrive, written at most every PROGRESS_INTERVAL.
+
+    Each write is a commit made between two chunks of the fetch; the page
+    polls once a second, so more writes would only slow the fetch down.
+    """
+    last = -PROGRESS_INTERVAL
+
+    def write(done: int, total: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if done in (0, total) or now - last >= PROGRESS_INTERVAL:
+            last = now
+            _advance(snapshot_id, {_Status.RUNNING}, progress_done=done, progress_total=total)
+
+    return write
+
+
+def _sources(target: protocol.Target, credentials: protocol.Credentials) -> tuple[dict[str, str], str]:
+    try:
+        return protocol.remote_config_sources(target, credentials), ""
+    except protocol.ToolsUnavailable as exc:
+        return {}, str(exc)
+    except protocol.ProtocolError as exc:
+        return {}, f"condor_config_val could not read them: {exc}"
+
+
+def _declared_types() -> dict[str, str]:
+    try:
+        return {knob.name: knob.type for knob in protocol.local_config()}
+    except protocol.ProtocolError:
+        logger.warning("No declared knob types: the local parameter table could not be read", exc_info=True)
+        return {}
+
+
+# --------------------------------------------------------------------------
+# Shares.
+# --------------------------------------------------------------------------
+
+
+def share_create(
+    *,
+    user: AbstractBaseUser,
+    left: SideChoice,
+    right: SideChoice,
+    title: str = "",
+    expires_at: datetime | None = None,
+) -> tuple[Share, str]:
+    """Store the comparison and return it with its link token (shown once: only its hash is kept).
+
+    A side that is the console host's live configuration is captured as a
+    snapshot first, so the share shows what the user saw.
+    """
+    for side in (left, right):
+        if side.snapshot is not None and not side.snapshot.is_complete:
+            raise NotComparable(f"Snapshot #{side.snapshot.pk} is not complete; share it once it is.")
+    snapshots = [
+        side.snapshot or config_snapshot_capture_local(user=user, subsystem=side.subsystem) for side in (left, right)
+    ]
+    lookup = secrets.token_urlsafe(8)
+    secret = secrets.token_urlsafe(32)
+    share = Share.objects.create(
+        lookup=lookup,
+        secret_hash=share_secret_digest(secret),
+        left=snapshots[0],
+        right=snapshots[1],
+        title=title,
+        created_by=user,
+        created_by_name=user.get_username(),
+        expires_at=expires_at,
+    )
+    return share, lookup + secret
+
+
+def share_revoke(*, share: Share) -> Share:
+    if share.revoked_at is None:
+        share.revoked_at = timezone.now()
+        share.save(update_fields=["revoked_at"])
+    return share
+
+
+# --------------------------------------------------------------------------
+# Runtime configuration.
+# --------------------------------------------------------------------------
+
+
+def runtime_config_change(
+    *,
+    user: AbstractBaseUser,
+    daemon: Daemon,
+    knob: str,
+    value: str | None,
+    reconfig: bool,
+    client: ClientInfo,
+) -> CommandRecord:
+    """Set (``value`` given) or unset (``value`` None) a runtime knob, recorded with secrets redacted.
+
+    Invalid input reaches the audited call too, which rejects it before
+    anything is sent and records the attempt as invalid.
+    """
+    old_value = redaction.redact_text(knob, _current_value(daemon, knob, value))
+    if value is None:
+        return daemon_config_unset(
+            user=user, daemon=daemon, knob=knob, old_value=old_value, reconfig=reconfig, client=client
+        )
+    return daemon_config_set(
+        user=user, daemon=daemon, knob=knob, value=value, old_value=old_value,
+        recorded_value=redaction.redact_text(knob, value), reconfig=reconfig, client=client,
+    )
+
+
+def _current_value(daemon: Daemon, knob: str, value: str | None) -> str:
+    """What the audit trail records as the value before the change ("" when undefined or unknown)."""
+    try:
+        if value is not None:
+            # Invalid input is not even read: the change is rejected anyway.
+            protocol.validate_value(value)
+        return protocol.remote_config_value(target_for(daemon), knob, credentials_for(daemon.pool)) or ""
+    except protocol.ProtocolError:
+        # The change itself meets the same problem and records it.
+        return ""

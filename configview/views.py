@@ -1,0 +1,262 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from configview import access, selectors, services
+from configview.forms import DiffForm, FilterForm, LocalForm, RuntimeEditForm, SearchForm, ShareForm
+from configview.models import Share
+from configview.selectors import NotComparable, SideChoice
+from daemons import protocol
+from daemons.access import get_daemon_for_user
+from daemons.models import CommandRecord
+from daemons.services import ClientInfo, command_forbidden_record, credentials_for
+
+VIEW = access.VIEW_SNAPSHOTS
+FETCH = "configview.add_configsnapshot"
+SHARE = "configview.add_share"
+RELOAD = "configview.reload_local_config"
+SET_RUNTIME = "daemons.set_runtime_config"
+_SIDE_PARAMETERS = ("left", "right", "subsystem", "daemon", "since")
+
+
+def _page(request: HttpRequest, template: str, context: dict, *, partial: str = "", status: int = 200) -> HttpResponse:
+    """The whole page, or for htmx the named partial of it.
+
+    htmx swaps only successful answers, so a partial that carries an error
+    goes out as 200; the whole page keeps its status.
+    """
+    context = {"nav": "configs", **context}
+    if partial and request.htmx:
+        return render(request, f"{template}#{partial}", context, status=200 if status >= 400 else status)
+    return render(request, template, context, status=status)
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    access.check_perm(request.user, VIEW)
+    search = SearchForm(request.GET)
+    query = search.cleaned_data["q"] if search.is_valid() else ""
+    return _page(
+        request,
+        "configview/index.html",
+        {
+            "chooser": DiffForm(initial={"left": "local"}),
+            "choices": selectors.snapshot_choices(),
+            "search": search,
+            "daemons": selectors.daemons_matching(query) if request.user.has_perm("daemons.view_daemon") else [],
+            "query": query,
+        },
+        partial="daemons",
+    )
+
+
+@require_GET
+def local(request: HttpRequest) -> HttpResponse:
+    access.check_perm(request.user, VIEW)
+    form = LocalForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    subsystem = data.get("subsystem") or "TOOL"
+    try:
+        rows, error = selectors.knob_rows(selectors.local_side(subsystem), data.get("q", "")), ""
+    except protocol.ProtocolError as exc:
+        rows, error = [], str(exc)
+    return _page(
+        request,
+        "configview/local.html",
+        {"form": form, "subsystem": subsystem, "rows": rows, "error": error},
+        partial="knobs",
+    )
+
+
+@require_POST
+def local_reload(request: HttpRequest) -> HttpResponse:
+    access.check_perm(request.user, RELOAD)
+    try:
+        services.local_config_reload(user=request.user)
+    except protocol.ProtocolError as exc:
+        messages.error(request, f"The console could not reread its configuration: {exc}")
+    else:
+        messages.success(request, "The console reread its HTCondor configuration files.")
+    return redirect("configview:local")
+
+
+@require_POST
+def local_capture(request: HttpRequest) -> HttpResponse:
+    access.check_perm(request.user, FETCH)
+    form = LocalForm(request.POST)
+    subsystem = (form.cleaned_data.get("subsystem") if form.is_valid() else "") or "TOOL"
+    try:
+        snapshot = services.config_snapshot_capture_local(user=request.user, subsystem=subsystem)
+    except protocol.ProtocolError as exc:
+        messages.error(request, f"The console could not read its configuration: {exc}")
+        return redirect(f"{reverse('configview:local')}?{urlencode({'subsystem': subsystem})}")
+    return redirect("configview:snapshot_detail", snapshot_id=snapshot.pk)
+
+
+@require_GET
+def daemon_snapshots(request: HttpRequest, daemon_id: int) -> HttpResponse:
+    daemon = get_daemon_for_user(request.user, daemon_id)
+    access.check_perm(request.user, VIEW)
+    return _page(
+        request,
+        "configview/daemon_snapshots.html",
+        {
+            "daemon": daemon,
+            "snapshots": selectors.snapshots_of(daemon),
+            "tools": protocol.tools_available(credentials_for(daemon.pool)),
+            "since_form": DiffForm(initial={"daemon": daemon.pk}),
+        },
+    )
+
+
+@require_POST
+def snapshot_fetch(request: HttpRequest, daemon_id: int) -> HttpResponse:
+    daemon = get_daemon_for_user(request.user, daemon_id)
+    access.check_perm(request.user, FETCH)
+    snapshot = services.config_snapshot_fetch(user=request.user, daemon=daemon)
+    url = reverse("configview:snapshot_detail", kwargs={"snapshot_id": snapshot.pk})
+    if request.POST.get("then") == "diff":
+        url += "?then=diff"
+    return redirect(url)
+
+
+@require_GET
+def snapshot_detail(request: HttpRequest, snapshot_id: int) -> HttpResponse:
+    snapshot = access.get_snapshot_for_user(request.user, snapshot_id)
+    search = SearchForm(request.GET)
+    query = search.cleaned_data["q"] if search.is_valid() else ""
+    previous = selectors.previous_snapshot(snapshot) if snapshot.is_complete else None
+    if previous is not None and request.GET.get("then") == "diff":
+        # "Fetch now and compare": once the fetch is done, show what changed.
+        url = f"{reverse('configview:diff')}?{urlencode({'left': previous.pk, 'right': snapshot.pk})}"
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    rows = selectors.knob_rows(selectors.snapshot_side(snapshot), query) if snapshot.is_complete else []
+    return _page(
+        request,
+        "configview/snapshot_detail.html",
+        {"snapshot": snapshot, "search": search, "rows": rows, "previous": previous},
+        partial="knobs" if request.htmx and request.htmx.target == "knobs" else "body",
+    )
+
+
+@require_GET
+def diff(request: HttpRequest) -> HttpResponse:
+    access.check_perm(request.user, VIEW)
+    form = DiffForm(request.GET)
+    if not form.is_valid():
+        return _diff_error(request, form, "")
+    data = form.cleaned_data
+    try:
+        left, right = access.sides_for_user(
+            request.user, left=data["left"], right=data["right"], subsystem=data["subsystem"],
+            daemon_id=data["daemon"], since=data["since"],
+        )
+        comparison = selectors.comparison(left, right)
+    except (NotComparable, protocol.ProtocolError) as exc:
+        return _diff_error(request, form, str(exc))
+    return _diff_page(request, form, comparison, share=None)
+
+
+def _diff_error(request: HttpRequest, form: DiffForm, error: str) -> HttpResponse:
+    if request.htmx:
+        # A filter request has no table to swap in: the browser loads the page, which says why.
+        return HttpResponseClientRedirect(request.get_full_path())
+    return _page(request, "configview/diff.html", {"form": form, "error": error}, status=400)
+
+
+@require_GET
+def share_open(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        share = access.share_for_token(token)
+    except access.ShareUnavailable as exc:
+        return render(request, "configview/share_gone.html", {"reason": str(exc), "nav": "shares"}, status=404)
+    comparison = selectors.comparison(SideChoice(share.left), SideChoice(share.right))
+    return _diff_page(request, FilterForm(request.GET), comparison, share=share)
+
+
+def _diff_page(
+    request: HttpRequest, form: FilterForm, comparison: selectors.Comparison, *, share: Share | None
+) -> HttpResponse:
+    data = form.cleaned_data if form.is_valid() else {}
+    only_differences = data.get("show") != "all"
+    return _page(
+        request,
+        "configview/diff.html",
+        {
+            "form": form,
+            "comparison": comparison,
+            "rows": comparison.diff.select(only_differences=only_differences, query=data.get("q", "")),
+            "only_differences": only_differences,
+            "share": share,
+            "sides": [("Before", comparison.left), ("After", comparison.right)],
+            # What names the two sides, kept by the filter form.
+            "carried": [] if share else [(n, request.GET[n]) for n in _SIDE_PARAMETERS if request.GET.get(n)],
+            "share_form": ShareForm(initial={"left": comparison.left.spec, "right": comparison.right.spec,
+                                             "subsystem": comparison.left.subsystem}),
+            "nav": "shares" if share else "configs",
+        },
+        partial="table",
+    )
+
+
+@require_POST
+def share_create(request: HttpRequest) -> HttpResponse:
+    access.check_perm(request.user, SHARE)
+    form = ShareForm(request.POST)
+    if not form.is_valid():
+        return _page(request, "configview/share_created.html", {"form": form}, partial="result", status=400)
+    data = form.cleaned_data
+    try:
+        left, right = access.sides_for_user(request.user, left=data["left"], right=data["right"], subsystem=data["subsystem"])
+        share, token = services.share_create(
+            user=request.user, left=left, right=right, title=data["title"], expires_at=form.expires_at
+        )
+    except (NotComparable, protocol.ProtocolError) as exc:
+        return _page(request, "configview/share_created.html", {"form": form, "error": str(exc)}, partial="result", status=400)
+    link = request.build_absolute_uri(reverse("configview:share_open", kwargs={"token": token}))
+    return _page(request, "configview/share_created.html", {"share": share, "link": link, "nav": "shares"}, partial="result")
+
+
+@require_GET
+def share_list(request: HttpRequest) -> HttpResponse:
+    return _page(request, "configview/share_list.html", {"shares": selectors.shares_of(request.user), "nav": "shares"})
+
+
+@require_POST
+def share_revoke(request: HttpRequest, share_id: int) -> HttpResponse:
+    share = access.get_share_for_user(request.user, share_id)
+    services.share_revoke(share=share)
+    messages.success(request, f"The link to “{share}” no longer opens anything.")
+    return redirect("configview:share_list")
+
+
+@require_http_methods(["GET", "POST"])
+def runtime_edit(request: HttpRequest, daemon_id: int) -> HttpResponse:
+    daemon = get_daemon_for_user(request.user, daemon_id)
+    client = ClientInfo.from_request(request)
+    if not request.user.has_perm(SET_RUNTIME):
+        if request.method == "POST":
+            command = "RuntimeUnset" if request.POST.get("action") == "unset" else "RuntimeSet"
+            command_forbidden_record(user=request.user, daemon=daemon, command=command, client=client)
+        raise PermissionDenied
+    record: CommandRecord | None = None
+    if request.method == "POST":
+        form = RuntimeEditForm(request.POST)
+        change = form.change()
+        if change is not None:
+            record = services.runtime_config_change(user=request.user, daemon=daemon, client=client, **change)
+    else:
+        form = RuntimeEditForm(initial={"knob": request.GET.get("knob", "")[:256], "action": "set", "reconfig": True})
+    return _page(
+        request,
+        "configview/runtime_edit.html",
+        {"daemon": daemon, "form": form, "record": record, "sent": record is not None and record.outcome == CommandRecord.Outcome.SENT},
+        partial="editor",
+    )
