@@ -149,21 +149,22 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(env_str("CONDORWEB_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# A deployment names where collectstatic writes; from then on pages link the
+# hashed, compressed copies. A fresh checkout serves static/ as it is, through
+# whitenoise's finders, with nothing to collect first.
+_DEPLOYED_STATIC_ROOT = env_str("CONDORWEB_STATIC_ROOT")
+STATIC_ROOT = Path(_DEPLOYED_STATIC_ROOT or BASE_DIR / "staticfiles")
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request otherwise
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# After collectstatic (production), hashed names and compression; on a fresh
-# checkout, the files straight from static/ through whitenoise's finders.
-_COLLECTED = (STATIC_ROOT / "staticfiles.json").exists()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if _COLLECTED
+        if _DEPLOYED_STATIC_ROOT
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = not _COLLECTED
+WHITENOISE_USE_FINDERS = not _DEPLOYED_STATIC_ROOT
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Behind TLS (CONDORWEB_HTTPS=1) every cookie and header on Django's
