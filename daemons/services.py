@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import shlex
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -276,6 +276,31 @@ def daemon_reconfig(*, user: AbstractBaseUser, daemon: Daemon, client: ClientInf
     return daemon_command_send(user=user, daemon=daemon, command=Command.Reconfig, client=client)
 
 
+def daemon_command(
+    *, user: AbstractBaseUser, daemon: Daemon, command: Command, subsystem: str = "", client: ClientInfo
+) -> CommandRecord:
+    """A command from the console's forms: sent and recorded, then the pool is read again in the background."""
+    record = daemon_command_send(user=user, daemon=daemon, command=command, subsystem=subsystem, client=client)
+    if record.outcome == CommandRecord.Outcome.SENT:
+        pool_refresh_after_command(pool=daemon.pool)
+    return record
+
+
+def daemons_command(
+    *, user: AbstractBaseUser, daemons: Sequence[Daemon], command: Command, subsystem: str = "", client: ClientInfo
+) -> list[CommandRecord]:
+    """The same command to each of ``daemons``, one audit row each, in order; one refresh per pool after."""
+    records = [
+        daemon_command_send(user=user, daemon=daemon, command=command, subsystem=subsystem, client=client)
+        for daemon in daemons
+    ]
+    pools = {daemon.pool_id: daemon.pool for daemon, record in zip(daemons, records, strict=True)
+             if record.outcome == CommandRecord.Outcome.SENT}
+    for pool in pools.values():
+        pool_refresh_after_command(pool=pool)
+    return records
+
+
 def command_forbidden_record(
     *, user: AbstractBaseUser, daemon: Daemon, command: str, subsystem: str = "", client: ClientInfo
 ) -> CommandRecord:
@@ -394,3 +419,32 @@ def _pool_refresh_by_id(pool_id: int) -> None:
     # Deleted while the job waited: nothing to refresh.
     if pool is not None:
         pool_refresh(pool=pool)
+
+
+# Seconds after a command at which its pool is read again: HTCondor acts
+# asynchronously, and a master advertises a child's new state only with its
+# next ad (UPDATE_INTERVAL), so one immediate read would show the old state.
+COMMAND_REFRESH_DELAYS: tuple[float, ...] = (1.0, 6.0, 15.0)
+_last_command_at: dict[int, float] = {}
+
+
+def pool_refresh_after_command(*, pool: Pool) -> None:
+    """Read ``pool`` again a few times over the next seconds, in the background; never waits."""
+    _last_command_at[pool.pk] = time.monotonic()
+    background.submit_once(("pool_refresh_after_command", pool.pk), _pool_refresh_after_command, pool.pk)
+
+
+def _pool_refresh_after_command(pool_id: int) -> None:
+    step = 0
+    while step < len(COMMAND_REFRESH_DELAYS):
+        commanded_at = _last_command_at.get(pool_id, 0.0)
+        wait = commanded_at + COMMAND_REFRESH_DELAYS[step] - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        if _last_command_at.get(pool_id, 0.0) != commanded_at:
+            # Another command arrived meanwhile (its own submit found this job
+            # running): follow that one's schedule instead.
+            step = 0
+            continue
+        _pool_refresh_by_id(pool_id)
+        step += 1
