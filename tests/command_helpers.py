@@ -64,6 +64,9 @@ class SentCommands:
         self.error: protocol.ProtocolError | None = None
 
     def send_command(self, target: protocol.Target, command: protocol.Command, credentials: Any, *, subsystem: str = "") -> None:
+        # The real function's checks, which run before anything leaves the console.
+        if command.needs_target:
+            protocol.validate_subsystem(subsystem)
         if self.error is not None:
             raise self.error
         self.calls.append((target.name, command.name, subsystem))
