@@ -105,3 +105,25 @@ def test_forbidden_attempts_are_recorded_without_sending(viewer, sent) -> None:
     record = services.command_forbidden_record(user=viewer, daemon=schedd, command="OffFast", client=CLIENT)
     assert (record.outcome, record.daemon_kind, record.client_address) == ("forbidden", "schedd", "192.0.2.1")
     assert sent.calls == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_broadcast_leaves_after_commit_in_the_background_and_reaches_the_pools_group(
+    operator, sent, background_jobs, monkeypatch
+) -> None:
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from daemons import events
+
+    monkeypatch.setattr(services, "pool_refresh", lambda *, pool: pool)
+    master = make_master()
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(events.pool_group(master.pool_id), channel)
+    record = services.daemon_command(user=operator, daemon=master, command=Command.Reconfig, client=CLIENT)
+    queued = [args[0][0] for _, args in background_jobs.jobs]
+    assert "command_recorded" in queued and "pool_refresh_after_command" in queued
+    background_jobs.run()
+    message = async_to_sync(layer.receive)(channel)
+    assert message == {"type": "command.recorded", "record_id": record.pk}
