@@ -37,9 +37,18 @@ def _report(request: HttpRequest, record: CommandRecord) -> None:
 
 @require_POST
 def daemon_command(request: HttpRequest, daemon_id: int) -> HttpResponse:
-    daemon = access.get_daemon_for_user(request.user, daemon_id)
     client = ClientInfo.from_request(request)
     command = requested_command(request.POST)
+    try:
+        daemon = access.get_daemon_for_user(request.user, daemon_id)
+    except PermissionDenied:
+        # Not even allowed to see the daemon: the attempt is still worth an auditor's eye.
+        if command is not None:
+            services.command_forbidden_by_id(
+                user=request.user, daemon_id=daemon_id, command=command.name,
+                subsystem=request.POST.get("subsystem", ""), client=client,
+            )
+        raise
     if command is not None and not may_send(request.user, command):
         services.command_forbidden_record(
             user=request.user, daemon=daemon, command=command.name, subsystem=request.POST.get("subsystem", ""),

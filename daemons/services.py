@@ -321,6 +321,16 @@ def command_forbidden_record(
     )
 
 
+def command_forbidden_by_id(
+    *, user: AbstractBaseUser, daemon_id: int, command: str, subsystem: str = "", client: ClientInfo
+) -> CommandRecord | None:
+    """``command_forbidden_record`` for a user who may not even see the daemon: None if there is no such daemon."""
+    daemon = Daemon.objects.select_related("pool").filter(pk=daemon_id).first()
+    if daemon is None:
+        return None
+    return command_forbidden_record(user=user, daemon=daemon, command=command, subsystem=subsystem, client=client)
+
+
 def daemon_config_set(
     *,
     user: AbstractBaseUser,

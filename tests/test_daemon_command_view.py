@@ -38,12 +38,19 @@ def test_each_role_may_send_exactly_the_commands_of_its_group_and_the_rest_are_r
     assert CommandRecord.objects.count() == len(protocol.Command)
 
 
-def test_a_user_in_no_group_cannot_even_see_the_daemon_so_nothing_is_sent_or_recorded(nobody, sent) -> None:
+def test_a_user_in_no_group_who_cannot_even_see_the_daemon_is_refused_and_recorded(nobody, sent) -> None:
     master = make_master()
     client = client_for(nobody)
     for command in protocol.Command:
         assert client.post(url(master), form_for(command, master)).status_code == 403
-    assert sent.calls == [] and not CommandRecord.objects.exists()
+    assert sent.calls == []
+    assert set(CommandRecord.objects.values_list("outcome", "user", "daemon")) == {("forbidden", nobody.pk, master.pk)}
+    assert CommandRecord.objects.count() == len(protocol.Command)
+
+
+def test_a_forged_post_to_a_daemon_that_does_not_exist_records_nothing(nobody, sent) -> None:
+    assert client_for(nobody).post(reverse("daemons:daemon_command", args=[999]), {"command": "OffFast"}).status_code == 403
+    assert not CommandRecord.objects.exists()
 
 
 @pytest.mark.parametrize("role", ROLES)
