@@ -11,6 +11,7 @@ import logging
 import shlex
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -222,34 +223,47 @@ def _audited(
     old_value: str = "",
     new_value: str = "",
 ) -> CommandRecord:
+    record = _begin(
+        user=user, daemon=daemon, client=client, command=command, target=target, knob=knob,
+        old_value=old_value, new_value=new_value,
+    )
+    attempt = _attempt(action)
+    _complete(record, attempt)
+    if attempt.unexpected is not None:
+        raise attempt.unexpected  # recorded; re-raised for the server log
+    return record
+
+
+def _begin(*, user: AbstractBaseUser, daemon: Daemon, client: ClientInfo, command: str, **fields: str) -> CommandRecord:
+    """The pending audit row, committed: if it cannot be written, the caller never gets to send."""
     with transaction.atomic():
-        record = CommandRecord.objects.create(
-            **_who_and_what(user=user, daemon=daemon, client=client),
-            command=command,
-            target=target,
-            knob=knob,
-            old_value=old_value,
-            new_value=new_value,
-        )
+        return CommandRecord.objects.create(**_who_and_what(user=user, daemon=daemon, client=client), command=command, **fields)
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    outcome: str
+    error: str
+    duration_ms: float
+    unexpected: Exception | None = None
+
+
+def _attempt(action: Callable[[], None]) -> _Attempt:
+    """Run ``action`` (no database access: it may run in a thread of its own) and say what came of it."""
     started = time.monotonic()
     try:
         action()
     except protocol.ProtocolError as exc:
-        record.outcome = exc.outcome
-        record.error = str(exc)
-    except Exception as exc:  # noqa: BLE001 - recorded, then re-raised for the server log
-        record.outcome = CommandRecord.Outcome.ERROR
-        record.error = f"Unexpected error: {exc}"
-        _complete(record, started)
-        raise
-    else:
-        record.outcome = CommandRecord.Outcome.SENT
-    _complete(record, started)
-    return record
+        return _Attempt(exc.outcome, str(exc), (time.monotonic() - started) * 1000)
+    except Exception as exc:  # noqa: BLE001 - recorded; the caller re-raises or logs it
+        return _Attempt(CommandRecord.Outcome.ERROR, f"Unexpected error: {exc}", (time.monotonic() - started) * 1000, exc)
+    return _Attempt(CommandRecord.Outcome.SENT, "", (time.monotonic() - started) * 1000)
 
 
-def _complete(record: CommandRecord, started: float) -> None:
-    record.duration_ms = (time.monotonic() - started) * 1000
+def _complete(record: CommandRecord, attempt: _Attempt) -> None:
+    record.outcome = attempt.outcome
+    record.error = attempt.error
+    record.duration_ms = attempt.duration_ms
     record.completed_at = timezone.now()
     with transaction.atomic():
         record.save(update_fields=["outcome", "error", "duration_ms", "completed_at"])
@@ -294,11 +308,27 @@ def daemon_command(
 def daemons_command(
     *, user: AbstractBaseUser, daemons: Sequence[Daemon], command: Command, subsystem: str = "", client: ClientInfo
 ) -> list[CommandRecord]:
-    """The same command to each of ``daemons``, one audit row each, in order; one refresh per pool after."""
+    """The same command to each of ``daemons``, one audit row each, in order; one refresh per pool after.
+
+    Every row is committed before anything is sent. The sends then run a few
+    at a time, as many as the protocol has workers per pool, so a handful of
+    black-holed daemons cost one protocol timeout each in parallel, not in turn.
+    """
     records = [
-        daemon_command_send(user=user, daemon=daemon, command=command, subsystem=subsystem, client=client)
-        for daemon in daemons
+        _begin(user=user, daemon=daemon, client=client, command=command.name, target=subsystem) for daemon in daemons
     ]
+
+    def send(daemon: Daemon) -> _Attempt:
+        return _attempt(
+            lambda: protocol.send_command(target_for(daemon), command, credentials_for(daemon.pool), subsystem=subsystem)
+        )
+
+    with ThreadPoolExecutor(max_workers=settings.CONDORWEB_WORKERS_PER_POOL, thread_name_prefix="condorweb-bulk") as executor:
+        attempts = list(executor.map(send, daemons))
+    for record, attempt in zip(records, attempts, strict=True):
+        _complete(record, attempt)
+        if attempt.unexpected is not None:
+            logger.error("%s to %s failed unexpectedly", command.name, record.daemon_name, exc_info=attempt.unexpected)
     pools = {daemon.pool_id: daemon.pool for daemon, record in zip(daemons, records, strict=True)
              if record.outcome == CommandRecord.Outcome.SENT}
     for pool in pools.values():

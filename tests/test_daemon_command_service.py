@@ -127,3 +127,33 @@ def test_the_broadcast_leaves_after_commit_in_the_background_and_reaches_the_poo
     background_jobs.run()
     message = async_to_sync(layer.receive)(channel)
     assert message == {"type": "command.recorded", "record_id": record.pk}
+
+
+def test_a_bulk_command_waits_for_slow_daemons_side_by_side_not_in_turn(operator, sent, monkeypatch) -> None:
+    import threading
+
+    first = make_master()
+    second = make_master(first.pool, name="master@node2", machine="node2")
+    # Each send waits until the other has started: in turn, the first would wait in vain.
+    both_started = threading.Barrier(2, timeout=10)
+
+    def send(target, command, credentials, *, subsystem=""):
+        both_started.wait()
+
+    monkeypatch.setattr(protocol, "send_command", send)
+    records = services.daemons_command(user=operator, daemons=[first, second], command=Command.Reconfig, client=CLIENT)
+    assert [r.outcome for r in records] == ["sent", "sent"]
+
+
+def test_an_unexpected_error_in_one_bulk_target_is_recorded_and_the_rest_complete(operator, sent, monkeypatch) -> None:
+    first = make_master()
+    second = make_master(first.pool, name="master@node2", machine="node2")
+
+    def send(target, command, credentials, *, subsystem=""):
+        if target.name == first.name:
+            raise RuntimeError("boom")
+
+    monkeypatch.setattr(protocol, "send_command", send)
+    records = services.daemons_command(user=operator, daemons=[first, second], command=Command.Reconfig, client=CLIENT)
+    assert [(r.outcome, r.error) for r in records] == [("error", "Unexpected error: boom"), ("sent", "")]
+    assert all(r.completed_at for r in CommandRecord.objects.all())
