@@ -292,3 +292,76 @@ async def leave(path: str, channel: str) -> None:
 
 def readers_running() -> int:
     return len(_readers)
+
+
+# --------------------------------------------------------------------------
+# What a page shows.
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LogView:
+    """A log viewer as a page renders it; ``lines`` is the server-rendered tail, if any."""
+
+    key: str
+    ws_path: str
+    download_url: str
+    location: LogLocation | None = None
+    problem: LogUnavailable | None = None
+    lines: tuple[str, ...] = ()
+    file: str = ""
+    offset: int = 0
+    with_tail: bool = False
+
+
+def daemon_log_view(daemon: Daemon, key: str, *, with_tail: bool) -> LogView:
+    """The viewer for ``daemon``'s log ``key``; with the tail, it asks the daemon (blocking, cached)."""
+    from django.urls import reverse
+
+    base = {
+        "key": key,
+        "ws_path": f"/ws/daemon/{int(daemon.pk)}/log/{key}/",
+        "download_url": reverse("daemons:daemon_log_download", args=[daemon.pk]) + f"?log={key}",
+    }
+    if not with_tail:
+        return LogView(**base)
+    try:
+        location = locate(daemon, key)
+    except LogUnavailable as exc:
+        return LogView(**base, problem=exc)
+    return _with_tail(LogView(**base, location=location))
+
+
+def client_log_view(*, with_tail: bool) -> LogView:
+    from django.urls import reverse
+
+    view = LogView(
+        key=CLIENT_LOG_KEY,
+        ws_path="/ws/diagnostics/client-log/",
+        download_url=reverse("daemons:client_log_download"),
+        location=client_log_location(),
+    )
+    return _with_tail(view) if with_tail else view
+
+
+def _with_tail(view: LogView) -> LogView:
+    assert view.location is not None
+    try:
+        check_readable(view.location)
+        lines, file, offset = tail_lines(view.location, settings.CONDORWEB_LOG_BACKLOG_LINES)
+    except logtail.Unreadable as exc:
+        return LogView(**{**view.__dict__, "problem": LogUnavailable(str(exc))})
+    except LogUnavailable as exc:
+        return LogView(**{**view.__dict__, "problem": exc})
+    return LogView(**{**view.__dict__, "lines": tuple(lines), "file": file, "offset": offset, "with_tail": True})
+
+
+def open_log(location: LogLocation):  # noqa: ANN201 - a binary file object
+    """The log file for a download, or LogUnavailable saying why not."""
+    check_readable(location)
+    try:
+        return open(location.path, "rb")  # noqa: SIM115 - closed by the response
+    except FileNotFoundError:
+        raise LogUnavailable(f"{os.path.basename(location.path)} does not exist yet (is the daemon started?).") from None
+    except OSError as exc:
+        raise LogUnavailable(f"The console could not open {location.path}: {exc.strerror}.") from None
