@@ -101,6 +101,17 @@ class _LogConsumer(AsyncWebsocketConsumer):
 
     # -- from the file's reader ----------------------------------------------
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels hops to a thread before every handler to close stale
+        # database connections; the reader's messages touch no database, and
+        # that hop was most of the cost of a line sent to hundreds of viewers.
+        if message["type"] == "log.chunk":
+            await self.log_chunk(message)
+        elif message["type"] == "log.state":
+            await self.log_state(message)
+        else:
+            await super().dispatch(message)
+
     async def log_chunk(self, message: dict[str, Any]) -> None:
         follower = self.follower
         if follower is None:
@@ -109,8 +120,11 @@ class _LogConsumer(AsyncWebsocketConsumer):
         if message["file"] == follower.file and start <= follower.offset:
             if end <= follower.offset:
                 return  # already sent
-            data = message["data"][follower.offset - start :]
-            chunk = logtail.Chunk(follower.file, follower.offset, end, data)
+            if start == follower.offset:
+                follower.offset = end
+                await self.send(text_data=message["text"])
+                return
+            chunk = logtail.Chunk(follower.file, follower.offset, end, message["data"][follower.offset - start :])
             follower.offset = end
             await self._forward([chunk])
             return
@@ -133,14 +147,7 @@ class _LogConsumer(AsyncWebsocketConsumer):
 
     async def _forward(self, events: list[logtail.Event]) -> None:
         for event in events:
-            if isinstance(event, logtail.Chunk):
-                await self._send(
-                    {"type": "lines", "file": event.file, "start": event.start, "end": event.end, "lines": event.lines()}
-                )
-            else:
-                await self._send(
-                    {"type": "state", "state": event.state, "message": event.message, "file": event.file, "offset": event.offset}
-                )
+            await self.send(text_data=logstream.client_message(event))
 
     async def _send(self, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(payload))

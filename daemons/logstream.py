@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import re
 import secrets
@@ -254,8 +255,22 @@ class _Reader:
 
 def as_message(event: logtail.Event) -> dict:
     if isinstance(event, logtail.Chunk):
-        return {"type": "log.chunk", "file": event.file, "start": event.start, "end": event.end, "data": event.data}
+        # The client's message is built once here, not once per viewer: with
+        # hundreds of viewers the per-viewer encoding was most of the cost.
+        return {
+            "type": "log.chunk", "file": event.file, "start": event.start, "end": event.end, "data": event.data,
+            "text": client_message(event),
+        }
     return {"type": "log.state", "state": event.state, "file": event.file}
+
+
+def client_message(event: logtail.Event) -> str:
+    """What a viewer's browser gets for ``event`` (see ``consumers``)."""
+    if isinstance(event, logtail.Chunk):
+        payload = {"type": "lines", "file": event.file, "start": event.start, "end": event.end, "lines": event.lines()}
+    else:
+        payload = {"type": "state", "state": event.state, "message": event.message, "file": event.file, "offset": event.offset}
+    return json.dumps(payload)
 
 
 # Per process; touched only from the event loop, so no lock.
