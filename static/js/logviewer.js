@@ -114,7 +114,7 @@
       const div = document.createElement("div");
       div.textContent = text;
       if (cls) div.className = cls; else classify(div, text);
-      if (this.matcher && !this.matcher(text)) div.hidden = true;
+      if (!cls && this.matcher && !this.matcher(text)) div.hidden = true; // state marks stay in view
       fragment.appendChild(div);
     }
     this.pane.appendChild(fragment);
