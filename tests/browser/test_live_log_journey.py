@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Console, login
+from tests.browser.pages import open_master
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -56,3 +57,24 @@ def test_the_client_log_streams_as_text_pauses_and_survives_a_console_restart(br
     expect(page.locator("[data-log-filter-error]")).to_contain_text("Not a valid regular expression")
     page.get_by_label("Filter").fill("^arrived")
     expect(pane.locator("div:visible")).to_have_text(["arrived while paused"])
+
+
+def test_the_masters_page_shows_the_sighup_of_a_reconfig_live(browser, console: Console, real_pool) -> None:
+    from daemons import protocol
+    from tests.helpers import master_of, target
+
+    credentials = protocol.Credentials(token_file=real_pool.token_file, config_val=tuple(real_pool.config_val))
+    page = login(browser, console, "vera")
+    open_master(page, console, real_pool.name)
+    panel = page.locator("#daemon-log-panel")
+    expect(panel.locator("[data-log-status]")).to_have_text("connected", timeout=10_000)
+    expect(panel.get_by_role("log")).to_contain_text("condor_master", timeout=10_000)
+    before = panel.get_by_role("log").inner_text().count("Sent SIGHUP to SCHEDD")
+
+    protocol.send_command(target(master_of(real_pool, credentials)), protocol.Command.Reconfig, credentials)
+
+    # One more than the backlog held: the line the Reconfig caused, streamed live.
+    page.wait_for_function(
+        f"document.querySelector('#daemon-log-panel [role=log]').innerText.split('Sent SIGHUP to SCHEDD').length - 1 > {before}",
+        timeout=30_000,
+    )
