@@ -44,7 +44,7 @@ class _LogConsumer(AsyncWebsocketConsumer):
         raise NotImplementedError
 
     async def connect(self) -> None:
-        self.follower: logtail.LogFollower | None = None
+        self.follower: logtail.LogFollower | logtail.FetchedLogFollower | None = None
         self.location: logstream.LogLocation | None = None
         await self.accept()
         user = self.scope.get("user")
@@ -67,10 +67,10 @@ class _LogConsumer(AsyncWebsocketConsumer):
             await self._give_up(CLOSE_NOT_FOUND if exc.missing_key else CLOSE_UNAVAILABLE, str(exc))
             return
         self.location = location
-        self.follower = logtail.LogFollower(location.path)
+        self.follower = logstream.follower_for(location)
         # Join before the first read: whatever the reader publishes meanwhile
         # waits in the queue and is skipped by offset where already sent.
-        await logstream.join(location.path, self.channel_name)
+        await logstream.join(location, self.channel_name)
         start = self._resume_from_query()
         if start is None:
             await self._run(self.follower.start_at_end, settings.CONDORWEB_LOG_BACKLOG_LINES)
@@ -79,7 +79,7 @@ class _LogConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         if self.location is not None:
-            await logstream.leave(self.location.path, self.channel_name)
+            await logstream.leave(self.location, self.channel_name)
         if self.follower is not None:
             await asyncio.to_thread(self.follower.close)
             self.follower = None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import json
 import os
 import re
@@ -59,6 +60,18 @@ class LogLocation:
     key: str
     daemon_path: str  # as the daemon writes it
     path: str  # where the console reads it
+    # Where the console cannot read the file: the daemon to fetch it from
+    # with condor_fetchlog, and why the file itself is out of reach.
+    fetch_from: tuple[protocol.Target, protocol.Credentials] | None = None
+    why: str = ""
+
+    @property
+    def source(self) -> str:
+        """What one reader follows: a file, or a daemon's log fetched whole."""
+        if self.fetch_from is None:
+            return self.path
+        target, credentials = self.fetch_from
+        return f"fetchlog\0{target.address}\0{self.key}\0{credentials.token_file}"
 
 
 # --------------------------------------------------------------------------
@@ -155,7 +168,17 @@ def locate(daemon: Daemon, key: str) -> LogLocation:
     daemon_path = _cached(("path", key, *_identity(daemon)), ask)
     if not daemon_path:
         raise LogUnavailable(f"{daemon.name} has no {key} defined.", missing_key=True)
-    return LogLocation(key=key, daemon_path=daemon_path, path=map_path(daemon.pool, daemon_path))
+    try:
+        location = LogLocation(key=key, daemon_path=daemon_path, path=map_path(daemon.pool, daemon_path))
+        check_readable(location)
+    except LogUnavailable as exc:
+        credentials = credentials_for(daemon.pool)
+        if not protocol.fetchlog_available(credentials):
+            raise
+        return LogLocation(
+            key=key, daemon_path=daemon_path, path=daemon_path, fetch_from=(target_for(daemon), credentials), why=str(exc)
+        )
+    return location
 
 
 def client_log_location() -> LogLocation:
@@ -166,6 +189,8 @@ def client_log_location() -> LogLocation:
 
 def check_readable(location: LogLocation) -> None:
     """Raise LogUnavailable where the console cannot read the log (a missing file is fine: not started yet)."""
+    if location.fetch_from is not None:
+        return
     directory = os.path.dirname(location.path)
     if not os.path.isdir(directory):
         mapped = location.path != location.daemon_path
@@ -185,7 +210,7 @@ def check_readable(location: LogLocation) -> None:
 
 def tail_lines(location: LogLocation, lines: int) -> tuple[list[str], str, int]:
     """The last ``lines`` lines, the file they come from and the offset after them (for the page without JS)."""
-    follower = logtail.LogFollower(location.path)
+    follower = follower_for(location)
     try:
         events = follower.start_at_end(lines)
     finally:
@@ -194,22 +219,32 @@ def tail_lines(location: LogLocation, lines: int) -> tuple[list[str], str, int]:
     return text, follower.file, follower.offset
 
 
+def follower_for(location: LogLocation) -> logtail.LogFollower | logtail.FetchedLogFollower:
+    if location.fetch_from is None:
+        return logtail.LogFollower(location.path)
+    target, credentials = location.fetch_from
+    log = location.key[: -len("_LOG")]
+    return logtail.FetchedLogFollower(
+        lambda: protocol.fetch_log(target, log, credentials), interval=settings.CONDORWEB_FETCHLOG_INTERVAL
+    )
+
+
 # --------------------------------------------------------------------------
 # One reader per file.
 # --------------------------------------------------------------------------
 
 
-def group_name(path: str) -> str:
+def group_name(source: str) -> str:
     """A channel-layer group name valid whatever the path holds."""
-    return "log." + hashlib.sha256(f"{_PROCESS}\0{path}".encode()).hexdigest()[:40]
+    return "log." + hashlib.sha256(f"{_PROCESS}\0{source}".encode()).hexdigest()[:40]
 
 
 class _Reader:
     """A thread following one file; what it reads goes to the file's group."""
 
-    def __init__(self, path: str, loop: asyncio.AbstractEventLoop) -> None:
-        self.path = path
-        self.group = group_name(path)
+    def __init__(self, location: LogLocation, loop: asyncio.AbstractEventLoop) -> None:
+        self.location = location
+        self.group = group_name(location.source)
         self.loop = loop
         self.viewers = 0
         self._stop = threading.Event()
@@ -227,7 +262,7 @@ class _Reader:
             self._sender.cancel()
 
     def _follow(self) -> None:
-        follower = logtail.LogFollower(self.path)
+        follower = follower_for(self.location)
         try:
             events = follower.start_at_end(0)
             while not self._stop.is_set():
@@ -277,32 +312,32 @@ def client_message(event: logtail.Event) -> str:
 _readers: dict[str, _Reader] = {}
 
 
-async def join(path: str, channel: str) -> str:
-    """Add ``channel`` to the viewers of ``path``, starting its reader if it is the first; the group name."""
+async def join(location: LogLocation, channel: str) -> str:
+    """Add ``channel`` to the viewers of the log, starting its reader if it is the first; the group name."""
     from channels.layers import get_channel_layer
 
     loop = asyncio.get_running_loop()
-    reader = _readers.get(path)
+    reader = _readers.get(location.source)
     if reader is None or reader.loop is not loop:
-        reader = _readers[path] = _Reader(path, loop)
+        reader = _readers[location.source] = _Reader(location, loop)
         reader.start()
     reader.viewers += 1
     await get_channel_layer().group_add(reader.group, channel)
     return reader.group
 
 
-async def leave(path: str, channel: str) -> None:
+async def leave(location: LogLocation, channel: str) -> None:
     """Remove a viewer; the last one out stops the reader."""
     from channels.layers import get_channel_layer
 
-    await get_channel_layer().group_discard(group_name(path), channel)
-    reader = _readers.get(path)
+    await get_channel_layer().group_discard(group_name(location.source), channel)
+    reader = _readers.get(location.source)
     if reader is None:
         return
     reader.viewers -= 1
     if reader.viewers <= 0:
         reader.stop()
-        del _readers[path]
+        del _readers[location.source]
 
 
 def readers_running() -> int:
@@ -373,6 +408,12 @@ def _with_tail(view: LogView) -> LogView:
 
 def open_log(location: LogLocation):  # noqa: ANN201 - a binary file object
     """The log file for a download, or LogUnavailable saying why not."""
+    if location.fetch_from is not None:
+        target, credentials = location.fetch_from
+        try:
+            return io.BytesIO(protocol.fetch_log(target, location.key[: -len("_LOG")], credentials))
+        except protocol.ProtocolError as exc:
+            raise LogUnavailable(f"condor_fetchlog could not fetch the log: {exc}") from None
     check_readable(location)
     try:
         return open(location.path, "rb")  # noqa: SIM115 - closed by the response

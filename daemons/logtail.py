@@ -8,8 +8,11 @@ end of a file that was rotated away, which can never be completed.
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import time
+import zlib
 from dataclasses import dataclass
 
 # Most a single read hands out; a client far behind catches up in several chunks.
@@ -239,3 +242,77 @@ class LogFollower:
 
 class Unreadable(Exception):
     """The file exists but the console may not read it."""
+
+
+class FetchedLogFollower:
+    """LogFollower's positions and events for a log the console can only fetch whole (condor_fetchlog).
+
+    ``fetch`` returns the file's bytes; it is called at most once per
+    ``interval`` seconds by ``poll``. A fetched file is known by a checksum of
+    its first line (HTCondor starts each new file with its own header), so a
+    rotation shows as a new file; the rest of the old one cannot be fetched.
+    """
+
+    def __init__(self, fetch, *, interval: float) -> None:  # noqa: ANN001 - () -> bytes
+        self._fetch = fetch
+        self._interval = interval
+        self._content = b""
+        self._fetched_at = float("-inf")
+        self.file = ""
+        self.offset = 0
+
+    def start_at_end(self, backlog_lines: int = 0) -> list[Event]:
+        self._refresh()
+        self.offset = tail_offset(io.BytesIO(self._content), len(self._content), backlog_lines)
+        return [self._following("Following the log through condor_fetchlog.")] + self._read()
+
+    def resume(self, file: str, offset: int) -> list[Event]:
+        self._refresh()
+        if file == self.file:
+            self.offset = offset
+            return [self._following("Resumed where the viewer left off.")] + self._read()
+        self.offset = 0
+        gap = State("gap", "The file the viewer was reading is gone; continuing from the start of the current one.")
+        return [gap, self._following("Following the log through condor_fetchlog.")] + self._read()
+
+    def poll(self) -> list[Event]:
+        if time.monotonic() - self._fetched_at < self._interval:
+            return []
+        old = self.file
+        self._refresh()
+        if self.file != old:
+            self.offset = 0
+            return [State("rotated", "The log was rotated; continuing in the new file.", file=old)] + self._read()
+        return self._read()
+
+    def close(self) -> None:
+        self._content = b""
+
+    def _refresh(self) -> None:
+        from daemons import protocol
+
+        try:
+            self._content = self._fetch()
+        except protocol.ProtocolError as exc:
+            raise Unreadable(str(exc)) from None
+        self._fetched_at = time.monotonic()
+        first = self._content[: (self._content.find(b"\n") + 1) or 4096]
+        self.file = f"0-{zlib.crc32(first)}"
+
+    def _read(self) -> list[Event]:
+        events: list[Event] = []
+        size = len(self._content)
+        if size < self.offset:
+            events.append(State("truncated", "The log was truncated; reading it from the start.", file=self.file))
+            self.offset = 0
+        end = self._content.rfind(b"\n", self.offset) + 1
+        while self.offset < end:
+            cut = min(end, self.offset + CHUNK_BYTES)
+            if cut < end:
+                cut = self._content.rfind(b"\n", self.offset, cut) + 1 or cut
+            events.append(Chunk(self.file, self.offset, cut, self._content[self.offset : cut]))
+            self.offset = cut
+        return events
+
+    def _following(self, message: str) -> State:
+        return State("following", message, file=self.file, offset=self.offset)

@@ -346,3 +346,31 @@ async def test_the_real_application_refuses_a_foreign_origin_and_asks_strangers_
 
     assert refused is False
     assert accepted is True and closed == {"type": "websocket.close", "code": 4401}
+
+
+def test_a_fetched_log_is_followed_by_offset_and_a_new_header_reads_as_rotation() -> None:
+    from daemons.logtail import Chunk, FetchedLogFollower
+
+    content = [b"header one\nline a\n"]
+    follower = FetchedLogFollower(lambda: content[0], interval=0)
+
+    started = follower.start_at_end(1)
+    content[0] += b"line b\nhalf"
+    grown = follower.poll()
+    content[0] = b"header two\n"
+    rotated = follower.poll()
+
+    assert [e.lines() for e in started if isinstance(e, Chunk)] == [["line a"]]
+    assert [e.lines() for e in grown if isinstance(e, Chunk)] == [["line b"]]
+    assert [getattr(e, "state", None) for e in rotated] == ["rotated", None]
+    assert rotated[-1].lines() == ["header two"] and rotated[-1].start == 0
+
+
+def test_an_unreachable_daemon_stops_a_fetched_log_with_its_reason() -> None:
+    from daemons.logtail import FetchedLogFollower, Unreadable
+
+    def unreachable() -> bytes:
+        raise protocol.DaemonUnreachable("Cannot connect to the daemon at <127.0.0.1:9618>.")
+
+    with pytest.raises(Unreadable, match="Cannot connect"):
+        FetchedLogFollower(unreachable, interval=0).start_at_end(10)
