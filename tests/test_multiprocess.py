@@ -56,18 +56,21 @@ def test_a_user_logged_in_through_one_process_is_logged_in_on_the_other(consoles
     assert '<span class="who">admin</span>' in page.text
 
 
-def test_what_is_created_through_one_process_is_seen_through_the_other(consoles: list[services.Console]) -> None:
-    # TODO(lead): once shares are merged, create a shared comparison on A and open its link on B.
+def test_a_share_created_through_one_process_opens_through_the_other(consoles: list[services.Console]) -> None:
     a, b = consoles
     on_a = services.Browser(a.url)
     on_a.log_in("admin", PASSWORD)
-    created = on_a.post("/admin/auth/group/add/", {"name": "Night shift", "_save": "Save"})
-    assert created.status == 200 and "was added successfully" in created.text
+    created = on_a.post(
+        "/config/shares/new/", {"left": "local", "right": "local", "subsystem": "SCHEDD", "title": "Night shift"}
+    )
+    link = re.search(r'/config/s/[A-Za-z0-9_-]+/', created.text)
+    assert created.status == 200 and link, "the share page shows the new link"
 
     on_b = services.Browser(b.url)
     on_b.log_in("admin", PASSWORD)
+    opened = on_b.get(link.group(0))
 
-    assert "Night shift" in on_b.get("/admin/auth/group/").text
+    assert opened.status == 200 and "Night shift" in opened.text
 
 
 def test_a_client_locked_out_through_one_process_is_locked_out_on_the_other(consoles: list[services.Console]) -> None:
