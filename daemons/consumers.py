@@ -141,7 +141,8 @@ class _LogConsumer(AsyncWebsocketConsumer):
         try:
             events = await asyncio.to_thread(method, *args)
         except (logtail.Unreadable, OSError) as exc:
-            await self._give_up(CLOSE_UNAVAILABLE, str(exc))
+            why = self.location.why if self.location is not None else ""
+            await self._give_up(CLOSE_UNAVAILABLE, f"{exc} (condor_fetchlog was tried because: {why})" if why else str(exc))
             return
         await self._forward(events)
 

@@ -400,7 +400,8 @@ def _with_tail(view: LogView) -> LogView:
         check_readable(view.location)
         lines, file, offset = tail_lines(view.location, settings.CONDORWEB_LOG_BACKLOG_LINES)
     except logtail.Unreadable as exc:
-        return LogView(**{**view.__dict__, "problem": LogUnavailable(str(exc))})
+        why = f"condor_fetchlog was tried because: {view.location.why}" if view.location.why else ""
+        return LogView(**{**view.__dict__, "problem": LogUnavailable(str(exc), hint=why)})
     except LogUnavailable as exc:
         return LogView(**{**view.__dict__, "problem": exc})
     return LogView(**{**view.__dict__, "lines": tuple(lines), "file": file, "offset": offset, "with_tail": True})
