@@ -466,6 +466,12 @@ def _pool_refresh_by_id(pool_id: int) -> None:
         pool_refresh(pool=pool)
 
 
+def client_logging_set(*, user: AbstractBaseUser, debug: str) -> None:
+    """Switch this process's HTCondor client log (TOOL_DEBUG into CONDORWEB_TOOL_LOG) on, or off with ``""``."""
+    protocol.set_client_logging(debug=debug, log_path=settings.CONDORWEB_TOOL_LOG if debug else "")
+    logger.info("%s set the HTCondor client log level to %r", user.get_username(), debug or "off")
+
+
 # Seconds after a command at which its pool is read again: HTCondor acts
 # asynchronously, and a master advertises a child's new state only with its
 # next ad (UPDATE_INTERVAL), so one immediate read would show the old state.
