@@ -1,6 +1,6 @@
 from django.urls import path
 
-from daemons import log_views, views
+from daemons import command_views, log_views, views
 
 app_name = "daemons"
 urlpatterns = [
@@ -15,4 +15,8 @@ urlpatterns = [
     path("daemon/<int:daemon_id>/log/download/", log_views.daemon_log_download, name="daemon_log_download"),
     path("diagnostics/", log_views.diagnostics, name="diagnostics"),
     path("diagnostics/client-log/download/", log_views.client_log_download, name="client_log_download"),
+    # Commands and their audit trail (issue 6).
+    path("daemon/<int:daemon_id>/command/", command_views.daemon_command, name="daemon_command"),
+    path("pool/<int:pool_id>/commands/", command_views.pool_commands, name="pool_commands"),
+    path("audit/", command_views.audit, name="audit"),
 ]
