@@ -87,13 +87,24 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env_str("DATABASE_URL")
+DB_POOL_SIZE = env_int("CONDORWEB_DB_POOL_SIZE", 10, minimum=1, maximum=1000)
+DB_POOL_TIMEOUT = env_float("CONDORWEB_DB_POOL_TIMEOUT", 10.0, minimum=0.1)
 if DATABASE_URL:
     try:
-        # No persistent connections: under ASGI each request runs in a thread of
-        # its own, so a kept connection is never reused, only left open.
+        # No persistent connections (under ASGI each request runs in a thread of
+        # its own, so a kept connection is never reused, only left open).
         DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
     except ValueError as exc:
         raise ImproperEnvironment(f"DATABASE_URL is not a database URL: {exc}") from None
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # A pool instead: opening a PostgreSQL connection costs more than most
+        # queries, and every request and websocket handshake would pay it
+        # (200 log viewers connecting at once missed daphne's handshake timeout).
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 2,
+            "max_size": DB_POOL_SIZE,
+            "timeout": DB_POOL_TIMEOUT,
+        }
 else:
     DATABASES = {
         "default": {

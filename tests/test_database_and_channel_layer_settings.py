@@ -30,6 +30,15 @@ def test_the_tests_run_on_the_database_that_database_url_names() -> None:
         assert cursor.fetchone() == (1,)
 
 
+@pytest.mark.django_db
+def test_postgresql_connections_come_from_a_pool() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the pool is PostgreSQL's; this run is on SQLite")
+
+    assert connection.pool is not None
+    assert connection.pool.max_size == 10
+
+
 async def test_the_channel_layer_is_redis_exactly_when_redis_url_is_set() -> None:
     layer = get_channel_layer()
 
@@ -49,7 +58,11 @@ async def test_a_group_message_reaches_a_channel_in_the_group() -> None:
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("DATABASE_URL", "nosuchdb://somewhere/x"), ("REDIS_URL", "127.0.0.1:6379")],
+    [
+        ("DATABASE_URL", "nosuchdb://somewhere/x"),
+        ("REDIS_URL", "127.0.0.1:6379"),
+        ("CONDORWEB_DB_POOL_SIZE", "0"),
+    ],
 )
 def test_a_bad_url_stops_the_console_at_start_up_naming_the_variable(variable: str, value: str) -> None:
     result = subprocess.run(
@@ -58,4 +71,4 @@ def test_a_bad_url_stops_the_console_at_start_up_naming_the_variable(variable: s
     )
 
     assert result.returncode != 0
-    assert f"{variable} " in result.stderr.splitlines()[-1]
+    assert variable in result.stderr.splitlines()[-1]
