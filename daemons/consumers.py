@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from daemons import access, logstream, logtail
+from daemons import access, events, logstream, logtail, selectors
 
 CLOSE_LOGIN = 4401
 CLOSE_FORBIDDEN = 4403
@@ -71,11 +71,15 @@ class _LogConsumer(AsyncWebsocketConsumer):
         # Join before the first read: whatever the reader publishes meanwhile
         # waits in the queue and is skipped by offset where already sent.
         await logstream.join(location, self.channel_name)
+        await self.joined()
         start = self._resume_from_query()
         if start is None:
             await self._run(self.follower.start_at_end, settings.CONDORWEB_LOG_BACKLOG_LINES)
         else:
             await self._run(self.follower.resume, *start)
+
+    async def joined(self) -> None:
+        """After the handshake's checks: what else this kind of log listens to."""
 
     async def disconnect(self, code: int) -> None:
         if self.location is not None:
@@ -189,7 +193,31 @@ class DaemonLogConsumer(_LogConsumer):
         daemon = await database_sync_to_async(access.get_daemon_for_user)(
             self.scope["user"], kwargs["daemon_id"], perm=self.permission
         )
+        self.daemon = daemon
         return await asyncio.to_thread(logstream.locate, daemon, kwargs["key"])
+
+    # A log stops growing when its daemon dies; the viewer is told the daemon's
+    # state whenever the inventory sees it change, so a silent pane explains itself.
+
+    async def joined(self) -> None:
+        await self.channel_layer.group_add(events.pool_group(self.daemon.pool_id), self.channel_name)
+
+    async def disconnect(self, code: int) -> None:
+        if self.location is not None:
+            await self.channel_layer.group_discard(events.pool_group(self.daemon.pool_id), self.channel_name)
+        await super().disconnect(code)
+
+    async def pool_changed(self, message: dict[str, Any]) -> None:
+        state = await database_sync_to_async(selectors.daemon_state)(self.daemon.pk)
+        if state is None or state == self.daemon.state:
+            return
+        self.daemon.state = state
+        await self._send(
+            {"type": "daemon", "state": state, "message": f"{self.daemon.kind} {self.daemon.name} is {state}"}
+        )
+
+    async def command_recorded(self, message: dict[str, Any]) -> None:
+        """The log itself shows what a command did."""
 
 
 class ClientLogConsumer(_LogConsumer):

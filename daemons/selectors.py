@@ -243,3 +243,8 @@ def command_records(user: AbstractBaseUser | AnonymousUser, filters: AuditFilter
     if filters.until:
         records = records.filter(created_at__date__lte=filters.until)
     return records.select_related("daemon").order_by("-created_at", "-id")
+
+
+def daemon_state(daemon_id: int) -> str | None:
+    """The daemon's state as the inventory last saw it (None once it is deleted)."""
+    return Daemon.objects.filter(pk=daemon_id).values_list("state", flat=True).first()

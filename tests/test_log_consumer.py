@@ -374,3 +374,24 @@ def test_an_unreachable_daemon_stops_a_fetched_log_with_its_reason() -> None:
 
     with pytest.raises(Unreadable, match="Cannot connect"):
         FetchedLogFollower(unreachable, interval=0).start_at_end(10)
+
+
+async def test_a_viewer_is_told_when_the_inventory_sees_the_daemon_go_down_and_nothing_for_other_news(
+    master: Daemon, log_dir: Path, viewer: object
+) -> None:
+    from channels.db import database_sync_to_async
+
+    from daemons import events
+
+    append(log_dir / "MasterLog", "last words")
+    communicator = await connect(viewer, url(master))
+    await lines_until(communicator, "last words")
+
+    await database_sync_to_async(events.command_recorded)(1, master.pool_id)
+    await database_sync_to_async(events.pool_changed)(master.pool_id)  # the state is still up: nothing to say
+    await database_sync_to_async(Daemon.objects.filter(pk=master.pk).update)(state=Daemon.State.DOWN)
+    await database_sync_to_async(events.pool_changed)(master.pool_id)
+
+    assert await receive(communicator) == {"type": "daemon", "state": "down", "message": "master master@node1 is down"}
+    assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()

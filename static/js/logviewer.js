@@ -18,6 +18,7 @@
     this.pane = root.querySelector("[data-log-lines]");
     this.status = root.querySelector("[data-log-status]");
     this.count = root.querySelector("[data-log-count]");
+    this.daemonState = root.querySelector("[data-log-daemon]");
     this.pausedInfo = root.querySelector("[data-log-paused]");
     this.pauseButton = root.querySelector("[data-log-pause]");
     this.follow = root.querySelector("[data-log-follow]");
@@ -105,6 +106,9 @@
       }
       if (message.state !== "following") this.append(["── " + message.message + " ──"], "l-mark");
       if (message.state === "unavailable") this.setStatus(message.message, "stopped");
+    } else if (message.type === "daemon") {
+      this.append(["── " + message.message + " ──"], "l-mark");
+      if (this.daemonState) this.daemonState.textContent = message.message;
     }
   };
 
