@@ -80,7 +80,8 @@ async def test_a_log_the_console_cannot_read_streams_through_condor_fetchlog(
     while (await communicator.receive_json_from(timeout=30)).get("end", 0) < size_before:
         pass  # the backlog, which may hold the SIGHUPs of earlier tests
 
-    await database_sync_to_async(services.daemon_reconfig)(user=operator, daemon=master, client=services.ClientInfo())
+    record = await database_sync_to_async(services.daemon_reconfig)(user=operator, daemon=master, client=services.ClientInfo())
+    assert record.outcome == "sent", record.error
     seen: list[str] = []
     while not any("Sent SIGHUP to SCHEDD" in line for line in seen):
         seen += (await communicator.receive_json_from(timeout=30)).get("lines", [])
