@@ -7,7 +7,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
 from daemons.forms import PoolForm
-from daemons.models import Daemon, Pool
+from daemons.models import Daemon, DaemonStateChange, Pool
 
 
 @admin.register(Pool)
@@ -61,4 +61,25 @@ class DaemonAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Daemon | None = None) -> bool:
+        return False
+
+
+@admin.register(DaemonStateChange)
+class DaemonStateChangeAdmin(admin.ModelAdmin):
+    """Read-only: state changes are written by refreshes alone, as history."""
+
+    list_display = ("at", "pool", "daemon", "old_state", "new_state")
+    list_filter = ("new_state", "pool")
+    search_fields = ("daemon__name", "daemon__machine")
+    list_select_related = ("pool", "daemon")
+    date_hierarchy = "at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: DaemonStateChange | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: DaemonStateChange | None = None) -> bool:
         return False

@@ -48,6 +48,7 @@ def pool_detail(request: HttpRequest, pool_id: int) -> HttpResponse:
         "filter_form": filter_form,
         "filters": filters,
         "overview": overview,
+        "timeline": selectors.pool_timeline(pool),
         "nav": "pools",
         "breadcrumbs": [_pools_crumb(), _pool_crumb(pool)],
     }

@@ -3,6 +3,13 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from daemons.permissions import sync_default_groups
+
+
+def give_groups_their_permissions(apps, schema_editor):
+    sync_default_groups(apps)
+
+
 
 class Migration(migrations.Migration):
 
@@ -26,4 +33,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['pool', '-at'], name='daemons_dae_pool_id_a6dc31_idx')],
             },
         ),
+        migrations.RunPython(give_groups_their_permissions, migrations.RunPython.noop),
     ]
