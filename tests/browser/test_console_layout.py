@@ -1,0 +1,74 @@
+"""The base layout in a real browser: usable by keyboard with a visible focus, and dark when the system is."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PASSWORD, Console, login
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+FOCUSED = """() => {
+  const el = document.activeElement;
+  const style = getComputedStyle(el);
+  return {text: (el.innerText || el.value || el.getAttribute('aria-label') || '').trim(),
+          outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0};
+}"""
+
+
+def luminance(css_colour: str) -> float:
+    """0 (black) to 1 (white), for an ``rgb(r, g, b)`` computed colour."""
+    red, green, blue = (int(part) for part in css_colour[css_colour.index("(") + 1 : -1].split(",")[:3])
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+
+
+def tab_through(page, count: int) -> list[dict]:
+    stops = []
+    for _ in range(count):
+        page.keyboard.press("Tab")
+        stops.append(page.evaluate(FOCUSED))
+    return stops
+
+
+def test_tab_reaches_the_navigation_and_the_pool_controls_with_a_visible_focus(
+    browser, console: Console, real_pool
+) -> None:
+    page = login(browser, console, "olga")
+    page.locator("main").get_by_role("link", name=real_pool.name, exact=True).first.click()
+    expect(page.get_by_role("heading", name=f"Pool {real_pool.name}")).to_be_visible()
+    stops = tab_through(page, 16)
+    reached = [stop["text"] for stop in stops]
+    for wanted in ("Skip to content", "Pools", "Configs", "Shares", "Log out", "Refresh", "Filter"):
+        assert wanted in reached, reached
+    assert all(stop["outline"] for stop in stops), stops
+
+
+def test_the_skip_link_moves_the_focus_to_the_main_content(browser, console: Console) -> None:
+    page = login(browser, console, "olga")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_the_login_form_is_filled_and_sent_by_keyboard_alone(browser, console: Console) -> None:
+    page = browser.new_context().new_page()
+    page.goto(f"{console.url}/login/")
+    page.get_by_label("Username").focus()
+    page.keyboard.type("olga")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Pools")).to_be_visible()
+
+
+@pytest.mark.parametrize(("scheme", "dark"), [("dark", True), ("light", False)])
+def test_the_console_follows_the_systems_colour_scheme(browser, console: Console, scheme: str, dark: bool) -> None:
+    context = browser.new_context(color_scheme=scheme)
+    page = context.new_page()
+    page.goto(f"{console.url}/login/")
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    text = page.evaluate("getComputedStyle(document.body).color")
+    assert (luminance(background) < 0.3) is dark, background
+    assert (luminance(text) > 0.7) is dark, text
+    context.close()
