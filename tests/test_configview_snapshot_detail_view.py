@@ -95,3 +95,17 @@ def test_a_user_in_no_group_may_not_see_snapshots(nobody) -> None:
 
 def test_an_unknown_snapshot_is_404(viewer) -> None:
     assert client_for(viewer).get(reverse("configview:snapshot_detail", args=[424242])).status_code == 404
+
+
+def test_a_daemons_snapshot_sits_below_its_configuration_in_the_breadcrumbs(viewer) -> None:
+    daemon = make_daemon()
+    snapshot = make_snapshot(daemon, {"A": "1"})
+    crumbs = client_for(viewer).get(url(snapshot)).context["breadcrumbs"]
+    assert [c["label"] for c in crumbs][-2:] == ["Configuration", f"Snapshot #{snapshot.pk}"]
+    assert crumbs[-2]["url"] == reverse("configview:daemon_snapshots", args=[daemon.pk])
+
+
+def test_a_local_snapshot_sits_below_configs_in_the_breadcrumbs(viewer) -> None:
+    snapshot = make_snapshot(None, {"A": "1"})
+    crumbs = client_for(viewer).get(url(snapshot)).context["breadcrumbs"]
+    assert [c["label"] for c in crumbs] == ["Configs", f"Snapshot #{snapshot.pk}"]

@@ -1,0 +1,66 @@
+"""`make screenshots`: the console's main pages as an operator sees them, for the README."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PASSWORD, Console
+from tests.browser.pages import open_master
+from tests.browser.test_pool_timeline import send
+
+pytestmark = [pytest.mark.screenshots, pytest.mark.browser, pytest.mark.integration]
+
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+VIEWPORT = {"width": 1280, "height": 800}
+
+
+def shoot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    # The spinner's animation and the caret would differ from one run to the next.
+    page.screenshot(path=str(SHOTS / f"{name}.png"), animations="disabled", caret="hide")
+
+
+def test_the_main_pages_are_captured(browser, console: Console, real_pool) -> None:
+    context = browser.new_context(viewport=VIEWPORT, color_scheme="light")
+    page = context.new_page()
+    page.goto(f"{console.url}/login/")
+    page.get_by_label("Username").fill("olga")
+    shoot(page, "login")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("main")).to_contain_text(real_pool.collector)
+    expect(page.locator("main")).to_contain_text("5 up", timeout=30_000)
+    shoot(page, "pools")
+
+    # Something for the timeline to show.
+    page.locator("main").get_by_role("link", name=real_pool.name, exact=True).first.click()
+    schedd = page.locator("table.daemons tr", has=page.locator("td", has_text="schedd"))
+    send(console, real_pool.name, "DaemonOff")
+    try:
+        expect(schedd).to_contain_text("Down", timeout=60_000)
+    finally:
+        send(console, real_pool.name, "DaemonOn")
+    expect(schedd).to_contain_text("Up", timeout=60_000)
+    expect(page.locator("#timeline li").first).to_contain_text("→ ✔ Up")
+    shoot(page, "pool")
+
+    open_master(page, console, real_pool.name)
+    shoot(page, "daemon")
+
+    page.get_by_role("link", name="Configuration").click()
+    page.get_by_role("button", name="Fetch now", exact=True).click()
+    compare = page.get_by_role("link", name="Compare with the console host")
+    expect(compare).to_be_visible(timeout=30_000)
+    compare.click()
+    expect(page.locator("tr", has=page.get_by_text("UPDATE_INTERVAL", exact=True))).to_contain_text("300")
+    shoot(page, "config-diff")
+
+    page.get_by_label("Title (optional)").fill("Update interval on the test pool")
+    page.get_by_role("button", name="Create a share link").click()
+    expect(page.locator("#share-link")).to_be_visible()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Shares").click()
+    shoot(page, "shares")
+    context.close()
