@@ -37,6 +37,8 @@ def test_a_failed_fetch_shows_the_protocol_error(viewer) -> None:
     ConfigSnapshot.objects.filter(pk=snapshot.pk).update(error="Cannot connect to the daemon at <1.2.3.4:9618>. Check it.")
     body = client_for(viewer).get(url(snapshot)).content.decode()
     assert "The fetch failed." in body and "Cannot connect to the daemon at &lt;1.2.3.4:9618&gt;. Check it." in body
+    again = reverse("configview:daemon_snapshots", args=[snapshot.daemon_id])
+    assert f'<a href="{again}">fetch again from the daemon' in body
 
 
 def test_a_fetch_that_stopped_reporting_says_so_instead_of_polling_forever(viewer) -> None:

@@ -72,3 +72,18 @@ def test_the_console_follows_the_systems_colour_scheme(browser, console: Console
     assert (luminance(background) < 0.3) is dark, background
     assert (luminance(text) > 0.7) is dark, text
     context.close()
+
+
+def test_a_console_that_stops_answering_is_said_so_until_it_answers_again(
+    browser, console: Console, real_pool
+) -> None:
+    page = login(browser, console, "olga")
+    page.locator("main").get_by_role("link", name=real_pool.name, exact=True).first.click()
+    problem = page.locator("#htmx-error")
+    expect(problem).to_be_hidden()
+    console.stop()
+    try:
+        expect(problem).to_contain_text("The console does not answer", timeout=20_000)
+    finally:
+        console.start()
+    expect(problem).to_be_hidden(timeout=20_000)
