@@ -87,3 +87,14 @@ def test_a_console_that_stops_answering_is_said_so_until_it_answers_again(
     finally:
         console.start()
     expect(problem).to_be_hidden(timeout=20_000)
+
+
+@pytest.mark.parametrize("width", [1280, 2560])
+def test_the_pool_page_fits_a_laptop_and_a_wide_monitor(browser, console: Console, real_pool, width: int) -> None:
+    page = login(browser, console, "olga")
+    page.set_viewport_size({"width": width, "height": 900})
+    page.locator("main").get_by_role("link", name=real_pool.name, exact=True).first.click()
+    expect(page.locator("table.daemons")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    # On a wide monitor the content keeps a readable width rather than spreading over the whole screen.
+    assert page.locator("main").bounding_box()["width"] <= 1600

@@ -38,6 +38,7 @@ def test_the_main_pages_are_captured(browser, console: Console, real_pool) -> No
     # Something for the timeline to show.
     page.locator("main").get_by_role("link", name=real_pool.name, exact=True).first.click()
     schedd = page.locator("table.daemons tr", has=page.locator("td", has_text="schedd"))
+    expect(schedd).to_contain_text("Up", timeout=60_000)
     send(console, real_pool.name, "DaemonOff")
     try:
         expect(schedd).to_contain_text("Down", timeout=60_000)
@@ -45,6 +46,7 @@ def test_the_main_pages_are_captured(browser, console: Console, real_pool) -> No
         send(console, real_pool.name, "DaemonOn")
     expect(schedd).to_contain_text("Up", timeout=60_000)
     expect(page.locator("#timeline li").first).to_contain_text("→ ✔ Up")
+    expect(page.locator(".counts")).to_contain_text("0 down", timeout=30_000)
     shoot(page, "pool")
 
     open_master(page, console, real_pool.name)
