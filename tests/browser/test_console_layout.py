@@ -98,3 +98,6 @@ def test_the_pool_page_fits_a_laptop_and_a_wide_monitor(browser, console: Consol
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     # On a wide monitor the content keeps a readable width rather than spreading over the whole screen.
     assert page.locator("main").bounding_box()["width"] <= 1600
+    # ... and the top bar's brand lines up with the page's heading.
+    brand, heading = page.locator(".brand").bounding_box(), page.locator("main h1").bounding_box()
+    assert abs(brand["x"] - heading["x"]) < 2, (brand, heading)
