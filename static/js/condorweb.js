@@ -26,3 +26,18 @@ document.addEventListener("htmx:afterRequest", (event) => {
     box.hidden = true;
   }
 });
+
+// A form whose answer takes a while (it asks HTCondor first) says so while it waits,
+// and cannot be sent twice.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!form.matches("form[data-busy]")) {
+    return;
+  }
+  const busy = form.querySelector(".busy");
+  if (busy) {
+    busy.hidden = false;
+  }
+  // After this event, so the clicked button's name and value are still sent.
+  setTimeout(() => form.querySelectorAll("button[type=submit]").forEach((button) => { button.disabled = true; }), 0);
+});

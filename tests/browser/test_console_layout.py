@@ -101,3 +101,18 @@ def test_the_pool_page_fits_a_laptop_and_a_wide_monitor(browser, console: Consol
     # ... and the top bar's brand lines up with the page's heading.
     brand, heading = page.locator(".brand").bounding_box(), page.locator("main h1").bounding_box()
     assert abs(brand["x"] - heading["x"]) < 2, (brand, heading)
+
+
+def test_the_pool_form_says_it_is_querying_the_collector_while_it_waits(browser, console: Console) -> None:
+    page = login(browser, console, "adam")
+    page.goto(f"{console.url}/pool/add/")
+    busy = page.locator("form[data-busy] .busy")
+    expect(busy).to_be_hidden()
+    page.get_by_label("Name").fill("slow")
+    page.get_by_label("Collector").fill("192.0.2.1:9618")
+    # Hold the form here, as a slow collector would hold the answer.
+    page.evaluate("document.querySelector('form[data-busy]').addEventListener('submit', (e) => e.preventDefault())")
+    page.get_by_role("button", name="Check and add").click()
+    expect(busy).to_be_visible()
+    expect(busy).to_contain_text("Querying the collector")
+    expect(page.get_by_role("button", name="Check and add")).to_be_disabled()
