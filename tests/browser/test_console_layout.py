@@ -13,14 +13,21 @@ FOCUSED = """() => {
   const el = document.activeElement;
   const style = getComputedStyle(el);
   return {text: (el.innerText || el.value || el.getAttribute('aria-label') || '').trim(),
-          outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0};
+          outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0,
+          colour: style.outlineColor};
 }"""
 
 
 def luminance(css_colour: str) -> float:
-    """0 (black) to 1 (white), for an ``rgb(r, g, b)`` computed colour."""
-    red, green, blue = (int(part) for part in css_colour[css_colour.index("(") + 1 : -1].split(",")[:3])
-    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+    """WCAG relative luminance, 0 (black) to 1 (white), of an ``rgb(r, g, b)`` computed colour."""
+    channels = [int(part) / 255 for part in css_colour[css_colour.index("(") + 1 : -1].split(",")[:3]]
+    red, green, blue = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast(first: str, second: str) -> float:
+    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
 
 
 def tab_through(page, count: int) -> list[dict]:
@@ -42,6 +49,8 @@ def test_tab_reaches_the_navigation_and_the_pool_controls_with_a_visible_focus(
     for wanted in ("Skip to content", "Pools", "Configs", "Shares", "Log out", "Refresh", "Filter"):
         assert wanted in reached, reached
     assert all(stop["outline"] for stop in stops), stops
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert all(contrast(stop["colour"], background) >= 3 for stop in stops), (background, stops)
 
 
 def test_the_skip_link_moves_the_focus_to_the_main_content(browser, console: Console) -> None:
