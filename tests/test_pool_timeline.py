@@ -110,3 +110,13 @@ def test_the_timeline_refreshes_with_the_live_part_of_the_page(client: Client, v
 def test_a_pool_without_activity_says_so(client: Client, viewer, pool: Pool) -> None:
     client.force_login(viewer)
     assert "No commands or state changes recorded yet." in page_of(client, pool)
+
+
+def test_staff_find_the_whole_history_in_the_admin_and_others_do_not(client: Client, admin, viewer, pool: Pool) -> None:
+    history = reverse("admin:daemons_daemonstatechange_changelist") + f"?pool__id__exact={pool.pk}"
+    client.force_login(admin)
+    assert history in page_of(client, pool)
+    client.force_login(viewer)
+    assert history not in page_of(client, pool)
+    client.force_login(admin)
+    assert client.get(history).status_code == 200
