@@ -111,10 +111,9 @@ def _snapshot_rows(context: Any) -> list[Row]:
 
     from django.contrib.auth.models import User
 
-    from configview import jobs
     from configview import services as configview_services
     from configview.models import ConfigSnapshot
-    from daemons import services
+    from daemons import background, services
     from daemons.models import Daemon
 
     pool = services.pool_upsert(
@@ -128,7 +127,7 @@ def _snapshot_rows(context: Any) -> list[Row]:
     for _ in range(RUNS):
         started = time.perf_counter()
         snapshot = configview_services.config_snapshot_fetch(user=user, daemon=master)
-        jobs.wait_all(timeout=120)
+        background.wait_all(timeout=120)
         seconds.append(time.perf_counter() - started)
     snapshot.refresh_from_db()
     assert snapshot.status == ConfigSnapshot.Status.COMPLETE, snapshot.error

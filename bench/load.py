@@ -1,20 +1,30 @@
-"""Several daphne processes on one PostgreSQL and one Redis, as docs/deployment.md runs them.
+"""Load on daphne processes over one PostgreSQL and one Redis, as docs/deployment.md runs them.
 
-Logged-in clients fetch the pools page for a fixed time through one process,
-then spread over two (as nginx would), on real PostgreSQL and Redis servers
-(tests/services.py). The load generator shares the machine's cores with the
-servers, so the figures are a floor for a real proxy and client fleet.
+The load run: 200 websocket viewers of the bench pool's MasterLog plus 50 page
+requests a second for a minute against one daphne process, counting every
+error and timing each page and each log line from its write to each viewer.
+
+Then scale-out: logged-in clients fetch the pools page for a fixed time through
+one process, then spread over two (as nginx would).
+
+All on real PostgreSQL and Redis servers (tests/services.py). The load
+generator shares the machine's two cores with the servers, so the figures are
+a floor for a real proxy and client fleet.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from itertools import cycle
 from pathlib import Path
+
+import websockets
 
 from bench import Row, percentile
 from bench.context import BenchContext
@@ -25,6 +35,12 @@ SECONDS = 8.0
 POOLS = 20
 BROADCASTS = 200
 ADMIN_PASSWORD = secrets.token_urlsafe(16)
+
+VIEWERS = 200
+PAGES_PER_SECOND = 50
+LOAD_SECONDS = 60.0
+LINES_PER_SECOND = 5
+MARK = "condorweb-load-run"
 
 
 def run(context: BenchContext) -> list[Row]:
@@ -42,8 +58,10 @@ def run(context: BenchContext) -> list[Row]:
         try:
             consoles[0].prepare()
             consoles[0].manage("shell", "-c", _CREATE_POOLS)
-            for console in consoles:
-                console.start()
+            consoles[0].manage("devpool", "up", "--name", context.pool.name, "--port", str(context.pool.port))
+            consoles[0].start()
+            run = asyncio.run(_load_run(consoles[0], context))
+            consoles[1].start()
             one = _load([consoles[0].url])
             two = _load([c.url for c in consoles])
         finally:
@@ -52,7 +70,7 @@ def run(context: BenchContext) -> list[Row]:
         broadcast = asyncio.run(_broadcast_latencies(servers.redis.url()))
     one_rate = len(one) / SECONDS
     two_rate = len(two) / SECONDS
-    return [
+    return run.rows() + [
         Row(
             figure=f"pools page, {CLIENTS} clients, 1 process", value=one_rate, unit="req/s",
             target="", met=None, note=f"p95 {percentile(one, 95) * 1000:.0f} ms",
@@ -128,3 +146,116 @@ async def _broadcast_latencies(redis_url: str) -> list[float]:
         latencies.append(time.monotonic() - began)
     await listener.flush()
     return latencies
+
+
+class LoadRun:
+    """What the load run saw: every page's time, every line's delay to every viewer, every error."""
+
+    def __init__(self) -> None:
+        self.pages: list[float] = []
+        self.line_delays: list[float] = []
+        self.errors: list[str] = []
+        self.lines_written = 0
+        self.viewers = 0
+
+    def rows(self) -> list[Row]:
+        expected = self.lines_written * self.viewers
+        errors = len(self.errors)
+        first = f"; first: {self.errors[0]}" if self.errors else ""
+        return [
+            Row(
+                figure=f"load run: errors ({VIEWERS} log viewers + {PAGES_PER_SECOND} pages/s for {LOAD_SECONDS:.0f} s)",
+                value=errors, unit="errors", target="0", met=errors == 0,
+                note=f"{len(self.pages)} pages, {len(self.line_delays)} of {expected} line deliveries{first}",
+            ),
+            Row(
+                figure="load run: page time p50", value=percentile(self.pages, 50) * 1000, unit="ms",
+                target="-", met=None, note=f"p99 {percentile(self.pages, 99) * 1000:.0f} ms; pools list, pool and daemon pages",
+            ),
+            Row(
+                figure=f"load run: log line, write to each of {VIEWERS} viewers, p50",
+                value=percentile(self.line_delays, 50) * 1000, unit="ms", target="-", met=None,
+                note=f"p99 {percentile(self.line_delays, 99) * 1000:.0f} ms",
+            ),
+        ]
+
+
+async def _load_run(console: services.Console, context: BenchContext) -> LoadRun:
+    browser = services.Browser(console.url, client_address="192.0.2.250")
+    browser.log_in("admin", ADMIN_PASSWORD)
+    pool_id, master_id = json.loads(console.manage("shell", "-c", _MASTER_IDS.format(name=context.pool.name)).stdout)
+    result = LoadRun()
+    deadline = time.monotonic() + LOAD_SECONDS
+    viewers = [
+        asyncio.create_task(_viewer(console, browser, master_id, deadline, result)) for _ in range(VIEWERS)
+    ]
+    result.viewers = VIEWERS
+    log_file = Path(context.pool.host_root + context.pool.log_dir) / "MasterLog"
+    pages = ["/", f"/pool/{pool_id}/", f"/daemon/{master_id}/"]
+    await asyncio.gather(
+        _write_lines(log_file, deadline, result),
+        asyncio.to_thread(_pages, browser, pages, deadline, result),
+        *viewers,
+    )
+    return result
+
+
+_MASTER_IDS = (
+    "import json; from daemons.models import Daemon; "
+    "m = Daemon.objects.get(pool__name='{name}', kind='master'); print(json.dumps([m.pool_id, m.pk]))"
+)
+
+
+async def _viewer(console: services.Console, browser: services.Browser, daemon_id: int, deadline: float, result: LoadRun) -> None:
+    cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
+    url = console.url.replace("http://", "ws://") + f"/ws/daemon/{daemon_id}/log/MASTER_LOG/"
+    try:
+        async with websockets.connect(url, origin=console.url, additional_headers={"Cookie": cookie}, max_size=None) as socket:
+            # Lines written after the run's end may still be on their way.
+            while (remaining := deadline + 2 - time.monotonic()) > 0:
+                try:
+                    message = json.loads(await asyncio.wait_for(socket.recv(), timeout=remaining))
+                except TimeoutError:
+                    break
+                now = time.time()
+                for line in message.get("lines", []):
+                    if MARK in line:
+                        result.line_delays.append(now - float(line.rsplit(" ", 1)[1]))
+    except (OSError, websockets.WebSocketException) as exc:
+        result.errors.append(f"viewer: {exc!r}")
+
+
+async def _write_lines(log_file: Path, deadline: float, result: LoadRun) -> None:
+    # Written once every viewer had time to connect, so each should get every line.
+    await asyncio.sleep(5)
+    with log_file.open("a") as log:
+        while time.monotonic() < deadline - 1:
+            log.write(f"{MARK} {result.lines_written} {time.time():.6f}\n")
+            log.flush()
+            result.lines_written += 1
+            await asyncio.sleep(1 / LINES_PER_SECOND)
+
+
+def _pages(browser: services.Browser, pages: list[str], deadline: float, result: LoadRun) -> None:
+    """Requests at a fixed rate, each on its own thread, whatever the previous ones are doing."""
+
+    def get(path: str) -> None:
+        began = time.monotonic()
+        try:
+            status = browser.get(path).status
+        except OSError as exc:
+            result.errors.append(f"page {path}: {exc!r}")
+            return
+        if status == 200:
+            result.pages.append(time.monotonic() - began)
+        else:
+            result.errors.append(f"page {path}: HTTP {status}")
+
+    with ThreadPoolExecutor(max_workers=32, thread_name_prefix="bench-pages") as pool:
+        next_at = time.monotonic()
+        for path in cycle(pages):
+            if next_at >= deadline:
+                break
+            time.sleep(max(0.0, next_at - time.monotonic()))
+            pool.submit(get, path)
+            next_at += 1 / PAGES_PER_SECOND

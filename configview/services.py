@@ -18,10 +18,10 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
-from configview import jobs, redaction
+from configview import redaction
 from configview.models import ConfigSnapshot, Share, share_secret_digest
 from configview.selectors import NotComparable, SideChoice
-from daemons import protocol
+from daemons import background, protocol
 from daemons.models import CommandRecord, Daemon
 from daemons.services import ClientInfo, credentials_for, daemon_config_set, daemon_config_unset, target_for
 
@@ -52,7 +52,9 @@ def config_snapshot_fetch(*, user: AbstractBaseUser, daemon: Daemon) -> ConfigSn
     )
     # The row is committed already (no surrounding transaction), so the
     # job's own database connection finds it.
-    jobs.submit(lambda: config_snapshot_fill(snapshot_id=snapshot.pk))
+    background.submit_once(
+        ("config-fetch", snapshot.pk), lambda: config_snapshot_fill(snapshot_id=snapshot.pk)
+    )
     return snapshot
 
 

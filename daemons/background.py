@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Hashable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from django.db import connections
@@ -43,6 +43,7 @@ def _closing_connections(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> A
 
 _executor: ThreadPoolExecutor = _Executor(max_workers=MAX_THREADS, thread_name_prefix="condorweb-background")
 _in_flight: set[Hashable] = set()
+_futures: set[Future] = set()
 _lock = threading.Lock()
 
 
@@ -56,12 +57,28 @@ def submit_once(key: Hashable, fn: Callable[..., Any], /, *args: Any) -> bool:
             return False
         _in_flight.add(key)
     try:
-        _executor.submit(_run, key, fn, *args)
+        future = _executor.submit(_run, key, fn, *args)
     except BaseException:
         with _lock:
             _in_flight.discard(key)
         raise
+    if isinstance(future, Future):  # tests queue jobs instead of threading them
+        with _lock:
+            _futures.add(future)
+        future.add_done_callback(_forget)
     return True
+
+
+def wait_all(timeout: float | None = None) -> None:
+    """Block until every job started so far has finished (tests, benchmarks)."""
+    with _lock:
+        futures = list(_futures)
+    wait(futures, timeout=timeout)
+
+
+def _forget(future: Future) -> None:
+    with _lock:
+        _futures.discard(future)
 
 
 def in_flight(key: Hashable) -> bool:

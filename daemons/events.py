@@ -35,9 +35,6 @@ def pool_changed(pool_id: int) -> None:
     _send(POOLS_GROUP, {"type": "pool.changed", "pool_id": int(pool_id)})
 
 
-def command_recorded(record_id: int) -> None:
-    from daemons.models import CommandRecord
-
-    record = CommandRecord.objects.filter(pk=record_id).values("pool_id").first()
-    if record and record["pool_id"]:
-        _send(pool_group(record["pool_id"]), {"type": "command.recorded", "record_id": int(record_id)})
+def command_recorded(record_id: int, pool_id: int | None) -> None:
+    if pool_id:
+        _send(pool_group(pool_id), {"type": "command.recorded", "record_id": int(record_id)})

@@ -749,6 +749,41 @@ def remote_config_sources(target: Target, credentials: Credentials) -> dict[str,
     return parse_config_dump_sources(output)
 
 
+def fetch_log(target: Target, log: str, credentials: Credentials) -> bytes:
+    """The whole of one of the daemon's logs, through ``condor_fetchlog`` (needs ADMINISTRATOR).
+
+    ``log`` names it as condor_fetchlog does: MASTER for MASTER_LOG. The
+    bindings have no log fetch, and the tool has no offset or tail.
+    """
+    if not isinstance(log, str) or not _SUBSYSTEM_RE.match(log) or len(log) > 64:
+        raise InvalidInput(f"{str(log)[:40]!r} is not a log condor_fetchlog can fetch.")
+    return _pool_for(credentials).call(
+        "fetchlog", (_fetchlog(credentials), target.address, log), timeout=max(_settings.timeout, 30.0)
+    )
+
+
+def fetchlog_available(credentials: Credentials) -> bool:
+    try:
+        _fetchlog(credentials)
+    except ToolsUnavailable:
+        return False
+    return True
+
+
+def _fetchlog(credentials: Credentials) -> list[str]:
+    """condor_fetchlog beside the pool's condor_config_val command, else on PATH."""
+    argv = list(credentials.config_val)
+    if argv and os.path.basename(argv[-1]) == "condor_config_val":
+        return [*argv[:-1], os.path.join(os.path.dirname(argv[-1]), "condor_fetchlog")]
+    found = shutil.which("condor_fetchlog")
+    if not found:
+        raise ToolsUnavailable(
+            "HTCondor's condor_fetchlog is not installed on the console host.",
+            hint="Install HTCondor's tools next to the console, or set the pool's condor_config_val command.",
+        )
+    return [found]
+
+
 def tools_available(credentials: Credentials) -> bool:
     try:
         _config_val(credentials)
@@ -987,6 +1022,24 @@ def _worker_handlers(htcondor2: Any) -> dict[str, Callable[..., Any]]:
             raise NotAuthorized(f"condor_config_val failed: {text}", hint=READ_HINT)
         return result.stdout
 
+    def fetchlog(argv: list[str], address: str, log: str) -> bytes:
+        try:
+            result = subprocess.run([*argv, address, log], capture_output=True, timeout=_TOOL_TIMEOUT, check=False)
+        except FileNotFoundError:
+            raise ToolsUnavailable(f"{argv[0]} is not installed on the console host.") from None
+        except subprocess.TimeoutExpired:
+            raise ProtocolTimeout("condor_fetchlog did not finish in time.") from None
+        if result.returncode != 0:
+            message = (result.stderr or result.stdout).decode(errors="replace").strip().splitlines()
+            if message and "no log file by that name" in message[-1]:
+                raise InvalidInput(f"The daemon has no {log} log for condor_fetchlog.")
+            if not reachable(address):
+                raise DaemonUnreachable(f"Cannot connect to the daemon at {address}.")
+            raise NotAuthorized(
+                f"condor_fetchlog failed: {message[-1] if message else result.returncode}", hint=ADMINISTRATOR_HINT
+            )
+        return result.stdout
+
     def send(address: str, my_type: str, command_id: int, subsystem: str | None) -> None:
         from htcondor2.htcondor2_impl import _send_command
 
@@ -1042,6 +1095,7 @@ def _worker_handlers(htcondor2: Any) -> dict[str, Callable[..., Any]]:
         "get_many": get_many,
         "set": set_,
         "config_val": config_val,
+        "fetchlog": fetchlog,
         "send": send,
         "local_config": local_config,
         "local_reload": local_reload,

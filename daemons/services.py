@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import shlex
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -237,38 +238,56 @@ def _audited(
     old_value: str = "",
     new_value: str = "",
 ) -> CommandRecord:
+    record = _begin(
+        user=user, daemon=daemon, client=client, command=command, target=target, knob=knob,
+        old_value=old_value, new_value=new_value,
+    )
+    attempt = _attempt(action)
+    _complete(record, attempt)
+    if attempt.unexpected is not None:
+        raise attempt.unexpected  # recorded; re-raised for the server log
+    return record
+
+
+def _begin(*, user: AbstractBaseUser, daemon: Daemon, client: ClientInfo, command: str, **fields: str) -> CommandRecord:
+    """The pending audit row, committed: if it cannot be written, the caller never gets to send."""
     with transaction.atomic():
-        record = CommandRecord.objects.create(
-            **_who_and_what(user=user, daemon=daemon, client=client),
-            command=command,
-            target=target,
-            knob=knob,
-            old_value=old_value,
-            new_value=new_value,
-        )
+        return CommandRecord.objects.create(**_who_and_what(user=user, daemon=daemon, client=client), command=command, **fields)
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    outcome: str
+    error: str
+    duration_ms: float
+    unexpected: Exception | None = None
+
+
+def _attempt(action: Callable[[], None]) -> _Attempt:
+    """Run ``action`` (no database access: it may run in a thread of its own) and say what came of it."""
     started = time.monotonic()
     try:
         action()
     except protocol.ProtocolError as exc:
-        record.outcome = exc.outcome
-        record.error = str(exc)
-    except Exception as exc:  # noqa: BLE001 - recorded, then re-raised for the server log
-        record.outcome = CommandRecord.Outcome.ERROR
-        record.error = f"Unexpected error: {exc}"
-        _complete(record, started)
-        raise
-    else:
-        record.outcome = CommandRecord.Outcome.SENT
-    _complete(record, started)
-    return record
+        return _Attempt(exc.outcome, str(exc), (time.monotonic() - started) * 1000)
+    except Exception as exc:  # noqa: BLE001 - recorded; the caller re-raises or logs it
+        return _Attempt(CommandRecord.Outcome.ERROR, f"Unexpected error: {exc}", (time.monotonic() - started) * 1000, exc)
+    return _Attempt(CommandRecord.Outcome.SENT, "", (time.monotonic() - started) * 1000)
 
 
-def _complete(record: CommandRecord, started: float) -> None:
-    record.duration_ms = (time.monotonic() - started) * 1000
+def _complete(record: CommandRecord, attempt: _Attempt) -> None:
+    record.outcome = attempt.outcome
+    record.error = attempt.error
+    record.duration_ms = attempt.duration_ms
     record.completed_at = timezone.now()
     with transaction.atomic():
         record.save(update_fields=["outcome", "error", "duration_ms", "completed_at"])
-        transaction.on_commit(lambda: events.command_recorded(record.pk))
+        # The broadcast costs an event loop round trip (1-5 ms): it leaves the request's path.
+        transaction.on_commit(
+            lambda: background.submit_once(
+                ("command_recorded", record.pk), events.command_recorded, record.pk, record.pool_id
+            )
+        )
 
 
 def daemon_command_send(
@@ -291,6 +310,47 @@ def daemon_reconfig(*, user: AbstractBaseUser, daemon: Daemon, client: ClientInf
     return daemon_command_send(user=user, daemon=daemon, command=Command.Reconfig, client=client)
 
 
+def daemon_command(
+    *, user: AbstractBaseUser, daemon: Daemon, command: Command, subsystem: str = "", client: ClientInfo
+) -> CommandRecord:
+    """A command from the console's forms: sent and recorded, then the pool is read again in the background."""
+    record = daemon_command_send(user=user, daemon=daemon, command=command, subsystem=subsystem, client=client)
+    if record.outcome == CommandRecord.Outcome.SENT:
+        pool_refresh_after_command(pool=daemon.pool)
+    return record
+
+
+def daemons_command(
+    *, user: AbstractBaseUser, daemons: Sequence[Daemon], command: Command, subsystem: str = "", client: ClientInfo
+) -> list[CommandRecord]:
+    """The same command to each of ``daemons``, one audit row each, in order; one refresh per pool after.
+
+    Every row is committed before anything is sent. The sends then run a few
+    at a time, as many as the protocol has workers per pool, so a handful of
+    black-holed daemons cost one protocol timeout each in parallel, not in turn.
+    """
+    records = [
+        _begin(user=user, daemon=daemon, client=client, command=command.name, target=subsystem) for daemon in daemons
+    ]
+
+    def send(daemon: Daemon) -> _Attempt:
+        return _attempt(
+            lambda: protocol.send_command(target_for(daemon), command, credentials_for(daemon.pool), subsystem=subsystem)
+        )
+
+    with ThreadPoolExecutor(max_workers=settings.CONDORWEB_WORKERS_PER_POOL, thread_name_prefix="condorweb-bulk") as executor:
+        attempts = list(executor.map(send, daemons))
+    for record, attempt in zip(records, attempts, strict=True):
+        _complete(record, attempt)
+        if attempt.unexpected is not None:
+            logger.error("%s to %s failed unexpectedly", command.name, record.daemon_name, exc_info=attempt.unexpected)
+    pools = {daemon.pool_id: daemon.pool for daemon, record in zip(daemons, records, strict=True)
+             if record.outcome == CommandRecord.Outcome.SENT}
+    for pool in pools.values():
+        pool_refresh_after_command(pool=pool)
+    return records
+
+
 def command_forbidden_record(
     *, user: AbstractBaseUser, daemon: Daemon, command: str, subsystem: str = "", client: ClientInfo
 ) -> CommandRecord:
@@ -304,6 +364,16 @@ def command_forbidden_record(
         completed_at=timezone.now(),
         duration_ms=0.0,
     )
+
+
+def command_forbidden_by_id(
+    *, user: AbstractBaseUser, daemon_id: int, command: str, subsystem: str = "", client: ClientInfo
+) -> CommandRecord | None:
+    """``command_forbidden_record`` for a user who may not even see the daemon: None if there is no such daemon."""
+    daemon = Daemon.objects.select_related("pool").filter(pk=daemon_id).first()
+    if daemon is None:
+        return None
+    return command_forbidden_record(user=user, daemon=daemon, command=command, subsystem=subsystem, client=client)
 
 
 def daemon_config_set(
@@ -409,3 +479,38 @@ def _pool_refresh_by_id(pool_id: int) -> None:
     # Deleted while the job waited: nothing to refresh.
     if pool is not None:
         pool_refresh(pool=pool)
+
+
+def client_logging_set(*, user: AbstractBaseUser, debug: str) -> None:
+    """Switch this process's HTCondor client log (TOOL_DEBUG into CONDORWEB_TOOL_LOG) on, or off with ``""``."""
+    protocol.set_client_logging(debug=debug, log_path=settings.CONDORWEB_TOOL_LOG if debug else "")
+    logger.info("%s set the HTCondor client log level to %r", user.get_username(), debug or "off")
+
+
+# Seconds after a command at which its pool is read again: HTCondor acts
+# asynchronously, and a master advertises a child's new state only with its
+# next ad (UPDATE_INTERVAL), so one immediate read would show the old state.
+COMMAND_REFRESH_DELAYS: tuple[float, ...] = (1.0, 6.0, 15.0)
+_last_command_at: dict[int, float] = {}
+
+
+def pool_refresh_after_command(*, pool: Pool) -> None:
+    """Read ``pool`` again a few times over the next seconds, in the background; never waits."""
+    _last_command_at[pool.pk] = time.monotonic()
+    background.submit_once(("pool_refresh_after_command", pool.pk), _pool_refresh_after_command, pool.pk)
+
+
+def _pool_refresh_after_command(pool_id: int) -> None:
+    step = 0
+    while step < len(COMMAND_REFRESH_DELAYS):
+        commanded_at = _last_command_at.get(pool_id, 0.0)
+        wait = commanded_at + COMMAND_REFRESH_DELAYS[step] - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        if _last_command_at.get(pool_id, 0.0) != commanded_at:
+            # Another command arrived meanwhile (its own submit found this job
+            # running): follow that one's schedule instead.
+            step = 0
+            continue
+        _pool_refresh_by_id(pool_id)
+        step += 1

@@ -44,6 +44,7 @@ def pool_detail(request: HttpRequest, pool_id: int) -> HttpResponse:
         "filters": filters,
         "overview": overview,
         "timeline": selectors.pool_timeline(pool),
+        "may_command": bool(selectors.sendable_commands(request.user)),
         "nav": "pools",
         "breadcrumbs": [_pools_crumb(), _pool_crumb(pool)],
     }
@@ -61,6 +62,7 @@ def daemon_detail(request: HttpRequest, daemon_id: int) -> HttpResponse:
         "refreshing": refreshing,
         "neighbours": selectors.daemon_neighbours(daemon),
         "attributes": sorted(daemon.attributes.items()),
+        "command_panel": selectors.command_panel(request.user, daemon),
         "nav": "pools",
         "breadcrumbs": daemon_trail(daemon),
     }

@@ -13,7 +13,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from configview import jobs, redaction
+from configview import redaction
+from daemons import background
 from configview.models import ConfigSnapshot
 from daemons import protocol
 from daemons.models import Daemon, Pool
@@ -72,10 +73,11 @@ def make_snapshot(
 def inline_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
     """Background jobs run at once in the test's thread (and its transaction)."""
 
-    def submit(job: Callable[[], None]) -> None:
-        job()
+    def submit_once(key: object, fn: Callable[..., None], /, *args: object) -> bool:
+        fn(*args)
+        return True
 
-    monkeypatch.setattr(jobs, "submit", submit)
+    monkeypatch.setattr(background, "submit_once", submit_once)
 
 
 class FakeHTCondor:

@@ -63,3 +63,13 @@ def test_a_failing_job_is_logged_and_frees_its_key(caplog) -> None:
     wait_for(lambda: not background.in_flight("test-fail"), timeout=5, what="the failed job")
     wait_for(lambda: "Background job 'test-fail' failed" in caplog.text, timeout=5, what="the log line")
     assert background.submit_once("test-fail", lambda: None) is True
+
+
+def test_wait_all_returns_once_every_started_job_is_done() -> None:
+    done: list[str] = []
+
+    background.submit_once("test-wait-a", lambda: done.append("a"))
+    background.submit_once("test-wait-b", lambda: done.append("b"))
+    background.wait_all(timeout=10)
+
+    assert sorted(done) == ["a", "b"]

@@ -33,7 +33,7 @@ def master(healthy_pool: devpool.DevPool, credentials: protocol.Credentials) -> 
 
 
 def fetch(client, daemon: Daemon) -> ConfigSnapshot:
-    """“Fetch now”; the job runs inline (test_configview_jobs covers the real thread)."""
+    """“Fetch now”; the job runs inline (test_configview_background_fetch covers the real thread)."""
     response = client.post(reverse("configview:snapshot_fetch", args=[daemon.pk]))
     assert response.status_code == 302
     snapshot = ConfigSnapshot.objects.latest("created_at")

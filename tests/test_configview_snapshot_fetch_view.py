@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from configview import jobs
 from configview.models import ConfigSnapshot
 from tests.configview_helpers import client_for, htcondor, inline_jobs, make_daemon  # noqa: F401 - fixtures
 
@@ -13,16 +12,14 @@ def url(daemon) -> str:
     return reverse("configview:snapshot_fetch", args=[daemon.pk])
 
 
-def test_the_request_only_creates_the_snapshot_and_hands_the_fetch_to_a_job(operator, htcondor, monkeypatch) -> None:
-    queued: list = []
-    monkeypatch.setattr(jobs, "submit", queued.append)
+def test_the_request_only_creates_the_snapshot_and_hands_the_fetch_to_a_job(operator, htcondor, background_jobs) -> None:
     response = client_for(operator).post(url(make_daemon()))
     snapshot = ConfigSnapshot.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("configview:snapshot_detail", args=[snapshot.pk])
     assert snapshot.status == ConfigSnapshot.Status.PENDING
-    assert len(queued) == 1 and htcondor.progress == []
-    queued[0]()
+    assert len(background_jobs.jobs) == 1 and htcondor.progress == []
+    background_jobs.run()
     snapshot.refresh_from_db()
     assert snapshot.status == ConfigSnapshot.Status.COMPLETE
 

@@ -33,7 +33,7 @@ def test_the_tests_run_on_the_database_that_database_url_names() -> None:
 async def test_the_channel_layer_is_redis_exactly_when_redis_url_is_set() -> None:
     layer = get_channel_layer()
 
-    assert type(layer).__name__ == ("RedisChannelLayer" if REDIS_URL else "InMemoryChannelLayer")
+    assert type(layer).__name__ == ("RedisChannelLayer" if REDIS_URL else "SweepingInMemoryChannelLayer")
 
 
 async def test_a_group_message_reaches_a_channel_in_the_group() -> None:

@@ -1,0 +1,139 @@
+"""What the console adds to a daemon command: form POST to response, audit row included, against a bare send.
+
+On the bench pool's master, interleaved so load affects both alike: a bare
+``protocol.send_command(Reconfig)``, and the same command posted to the
+daemon's command form through Django's test client (session, CSRF-exempt test
+client, permission check, form, audit row written before and completed after,
+on-commit broadcast, background refresh queued, redirect). The overhead is
+the difference of the two medians. The parts are then timed alone to show
+where the overhead goes.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from typing import Any
+
+from bench import Row, percentile
+
+RUNS = 100
+WARMUP = 5
+TARGET_MS = 10.0
+
+
+def run(context: Any) -> list[Row]:
+    import shlex
+
+    from django.conf import settings
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
+    from django.urls import reverse
+
+    from daemons import background, events, protocol, services
+    from daemons.models import CommandRecord, Daemon
+    from daemons.permissions import OPERATORS
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    pool = services.pool_upsert(
+        name=f"{context.pool.name}-commands", collector=context.pool.collector, token_file=context.pool.token_file,
+        config_val=shlex.join(context.pool.config_val),
+    )
+    services.pool_refresh(pool=pool)
+    master = Daemon.objects.select_related("pool").get(pool=pool, kind="master")
+    target = services.target_for(master)
+    credentials = services.credentials_for(pool)
+    operator, _ = User.objects.get_or_create(username="bench-commands-operator")
+    operator.groups.add(Group.objects.get(name=OPERATORS))
+    client = Client()
+    client.force_login(operator)
+    url = reverse("daemons:daemon_command", args=[master.pk])
+
+    def bare() -> None:
+        protocol.send_command(target, protocol.Command.Reconfig, credentials)
+
+    def form(htmx: bool) -> None:
+        extra = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+        response = client.post(url, {"command": "Reconfig"}, **extra)
+        assert response.status_code == (200 if htmx else 302), response.status_code
+
+    for _ in range(WARMUP):
+        bare()
+        form(False)
+    def refused() -> None:
+        # The same request stack (session, user, permissions, daemon, form, redirect) with nothing recorded or sent.
+        assert client.post(url, {"command": "NoSuchCommand"}).status_code == 302
+
+    samples: dict[str, list[float]] = {"bare": [], "form": [], "htmx": [], "refused": []}
+    # CPU time of the request's own thread: what the console spends, whatever else the machine runs.
+    cpu_ms: dict[str, list[float]] = {name: [] for name in samples}
+    for _ in range(RUNS):
+        for name, call in (
+            ("bare", bare), ("form", lambda: form(False)), ("htmx", lambda: form(True)), ("refused", refused)
+        ):
+            started, cpu = time.perf_counter(), time.thread_time()
+            call()
+            samples[name].append((time.perf_counter() - started) * 1000)
+            cpu_ms[name].append((time.thread_time() - cpu) * 1000)
+    failed = CommandRecord.objects.exclude(outcome=CommandRecord.Outcome.SENT).count()
+    assert failed == 0, f"{failed} benchmark commands were not sent"
+
+    # The pieces of the overhead, each timed alone.
+    client_info = services.ClientInfo(address="127.0.0.1", user_agent="bench")
+    audit_only, broadcast_only = [], []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        services._audited(user=operator, daemon=master, client=client_info, command="BenchNoop", action=lambda: None)
+        audit_only.append((time.perf_counter() - started) * 1000)
+        record_id = CommandRecord.objects.latest("id").pk
+        started = time.perf_counter()
+        events.command_recorded(record_id, pool.pk)
+        broadcast_only.append((time.perf_counter() - started) * 1000)
+
+    # The follow-up refreshes the commands queued must end before the bench database goes away.
+    background.wait_all(timeout=60)
+    bare_p50, form_p50, htmx_p50 = (statistics.median(samples[k]) for k in ("bare", "form", "htmx"))
+    overhead = form_p50 - bare_p50
+    htmx_overhead = htmx_p50 - bare_p50
+    # Each round's own difference, which drift in the machine's load affects less than a difference of medians.
+    paired = statistics.median(f - b for f, b in zip(samples["form"], samples["bare"], strict=True))
+    return [
+        Row(
+            figure=f"command overhead: Reconfig form POST to redirect, minus a bare send_command; p50 of {RUNS}",
+            value=overhead, unit="ms", target=f"<= {TARGET_MS:g} ms", met=overhead <= TARGET_MS,
+            anchor="bare protocol.send_command(Reconfig)", anchor_value=bare_p50,
+            note=f"form p50 {form_p50:.2f} ms, p95 {percentile(samples['form'], 95):.2f} ms; "
+            f"bare p95 {percentile(samples['bare'], 95):.2f} ms; median of per-round differences {paired:.2f} ms; "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+        ),
+        Row(
+            figure=f"command overhead in CPU time of the request's thread: form POST minus bare send; p50 of {RUNS}",
+            value=statistics.median(cpu_ms["form"]) - statistics.median(cpu_ms["bare"]), unit="ms",
+            target="-", met=None,
+            note=f"form {statistics.median(cpu_ms['form']):.2f} ms CPU, bare {statistics.median(cpu_ms['bare']):.2f} ms CPU; "
+            "insensitive to other processes competing for the cores",
+        ),
+        Row(
+            figure=f"  of which: Django's request stack alone (session, user, permissions, form, redirect; nothing sent); p50 of {RUNS}",
+            value=statistics.median(samples["refused"]), unit="ms", target="-", met=None,
+            note="the same POST with an unknown command: refused by the form, nothing recorded",
+        ),
+        Row(
+            figure=f"command overhead: Reconfig via htmx (panel re-rendered with history), minus a bare send; p50 of {RUNS}",
+            value=htmx_overhead, unit="ms", target=f"<= {TARGET_MS:g} ms", met=htmx_overhead <= TARGET_MS,
+            anchor="bare protocol.send_command(Reconfig)", anchor_value=bare_p50,
+            note=f"htmx p50 {htmx_p50:.2f} ms, p95 {percentile(samples['htmx'], 95):.2f} ms",
+        ),
+        Row(
+            figure=f"  of which: audit row written and completed (two transactions; broadcast handed to a thread); p50 of {RUNS}",
+            value=statistics.median(audit_only), unit="ms", target="-", met=None,
+            note=f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}",
+        ),
+        Row(
+            figure=f"  off the request's path: the command_recorded broadcast, run in a background thread; p50 of {RUNS}",
+            value=statistics.median(broadcast_only), unit="ms", target="-", met=None,
+            note=f"channel layer: {settings.CHANNEL_LAYERS['default']['BACKEND'].rsplit('.', 1)[-1]}",
+        ),
+    ]
+

@@ -1,0 +1,161 @@
+"""Daemon commands from the console (one daemon, or several of a pool at once) and the audit page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from daemons import access, selectors, services
+from daemons.command_forms import AuditFilterForm, BulkSelectForm, BulkSendForm, CommandForm, requested_command
+from daemons.models import CommandRecord, Daemon, Pool
+from daemons.permissions import may_send
+from daemons.protocol import Command
+from daemons.services import ClientInfo
+
+AUDIT_PAGE_SIZE = 50
+
+
+def outcome_text(record: CommandRecord) -> str:
+    if record.outcome == CommandRecord.Outcome.SENT:
+        return (
+            f"{record.command}{' ' + record.target if record.target else ''} sent to {record.daemon_kind} "
+            f"{record.daemon_name}. HTCondor does not answer commands: its log shows the reaction."
+        )
+    return f"{record.command} to {record.daemon_kind} {record.daemon_name}: {record.get_outcome_display()}. {record.error}"
+
+
+def _report(request: HttpRequest, record: CommandRecord) -> None:
+    level = messages.SUCCESS if record.outcome == CommandRecord.Outcome.SENT else messages.ERROR
+    messages.add_message(request, level, outcome_text(record))
+
+
+@require_POST
+def daemon_command(request: HttpRequest, daemon_id: int) -> HttpResponse:
+    client = ClientInfo.from_request(request)
+    command = requested_command(request.POST)
+    try:
+        daemon = access.get_daemon_for_user(request.user, daemon_id)
+    except PermissionDenied:
+        # Not even allowed to see the daemon: the attempt is still worth an auditor's eye.
+        if command is not None:
+            services.command_forbidden_by_id(
+                user=request.user, daemon_id=daemon_id, command=command.name,
+                subsystem=request.POST.get("subsystem", ""), client=client,
+            )
+        raise
+    if command is not None and not may_send(request.user, command):
+        services.command_forbidden_record(
+            user=request.user, daemon=daemon, command=command.name, subsystem=request.POST.get("subsystem", ""),
+            client=client,
+        )
+        raise PermissionDenied
+    form = CommandForm(request.POST, daemon=daemon)
+    record = None
+    if form.is_valid():
+        data = form.cleaned_data
+        record = services.daemon_command(
+            user=request.user, daemon=daemon, command=data["command"], subsystem=data["subsystem"], client=client
+        )
+    if request.htmx:
+        context = {"command_panel": selectors.command_panel(request.user, daemon), "command_form": form, "command_record": record}
+        return render(request, "daemons/_command_panel.html", context)
+    if record is not None:
+        _report(request, record)
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, f"Nothing was sent: {error}")
+    return redirect("daemons:daemon_detail", daemon.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def pool_commands(request: HttpRequest, pool_id: int) -> HttpResponse:
+    pool = access.get_pool_for_user(request.user, pool_id)
+    commands = selectors.sendable_commands(request.user)
+    if request.method == "POST":
+        return _bulk_send(request, pool, commands)
+    if not commands:
+        raise PermissionDenied
+    select = BulkSelectForm(request.GET or None, commands=commands)
+    targets: list[Daemon] = []
+    send = None
+    if select.is_valid():
+        targets = selectors.bulk_targets(pool, select.cleaned_data["command"], select.target_filter())
+        send = BulkSendForm(
+            initial={**select.cleaned_data, "command": select.cleaned_data["command"].name,
+                     "daemons": targets[: selectors.BULK_LIMIT]},
+            commands=commands, pool=pool,
+        )
+    return _bulk_page(request, pool, select=select, send=send, targets=targets)
+
+
+def _bulk_send(request: HttpRequest, pool: Pool, commands: list[Command]) -> HttpResponse:
+    client = ClientInfo.from_request(request)
+    command = requested_command(request.POST)
+    if command is not None and not may_send(request.user, command):
+        ids = [i for i in request.POST.getlist("daemons")[: selectors.BULK_LIMIT] if i.isdigit()]
+        for daemon in Daemon.objects.filter(pool=pool, pk__in=ids).select_related("pool"):
+            services.command_forbidden_record(
+                user=request.user, daemon=daemon, command=command.name,
+                subsystem=request.POST.get("subsystem", ""), client=client,
+            )
+        raise PermissionDenied
+    send = BulkSendForm(request.POST, commands=commands, pool=pool)
+    records: list[CommandRecord] = []
+    if send.is_valid():
+        data = send.cleaned_data
+        records = services.daemons_command(
+            user=request.user, daemons=list(data["daemons"]), command=data["command"], subsystem=data["subsystem"],
+            client=client,
+        )
+    select = BulkSelectForm(request.POST, commands=commands)
+    select.is_valid()
+    targets = list(send.fields["daemons"].queryset.filter(pk__in=[i for i in request.POST.getlist("daemons") if i.isdigit()]))
+    return _bulk_page(request, pool, select=select, send=send, targets=targets, records=records)
+
+
+def _bulk_page(
+    request: HttpRequest,
+    pool: Pool,
+    *,
+    select: BulkSelectForm,
+    send: BulkSendForm | None,
+    targets: list[Daemon],
+    records: list[CommandRecord] | None = None,
+) -> HttpResponse:
+    records = records or []
+    context = {
+        "pool": pool,
+        "select": select,
+        "send": send,
+        "targets": targets[: selectors.BULK_LIMIT],
+        "too_many": len(targets) > selectors.BULK_LIMIT,
+        "bulk_limit": selectors.BULK_LIMIT,
+        "records": records,
+        "n_sent": sum(1 for r in records if r.outcome == CommandRecord.Outcome.SENT),
+        "nav": "pools",
+        "breadcrumbs": [
+            {"label": "Pools", "url": reverse("daemons:pool_list")},
+            {"label": pool.name, "url": reverse("daemons:pool_detail", args=[pool.pk])},
+            {"label": "Commands", "url": ""},
+        ],
+    }
+    template = "daemons/pool_commands.html#bulk" if request.htmx else "daemons/pool_commands.html"
+    return render(request, template, context)
+
+
+@require_GET
+@permission_required("daemons.view_commandrecord", raise_exception=True)
+def audit(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET, pools=selectors.pools_for_user(request.user))
+    records = selectors.command_records(request.user, form.filters())
+    page = Paginator(records, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "nav": "audit", "breadcrumbs": [{"label": "Audit", "url": ""}]}
+    template = "daemons/audit.html#records" if request.htmx else "daemons/audit.html"
+    return render(request, template, context)

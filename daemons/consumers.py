@@ -1,0 +1,201 @@
+"""Live logs over websockets.
+
+A viewer connects, is checked, gets the last lines (or resumes after the
+byte it last showed: ``?file=<id>&offset=<n>``, or a ``{"resume_from": n,
+"file": id}`` message), then every new line. Refusals accept first and then
+close with a code a browser can read (a refused handshake only says 403):
+
+* 4401: not logged in, 4403: lacking the permission, 4404: no such daemon or log,
+* 4503: the log exists but the console cannot read it (the last message says why).
+
+To the client: ``{"type": "lines", "file", "start", "end", "lines": [...]}``
+(``end`` is the byte to resume from), ``{"type": "state", "state", "message"}``
+and ``{"type": "error", "message"}`` for a message it sent that made no sense.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from daemons import access, logstream, logtail
+
+CLOSE_LOGIN = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_UNAVAILABLE = 4503
+_MAX_OFFSET = 2**62
+
+
+class _LogConsumer(AsyncWebsocketConsumer):
+    """What every log stream does; subclasses say which file and who may watch it."""
+
+    permission = ""
+
+    async def locate(self) -> logstream.LogLocation:
+        raise NotImplementedError
+
+    async def connect(self) -> None:
+        self.follower: logtail.LogFollower | logtail.FetchedLogFollower | None = None
+        self.location: logstream.LogLocation | None = None
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_LOGIN)
+            return
+        if not await database_sync_to_async(user.has_perm)(self.permission):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        try:
+            location = await self.locate()
+            await asyncio.to_thread(logstream.check_readable, location)
+        except PermissionDenied:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        except Http404:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        except logstream.LogUnavailable as exc:
+            await self._give_up(CLOSE_NOT_FOUND if exc.missing_key else CLOSE_UNAVAILABLE, str(exc))
+            return
+        self.location = location
+        self.follower = logstream.follower_for(location)
+        # Join before the first read: whatever the reader publishes meanwhile
+        # waits in the queue and is skipped by offset where already sent.
+        await logstream.join(location, self.channel_name)
+        start = self._resume_from_query()
+        if start is None:
+            await self._run(self.follower.start_at_end, settings.CONDORWEB_LOG_BACKLOG_LINES)
+        else:
+            await self._run(self.follower.resume, *start)
+
+    async def disconnect(self, code: int) -> None:
+        if self.location is not None:
+            await logstream.leave(self.location, self.channel_name)
+        if self.follower is not None:
+            await asyncio.to_thread(self.follower.close)
+            self.follower = None
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.follower is None:
+            return
+        try:
+            message = json.loads(text_data or "")
+        except ValueError:
+            await self._send({"type": "error", "message": "Messages must be JSON."})
+            return
+        start = _resume_request(message)
+        if start is None:
+            await self._send({"type": "error", "message": 'Expected {"resume_from": <byte offset>, "file": <file id>}.'})
+            return
+        file, offset = start
+        await self._run(self.follower.resume, file or self.follower.file, offset)
+
+    # -- from the file's reader ----------------------------------------------
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels hops to a thread before every handler to close stale
+        # database connections; the reader's messages touch no database, and
+        # that hop was most of the cost of a line sent to hundreds of viewers.
+        if message["type"] == "log.chunk":
+            await self.log_chunk(message)
+        elif message["type"] == "log.state":
+            await self.log_state(message)
+        else:
+            await super().dispatch(message)
+
+    async def log_chunk(self, message: dict[str, Any]) -> None:
+        follower = self.follower
+        if follower is None:
+            return
+        start, end = message["start"], message["end"]
+        if message["file"] == follower.file and start <= follower.offset:
+            if end <= follower.offset:
+                return  # already sent
+            if start == follower.offset:
+                follower.offset = end
+                await self.send(text_data=message["text"])
+                return
+            chunk = logtail.Chunk(follower.file, follower.offset, end, message["data"][follower.offset - start :])
+            follower.offset = end
+            await self._forward([chunk])
+            return
+        # A gap (a message lost or this viewer behind) or another file: read it ourselves.
+        await self._run(follower.poll)
+
+    async def log_state(self, message: dict[str, Any]) -> None:
+        if self.follower is not None:
+            await self._run(self.follower.poll)
+
+    # -- internals ---------------------------------------------------------------
+
+    async def _run(self, method, *args: Any) -> None:  # noqa: ANN001 - a LogFollower method
+        try:
+            events = await asyncio.to_thread(method, *args)
+        except (logtail.Unreadable, OSError) as exc:
+            why = self.location.why if self.location is not None else ""
+            await self._give_up(CLOSE_UNAVAILABLE, f"{exc} (condor_fetchlog was tried because: {why})" if why else str(exc))
+            return
+        await self._forward(events)
+
+    async def _forward(self, events: list[logtail.Event]) -> None:
+        for event in events:
+            await self.send(text_data=logstream.client_message(event))
+
+    async def _send(self, payload: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(payload))
+
+    async def _give_up(self, code: int, message: str) -> None:
+        await self._send({"type": "state", "state": "unavailable", "message": message})
+        await self.close(code=code)
+
+    def _resume_from_query(self) -> tuple[str, int] | None:
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        return _resume_request(
+            {"file": (query.get("file") or [""])[0], "resume_from": (query.get("offset") or [None])[0]}
+        )
+
+
+def _resume_request(message: object) -> tuple[str, int] | None:
+    """(file id or "", offset) from a client's resume request, or None if it is not a valid one."""
+    if not isinstance(message, dict):
+        return None
+    offset = message.get("resume_from")
+    if isinstance(offset, str) and offset.isdigit() and len(offset) < 20:
+        offset = int(offset)
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset < _MAX_OFFSET:
+        return None
+    file = message.get("file") or ""
+    if file and not logtail.valid_file_id(file):
+        return None
+    return file, offset
+
+
+class DaemonLogConsumer(_LogConsumer):
+    """``ws/daemon/<id>/log/<KEY>/``: a daemon's log, by knob name."""
+
+    permission = "daemons.view_logs"
+
+    async def locate(self) -> logstream.LogLocation:
+        kwargs = self.scope["url_route"]["kwargs"]
+        daemon = await database_sync_to_async(access.get_daemon_for_user)(
+            self.scope["user"], kwargs["daemon_id"], perm=self.permission
+        )
+        return await asyncio.to_thread(logstream.locate, daemon, kwargs["key"])
+
+
+class ClientLogConsumer(_LogConsumer):
+    """``ws/diagnostics/client-log/``: the console's own HTCondor client log."""
+
+    permission = "daemons.manage_diagnostics"
+
+    async def locate(self) -> logstream.LogLocation:
+        return logstream.client_log_location()

@@ -1,0 +1,109 @@
+"""Live-log pages: a daemon's log, its download, and the console's own client log (Diagnostics)."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from daemons import access, logstream, protocol, services
+from daemons.log_forms import ClientLoggingForm, LogChoiceForm
+from daemons.models import Daemon
+
+
+def _crumbs(daemon: Daemon) -> list[dict[str, str]]:
+    return [
+        {"label": "Pools", "url": reverse("daemons:pool_list")},
+        {"label": daemon.pool.name, "url": reverse("daemons:pool_detail", args=[daemon.pool.pk])},
+        {"label": f"{daemon.kind} {daemon.name}", "url": reverse("daemons:daemon_detail", args=[daemon.pk])},
+        {"label": "Live log", "url": ""},
+    ]
+
+
+def _chosen_key(request: HttpRequest, daemon: Daemon) -> tuple[LogChoiceForm, str, logstream.LogUnavailable | None]:
+    """The log the request names, among those the daemon's configuration lists (its own log by default)."""
+    try:
+        keys = logstream.log_keys(daemon)
+        problem = None
+    except logstream.LogUnavailable as exc:
+        keys, problem = [logstream.default_key(daemon)], exc
+    form = LogChoiceForm({"log": request.GET.get("log") or keys[0]}, keys=keys)
+    return form, form.cleaned_data["log"] if form.is_valid() else keys[0], problem
+
+
+@require_GET
+def daemon_log(request: HttpRequest, daemon_id: int) -> HttpResponse:
+    daemon = access.get_daemon_for_user(request.user, daemon_id, perm="daemons.view_logs")
+    form, key, problem = _chosen_key(request, daemon)
+    viewer = logstream.daemon_log_view(daemon, key, with_tail=problem is None)
+    if problem is not None:
+        viewer = logstream.LogView(**{**viewer.__dict__, "problem": problem})
+    context = {
+        "daemon": daemon,
+        "pool": daemon.pool,
+        "form": form,
+        "viewer": viewer,
+        "nav": "pools",
+        "breadcrumbs": _crumbs(daemon),
+    }
+    return render(request, "daemons/daemon_log.html", context)
+
+
+@require_GET
+def daemon_log_download(request: HttpRequest, daemon_id: int) -> HttpResponse:
+    daemon = access.get_daemon_for_user(request.user, daemon_id, perm="daemons.view_logs")
+    form, key, problem = _chosen_key(request, daemon)
+    try:
+        if problem is not None:
+            raise problem
+        location = logstream.locate(daemon, key)
+        handle = logstream.open_log(location)
+    except logstream.LogUnavailable as exc:
+        messages.error(request, f"The log cannot be downloaded: {exc}")
+        return redirect(reverse("daemons:daemon_log", args=[daemon.pk]) + f"?log={key}")
+    name = f"{daemon.pool.name}-{daemon.name}-{os.path.basename(location.path)}.txt"
+    return _download(handle, name)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("daemons.manage_diagnostics", raise_exception=True)
+def diagnostics(request: HttpRequest) -> HttpResponse:
+    debug, log_path = protocol.client_logging()
+    form = ClientLoggingForm(request.POST or None, initial={"debug": debug})
+    if request.method == "POST" and form.is_valid():
+        services.client_logging_set(user=request.user, debug=form.cleaned_data["debug"])
+        level = form.cleaned_data["debug"]
+        messages.success(request, f"HTCondor client logging is {'set to ' + level if level else 'off'} in this process.")
+        return redirect("daemons:diagnostics")
+    context = {
+        "form": form,
+        "debug": debug,
+        "viewer": logstream.client_log_view(with_tail=True),
+        "nav": "diagnostics",
+        "breadcrumbs": [{"label": "Diagnostics", "url": ""}],
+    }
+    return render(request, "daemons/diagnostics.html", context)
+
+
+@require_GET
+@permission_required("daemons.manage_diagnostics", raise_exception=True)
+def client_log_download(request: HttpRequest) -> HttpResponse:
+    try:
+        handle = logstream.open_log(logstream.client_log_location())
+    except logstream.LogUnavailable as exc:
+        messages.error(request, f"The client log cannot be downloaded: {exc}")
+        return redirect("daemons:diagnostics")
+    return _download(handle, "condorweb-htcondor-client.log.txt")
+
+
+def _download(handle: object, name: str) -> FileResponse:
+    """What the file holds now, streamed as plain text: never rendered, so nothing in it is markup."""
+    response = FileResponse(handle, as_attachment=True, filename=re.sub(r"[^A-Za-z0-9._-]", "_", name))
+    response["Content-Type"] = "text/plain; charset=utf-8"
+    return response

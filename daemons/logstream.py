@@ -1,0 +1,424 @@
+"""Which file a daemon's log is, and one reader per file fanning out to viewers.
+
+The client names a daemon and a log key (``MASTER_LOG``); the path is asked
+from the daemon itself, mapped through its pool's log-path mapping, and
+cached. Nothing a client sends ever becomes a path.
+
+Per process, one thread follows each watched file and publishes what it
+reads to a channel-layer group whose name is a hash of the process and the
+path; viewers join it, and the reader stops when the last one leaves. Every
+daphne process follows the files its own viewers watch, so with Redis or
+without, each viewer gets every line from the process it is connected to.
+Each viewer also keeps its own position (see ``consumers.LogConsumer``), so a
+line the group lost or a viewer that fell behind is read again from the file,
+never skipped or repeated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import os
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from daemons import logtail, protocol
+from daemons.models import Daemon, Pool
+
+KEY_RE = re.compile(r"[A-Z0-9_]{1,64}\Z")
+CLIENT_LOG_KEY = "TOOL_LOG"
+# How often a reader looks at its file: the floor of the append-to-browser latency.
+POLL_INTERVAL = 0.005
+# Paths asked from a daemon stay valid this long (a Reconfig may move a log).
+PATH_CACHE_SECONDS = 300.0
+
+_PROCESS = secrets.token_hex(8)
+
+
+class LogUnavailable(Exception):
+    """The log cannot be streamed; ``message`` says why and ``hint`` what would fix it."""
+
+    def __init__(self, message: str, *, hint: str = "", missing_key: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.missing_key = missing_key
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip()
+
+
+@dataclass(frozen=True)
+class LogLocation:
+    key: str
+    daemon_path: str  # as the daemon writes it
+    path: str  # where the console reads it
+    # Where the console cannot read the file: the daemon to fetch it from
+    # with condor_fetchlog, and why the file itself is out of reach.
+    fetch_from: tuple[protocol.Target, protocol.Credentials] | None = None
+    why: str = ""
+
+    @property
+    def source(self) -> str:
+        """What one reader follows: a file, or a daemon's log fetched whole."""
+        if self.fetch_from is None:
+            return self.path
+        target, credentials = self.fetch_from
+        return f"fetchlog\0{target.address}\0{self.key}\0{credentials.token_file}"
+
+
+# --------------------------------------------------------------------------
+# Which file.
+# --------------------------------------------------------------------------
+
+
+def default_key(daemon: Daemon) -> str:
+    """The daemon's own log: MASTER_LOG for a master, SCHEDD_LOG for a schedd, ..."""
+    subsystem = protocol.SUBSYSTEM_BY_KIND.get(daemon.kind) or (daemon.subsystem or "").upper()
+    key = f"{subsystem}_LOG"
+    return key if KEY_RE.match(key) else "MASTER_LOG"
+
+
+def validate_key(key: str) -> str:
+    if not isinstance(key, str) or not KEY_RE.match(key) or not key.endswith("_LOG"):
+        raise LogUnavailable(f"{str(key)[:70]!r} is not a log knob (e.g. MASTER_LOG).", missing_key=True)
+    return key
+
+
+_cache: dict[tuple[str, ...], tuple[float, object]] = {}
+_cache_lock = threading.Lock()
+
+
+def _cached(key: tuple[str, ...], compute):  # noqa: ANN001, ANN202
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit and now - hit[0] < PATH_CACHE_SECONDS:
+            return hit[1]
+    value = compute()
+    with _cache_lock:
+        _cache[key] = (now, value)
+    return value
+
+
+def forget_cached_paths() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def _identity(daemon: Daemon) -> tuple[str, str, str]:
+    return (str(daemon.pool_id), daemon.address, daemon.pool.token_file)
+
+
+def log_keys(daemon: Daemon) -> list[str]:
+    """The ``*_LOG`` knobs the daemon's configuration names, its own log first. Blocking (HTCondor)."""
+    from daemons.services import credentials_for, target_for
+
+    def ask() -> list[str]:
+        try:
+            names = protocol.remote_config_names(target_for(daemon), credentials_for(daemon.pool))
+        except protocol.ProtocolError as exc:
+            raise LogUnavailable(f"The console could not ask the daemon for its logs: {exc}") from None
+        return sorted({n.upper() for n in names if n.upper().endswith("_LOG") and KEY_RE.match(n.upper())})
+
+    own = default_key(daemon)
+    keys = _cached(("keys", *_identity(daemon)), ask)
+    return [own] + [k for k in keys if k != own]
+
+
+def map_path(pool: Pool, daemon_path: str) -> str:
+    """The console-side path of ``daemon_path`` through the pool's mapping, never outside it."""
+    source = pool.log_path_from or "/"
+    dest = pool.log_path_to or "/"
+    if not os.path.isabs(daemon_path):
+        raise LogUnavailable(f"The daemon names a relative log path ({daemon_path!r}); the console cannot place it.")
+    normalised = os.path.normpath(daemon_path)
+    prefix = os.path.normpath(source)
+    if not (normalised == prefix or normalised.startswith(prefix.rstrip("/") + "/")):
+        raise LogUnavailable(
+            f"The daemon writes {normalised}, outside the pool's log-path mapping ({source} → {dest}).",
+            hint=f"Set the pool's “log path from” to a prefix of {os.path.dirname(normalised)} and “log path to” "
+            "to where the console host sees that directory.",
+        )
+    relative = os.path.relpath(normalised, prefix)
+    return os.path.normpath(os.path.join(dest, relative)) if relative != "." else os.path.normpath(dest)
+
+
+def locate(daemon: Daemon, key: str) -> LogLocation:
+    """Where ``daemon``'s log ``key`` is on the console host. Blocking (HTCondor, cached)."""
+    from daemons.services import credentials_for, target_for
+
+    validate_key(key)
+    if key != default_key(daemon) and key not in log_keys(daemon):
+        raise LogUnavailable(f"{daemon.name} names no {key} in its configuration.", missing_key=True)
+
+    def ask() -> str | None:
+        try:
+            return protocol.remote_config_value(target_for(daemon), key, credentials_for(daemon.pool))
+        except protocol.ProtocolError as exc:
+            raise LogUnavailable(f"The console could not ask the daemon where {key} is: {exc}") from None
+
+    daemon_path = _cached(("path", key, *_identity(daemon)), ask)
+    if not daemon_path:
+        raise LogUnavailable(f"{daemon.name} has no {key} defined.", missing_key=True)
+    try:
+        location = LogLocation(key=key, daemon_path=daemon_path, path=map_path(daemon.pool, daemon_path))
+        check_readable(location)
+    except LogUnavailable as exc:
+        credentials = credentials_for(daemon.pool)
+        if not protocol.fetchlog_available(credentials):
+            raise
+        return LogLocation(
+            key=key, daemon_path=daemon_path, path=daemon_path, fetch_from=(target_for(daemon), credentials), why=str(exc)
+        )
+    return location
+
+
+def client_log_location() -> LogLocation:
+    """The console's own HTCondor client log (TOOL_LOG)."""
+    path = protocol.client_logging()[1] or settings.CONDORWEB_TOOL_LOG
+    return LogLocation(key=CLIENT_LOG_KEY, daemon_path=path, path=path)
+
+
+def check_readable(location: LogLocation) -> None:
+    """Raise LogUnavailable where the console cannot read the log (a missing file is fine: not started yet)."""
+    if location.fetch_from is not None:
+        return
+    directory = os.path.dirname(location.path)
+    if not os.path.isdir(directory):
+        mapped = location.path != location.daemon_path
+        raise LogUnavailable(
+            f"The console host has no directory {directory}"
+            + (f" (the daemon's {os.path.dirname(location.daemon_path)} through the pool's mapping)." if mapped else "."),
+            hint="If the daemons run on another host, mount their log directory on the console host and set the "
+            f"pool's log-path mapping: “log path from” {os.path.dirname(location.daemon_path)} → "
+            "“log path to” the mount point.",
+        )
+    if os.path.exists(location.path) and not os.access(location.path, os.R_OK):
+        raise LogUnavailable(
+            f"The console may not read {location.path}.",
+            hint="Give the user the console runs as read access to the daemon's log directory.",
+        )
+
+
+def tail_lines(location: LogLocation, lines: int) -> tuple[list[str], str, int]:
+    """The last ``lines`` lines, the file they come from and the offset after them (for the page without JS)."""
+    follower = follower_for(location)
+    try:
+        events = follower.start_at_end(lines)
+    finally:
+        follower.close()
+    text = [line for event in events if isinstance(event, logtail.Chunk) for line in event.lines()]
+    return text, follower.file, follower.offset
+
+
+def follower_for(location: LogLocation) -> logtail.LogFollower | logtail.FetchedLogFollower:
+    if location.fetch_from is None:
+        return logtail.LogFollower(location.path)
+    target, credentials = location.fetch_from
+    log = location.key[: -len("_LOG")]
+    return logtail.FetchedLogFollower(
+        lambda: protocol.fetch_log(target, log, credentials), interval=settings.CONDORWEB_FETCHLOG_INTERVAL
+    )
+
+
+# --------------------------------------------------------------------------
+# One reader per file.
+# --------------------------------------------------------------------------
+
+
+def group_name(source: str) -> str:
+    """A channel-layer group name valid whatever the path holds."""
+    return "log." + hashlib.sha256(f"{_PROCESS}\0{source}".encode()).hexdigest()[:40]
+
+
+class _Reader:
+    """A thread following one file; what it reads goes to the file's group."""
+
+    def __init__(self, location: LogLocation, loop: asyncio.AbstractEventLoop) -> None:
+        self.location = location
+        self.group = group_name(location.source)
+        self.loop = loop
+        self.viewers = 0
+        self._stop = threading.Event()
+        self._queue: asyncio.Queue[list[logtail.Event]] = asyncio.Queue()
+        self._thread = threading.Thread(target=self._follow, name=f"condorweb-log-{self.group[4:12]}", daemon=True)
+        self._sender: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._sender = self.loop.create_task(self._send())
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._sender is not None:
+            self._sender.cancel()
+
+    def _follow(self) -> None:
+        follower = follower_for(self.location)
+        try:
+            events = follower.start_at_end(0)
+            while not self._stop.is_set():
+                if events:
+                    self.loop.call_soon_threadsafe(self._queue.put_nowait, events)
+                self._stop.wait(POLL_INTERVAL)
+                events = follower.poll()
+        except (logtail.Unreadable, OSError):
+            # Viewers check readability themselves and say why; the reader just stops.
+            pass
+        except RuntimeError:
+            pass  # the event loop closed under us
+        finally:
+            follower.close()
+
+    async def _send(self) -> None:
+        from channels.layers import get_channel_layer
+
+        layer = get_channel_layer()
+        while True:
+            events = await self._queue.get()
+            for event in events:
+                await layer.group_send(self.group, as_message(event))
+
+
+def as_message(event: logtail.Event) -> dict:
+    if isinstance(event, logtail.Chunk):
+        # The client's message is built once here, not once per viewer: with
+        # hundreds of viewers the per-viewer encoding was most of the cost.
+        return {
+            "type": "log.chunk", "file": event.file, "start": event.start, "end": event.end, "data": event.data,
+            "text": client_message(event),
+        }
+    return {"type": "log.state", "state": event.state, "file": event.file}
+
+
+def client_message(event: logtail.Event) -> str:
+    """What a viewer's browser gets for ``event`` (see ``consumers``)."""
+    if isinstance(event, logtail.Chunk):
+        payload = {"type": "lines", "file": event.file, "start": event.start, "end": event.end, "lines": event.lines()}
+    else:
+        payload = {"type": "state", "state": event.state, "message": event.message, "file": event.file, "offset": event.offset}
+    return json.dumps(payload)
+
+
+# Per process; touched only from the event loop, so no lock.
+_readers: dict[str, _Reader] = {}
+
+
+async def join(location: LogLocation, channel: str) -> str:
+    """Add ``channel`` to the viewers of the log, starting its reader if it is the first; the group name."""
+    from channels.layers import get_channel_layer
+
+    loop = asyncio.get_running_loop()
+    reader = _readers.get(location.source)
+    if reader is None or reader.loop is not loop:
+        reader = _readers[location.source] = _Reader(location, loop)
+        reader.start()
+    reader.viewers += 1
+    await get_channel_layer().group_add(reader.group, channel)
+    return reader.group
+
+
+async def leave(location: LogLocation, channel: str) -> None:
+    """Remove a viewer; the last one out stops the reader."""
+    from channels.layers import get_channel_layer
+
+    await get_channel_layer().group_discard(group_name(location.source), channel)
+    reader = _readers.get(location.source)
+    if reader is None:
+        return
+    reader.viewers -= 1
+    if reader.viewers <= 0:
+        reader.stop()
+        del _readers[location.source]
+
+
+def readers_running() -> int:
+    return len(_readers)
+
+
+# --------------------------------------------------------------------------
+# What a page shows.
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LogView:
+    """A log viewer as a page renders it; ``lines`` is the server-rendered tail, if any."""
+
+    key: str
+    ws_path: str
+    download_url: str
+    location: LogLocation | None = None
+    problem: LogUnavailable | None = None
+    lines: tuple[str, ...] = ()
+    file: str = ""
+    offset: int = 0
+    with_tail: bool = False
+
+
+def daemon_log_view(daemon: Daemon, key: str, *, with_tail: bool) -> LogView:
+    """The viewer for ``daemon``'s log ``key``; with the tail, it asks the daemon (blocking, cached)."""
+    from django.urls import reverse
+
+    base = {
+        "key": key,
+        "ws_path": f"/ws/daemon/{int(daemon.pk)}/log/{key}/",
+        "download_url": reverse("daemons:daemon_log_download", args=[daemon.pk]) + f"?log={key}",
+    }
+    if not with_tail:
+        return LogView(**base)
+    try:
+        location = locate(daemon, key)
+    except LogUnavailable as exc:
+        return LogView(**base, problem=exc)
+    return _with_tail(LogView(**base, location=location))
+
+
+def client_log_view(*, with_tail: bool) -> LogView:
+    from django.urls import reverse
+
+    view = LogView(
+        key=CLIENT_LOG_KEY,
+        ws_path="/ws/diagnostics/client-log/",
+        download_url=reverse("daemons:client_log_download"),
+        location=client_log_location(),
+    )
+    return _with_tail(view) if with_tail else view
+
+
+def _with_tail(view: LogView) -> LogView:
+    assert view.location is not None
+    try:
+        check_readable(view.location)
+        lines, file, offset = tail_lines(view.location, settings.CONDORWEB_LOG_BACKLOG_LINES)
+    except logtail.Unreadable as exc:
+        why = f"condor_fetchlog was tried because: {view.location.why}" if view.location.why else ""
+        return LogView(**{**view.__dict__, "problem": LogUnavailable(str(exc), hint=why)})
+    except LogUnavailable as exc:
+        return LogView(**{**view.__dict__, "problem": exc})
+    return LogView(**{**view.__dict__, "lines": tuple(lines), "file": file, "offset": offset, "with_tail": True})
+
+
+def open_log(location: LogLocation):  # noqa: ANN201 - a binary file object
+    """The log file for a download, or LogUnavailable saying why not."""
+    if location.fetch_from is not None:
+        target, credentials = location.fetch_from
+        try:
+            return io.BytesIO(protocol.fetch_log(target, location.key[: -len("_LOG")], credentials))
+        except protocol.ProtocolError as exc:
+            raise LogUnavailable(f"condor_fetchlog could not fetch the log: {exc}") from None
+    check_readable(location)
+    try:
+        return open(location.path, "rb")  # noqa: SIM115 - closed by the response
+    except FileNotFoundError:
+        raise LogUnavailable(f"{os.path.basename(location.path)} does not exist yet (is the daemon started?).") from None
+    except OSError as exc:
+        raise LogUnavailable(f"The console could not open {location.path}: {exc.strerror}.") from None

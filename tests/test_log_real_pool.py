@@ -1,0 +1,104 @@
+"""Live logs against the real dev pool: the path comes from the master itself, through the pool's mapping."""
+
+from __future__ import annotations
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.urls import reverse
+
+from daemons import devpool, logstream, logtail, services
+from daemons.models import Daemon, Pool
+from daemons.routing import websocket_urlpatterns
+from tests.helpers import master_log, register
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def registered_master(pool: devpool.DevPool) -> Daemon:
+    logstream.forget_cached_paths()
+    services.pool_refresh(pool=register(pool))
+    return Daemon.objects.select_related("pool").get(pool__name=pool.name, kind="master")
+
+
+async def test_a_viewer_of_the_masters_log_sees_the_sighup_a_reconfig_sends(healthy_pool: devpool.DevPool, operator) -> None:
+    master = await database_sync_to_async(registered_master)(healthy_pool)
+    stat = master_log(healthy_pool).stat()
+    communicator = WebsocketCommunicator(
+        URLRouter(websocket_urlpatterns),
+        f"/ws/daemon/{master.pk}/log/MASTER_LOG/?file={logtail.file_id(stat)}&offset={stat.st_size}",
+    )
+    communicator.scope["user"] = operator
+    assert (await communicator.connect())[0]
+    assert (await communicator.receive_json_from(timeout=10))["state"] == "following"
+
+    record = await database_sync_to_async(services.daemon_reconfig)(
+        user=operator, daemon=master, client=services.ClientInfo()
+    )
+    seen: list[str] = []
+    while not any("Sent SIGHUP to SCHEDD" in line for line in seen):
+        message = await communicator.receive_json_from(timeout=30)
+        seen += message.get("lines", [])
+    await communicator.disconnect()
+
+    assert record.outcome == "sent"
+
+
+def test_the_log_page_shows_the_masters_log_read_through_the_chroot_mapping(
+    client, viewer, healthy_pool: devpool.DevPool
+) -> None:
+    master = registered_master(healthy_pool)
+    client.force_login(viewer)
+
+    page = client.get(reverse("daemons:daemon_log", args=[master.pk]))
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert f"{healthy_pool.log_dir}/MasterLog" in text
+    assert str(master_log(healthy_pool)) in text
+    assert "condor_master" in text  # from the tail the page renders without JavaScript
+    assert '<option value="SCHEDD_LOG">' in text
+
+
+async def test_a_log_the_console_cannot_read_streams_through_condor_fetchlog(
+    healthy_pool: devpool.DevPool, operator, settings
+) -> None:
+    settings.CONDORWEB_FETCHLOG_INTERVAL = 0.5
+
+    def unmapped_master() -> Daemon:
+        master = registered_master(healthy_pool)
+        Pool.objects.filter(pk=master.pool_id).update(log_path_to="/nonexistent-mount/")
+        return Daemon.objects.select_related("pool").get(pk=master.pk)
+
+    master = await database_sync_to_async(unmapped_master)()
+    size_before = master_log(healthy_pool).stat().st_size
+    communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/daemon/{master.pk}/log/MASTER_LOG/")
+    communicator.scope["user"] = operator
+    assert (await communicator.connect())[0]
+    first = await communicator.receive_json_from(timeout=30)
+    while (await communicator.receive_json_from(timeout=30)).get("end", 0) < size_before:
+        pass  # the backlog, which may hold the SIGHUPs of earlier tests
+
+    await database_sync_to_async(services.daemon_reconfig)(user=operator, daemon=master, client=services.ClientInfo())
+    seen: list[str] = []
+    while not any("Sent SIGHUP to SCHEDD" in line for line in seen):
+        seen += (await communicator.receive_json_from(timeout=30)).get("lines", [])
+    await communicator.disconnect()
+
+    assert first["message"] == "Following the log through condor_fetchlog."
+
+
+def test_the_log_page_and_download_use_condor_fetchlog_where_the_file_is_out_of_reach(
+    client, viewer, healthy_pool: devpool.DevPool
+) -> None:
+    master = registered_master(healthy_pool)
+    Pool.objects.filter(pk=master.pool_id).update(log_path_to="/nonexistent-mount/")
+    client.force_login(viewer)
+
+    page = client.get(reverse("daemons:daemon_log", args=[master.pk])).content.decode()
+    download = client.get(reverse("daemons:daemon_log_download", args=[master.pk]))
+
+    assert "fetched whole with condor_fetchlog" in page
+    assert "/nonexistent-mount" in page  # why the file itself could not be read
+    assert b"condor_master" in b"".join(download.streaming_content)

@@ -1,0 +1,178 @@
+"""The live log page, its download, the daemon page's log panel and the Diagnostics page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from daemons import logstream, protocol
+from daemons.models import Daemon
+from tests.helpers import fresh_pool
+
+DAEMON_LOG_DIR = "/var/log/condor"
+
+
+@pytest.fixture
+def log_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(protocol, "remote_config_value", lambda target, key, credentials: f"{DAEMON_LOG_DIR}/MasterLog")
+    monkeypatch.setattr(protocol, "remote_config_names", lambda target, credentials: ["MASTER_LOG", "SCHEDD_LOG"])
+    logstream.forget_cached_paths()
+    return tmp_path
+
+
+@pytest.fixture
+def master(db: None, log_dir: Path) -> Daemon:
+    pool = fresh_pool("logs")
+    pool.log_path_from = DAEMON_LOG_DIR
+    pool.log_path_to = str(log_dir)
+    pool.save()
+    return Daemon.objects.create(pool=pool, kind="master", name="master@node1", address="<127.0.0.1:9618>", subsystem="MASTER")
+
+
+def test_the_log_page_shows_the_last_lines_as_text_and_where_to_resume(client, viewer, master, log_dir, settings) -> None:
+    settings.CONDORWEB_LOG_BACKLOG_LINES = 2
+    content = "old\n<script>alert(1)</script>\nlast\n"
+    (log_dir / "MasterLog").write_text(content)
+    client.force_login(viewer)
+
+    page = client.get(reverse("daemons:daemon_log", args=[master.pk]))
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "<div>&lt;script&gt;alert(1)&lt;/script&gt;</div><div>last</div>" in text
+    assert "<div>old</div>" not in text
+    assert f'data-log-offset="{len(content)}"' in text
+    assert f'data-log-ws="/ws/daemon/{master.pk}/log/MASTER_LOG/"' in text
+    assert '<option value="SCHEDD_LOG">' in text
+
+
+def test_the_log_page_says_why_a_log_outside_the_mapping_cannot_be_shown(client, viewer, master, monkeypatch) -> None:
+    monkeypatch.setattr(protocol, "remote_config_value", lambda target, key, credentials: "/srv/condor/MasterLog")
+    client.force_login(viewer)
+
+    page = client.get(reverse("daemons:daemon_log", args=[master.pk]))
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "outside the pool&#x27;s log-path mapping" in text
+    assert "prefix of /srv/condor" in text
+
+
+def test_the_log_page_explains_an_unreachable_daemon(client, viewer, master, monkeypatch) -> None:
+    def unreachable(target: object, credentials: object) -> list[str]:
+        raise protocol.DaemonUnreachable("Cannot connect to the daemon at <127.0.0.1:9618>.")
+
+    monkeypatch.setattr(protocol, "remote_config_names", unreachable)
+    client.force_login(viewer)
+
+    page = client.get(reverse("daemons:daemon_log", args=[master.pk]))
+
+    assert page.status_code == 200
+    assert "Cannot connect to the daemon" in page.content.decode()
+
+
+def test_an_unknown_log_choice_falls_back_to_the_daemons_own_log(client, viewer, master, log_dir) -> None:
+    (log_dir / "MasterLog").write_text("hello\n")
+    client.force_login(viewer)
+
+    page = client.get(reverse("daemons:daemon_log", args=[master.pk]), {"log": "../../etc/passwd"})
+
+    assert page.status_code == 200
+    assert "Showing MASTER_LOG instead" in page.content.decode()
+
+
+def test_the_log_page_refuses_users_without_the_log_permission(client, nobody, master) -> None:
+    client.force_login(nobody)
+
+    assert client.get(reverse("daemons:daemon_log", args=[master.pk])).status_code == 403
+    assert client.get(reverse("daemons:daemon_log_download", args=[master.pk])).status_code == 403
+
+
+def test_the_log_page_of_an_unknown_daemon_is_not_found(client, viewer, master) -> None:
+    client.force_login(viewer)
+
+    assert client.get(reverse("daemons:daemon_log", args=[master.pk + 1000])).status_code == 404
+
+
+def test_the_download_is_what_the_file_holds_as_a_plain_text_attachment(client, viewer, master, log_dir) -> None:
+    (log_dir / "MasterLog").write_text("one\n<b>two</b>\n")
+    client.force_login(viewer)
+
+    response = client.get(reverse("daemons:daemon_log_download", args=[master.pk]))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="logs-master_node1-MasterLog.txt"'
+    assert b"".join(response.streaming_content) == b"one\n<b>two</b>\n"
+
+
+def test_a_missing_log_cannot_be_downloaded_and_the_log_page_says_why(client, viewer, master) -> None:
+    client.force_login(viewer)
+
+    response = client.get(reverse("daemons:daemon_log_download", args=[master.pk]), follow=True)
+
+    assert response.redirect_chain[-1][0].startswith(reverse("daemons:daemon_log", args=[master.pk]))
+    assert "does not exist yet" in response.content.decode()
+
+
+def test_the_daemon_page_carries_the_live_log_for_viewers_only(client, viewer, nobody, master, background_jobs) -> None:
+    from django.contrib.auth.models import Permission
+
+    nobody.user_permissions.add(Permission.objects.get(codename="view_daemon"))
+    client.force_login(viewer)
+    with_logs = client.get(reverse("daemons:daemon_detail", args=[master.pk])).content.decode()
+    client.force_login(nobody)
+    without = client.get(reverse("daemons:daemon_detail", args=[master.pk])).content.decode()
+
+    assert f'data-log-ws="/ws/daemon/{master.pk}/log/MASTER_LOG/"' in with_logs
+    assert "data-log-ws" not in without
+
+
+def test_diagnostics_is_for_administrators_and_linked_only_for_them(client, admin, operator) -> None:
+    client.force_login(operator)
+    refused = client.get(reverse("daemons:diagnostics"))
+    operator_nav = client.get(reverse("daemons:pool_list")).content.decode()
+    client.force_login(admin)
+    page = client.get(reverse("daemons:diagnostics"))
+
+    assert refused.status_code == 403
+    assert ">Diagnostics</a>" not in operator_nav
+    assert page.status_code == 200 and ">Diagnostics</a>" in page.content.decode()
+    assert 'data-log-ws="/ws/diagnostics/client-log/"' in page.content.decode()
+
+
+def test_an_administrator_switches_the_client_log_level(client, admin, tmp_path, settings) -> None:
+    settings.CONDORWEB_TOOL_LOG = str(tmp_path / "client.log")
+    client.force_login(admin)
+    try:
+        page = client.post(reverse("daemons:diagnostics"), {"debug": "D_FULLDEBUG"}, follow=True)
+        level = protocol.client_logging()
+    finally:
+        protocol.set_client_logging(debug="", log_path="")
+
+    assert "set to D_FULLDEBUG" in page.content.decode()
+    assert level == ("D_FULLDEBUG", str(tmp_path / "client.log"))
+
+
+def test_a_made_up_client_log_level_is_refused(client, admin) -> None:
+    client.force_login(admin)
+
+    page = client.post(reverse("daemons:diagnostics"), {"debug": "D_ALL; rm -rf /"})
+
+    assert page.status_code == 200
+    assert protocol.client_logging()[0] == ""
+    assert "Select a valid choice" in page.content.decode()
+
+
+def test_the_client_log_downloads_for_administrators(client, admin, operator, tmp_path, settings) -> None:
+    settings.CONDORWEB_TOOL_LOG = str(tmp_path / "client.log")
+    (tmp_path / "client.log").write_text("client line\n")
+    client.force_login(operator)
+    refused = client.get(reverse("daemons:client_log_download"))
+    client.force_login(admin)
+    response = client.get(reverse("daemons:client_log_download"))
+
+    assert refused.status_code == 403
+    assert b"".join(response.streaming_content) == b"client line\n"

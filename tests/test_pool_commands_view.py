@@ -1,0 +1,105 @@
+"""Bulk commands: one command to several daemons of a pool, chosen by kind, machine or name, confirmed once."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from daemons.models import CommandRecord
+from tests.command_helpers import client_for, make_daemon, make_master, sent  # noqa: F401 - fixture
+
+
+def url(pool) -> str:
+    return reverse("daemons:pool_commands", args=[pool.pk])
+
+
+def three_masters():
+    first = make_master()
+    second = make_master(first.pool, name="master@node2", machine="node2")
+    third = make_master(first.pool, name="master@gpu1", machine="gpu1")
+    make_daemon(first.pool, "schedd", "sched@node1")
+    return first.pool, [first, second, third]
+
+
+def test_choosing_lists_the_matching_daemons_and_sends_nothing(operator, sent) -> None:
+    pool, masters = three_masters()
+    body = client_for(operator).get(url(pool), {"command": "Reconfig", "kind": "master", "machine": "node"}).content.decode()
+    assert "Reconfig to 2 daemons" in body
+    assert "master@node1" in body and "master@node2" in body and "master@gpu1" not in body
+    assert sent.calls == [] and not CommandRecord.objects.exists()
+
+
+def test_master_only_commands_list_only_masters(admin, sent) -> None:
+    pool, _ = three_masters()
+    body = client_for(admin).get(url(pool), {"command": "DaemonOff", "subsystem": "SCHEDD"}).content.decode()
+    assert "DaemonOff SCHEDD to 3 daemons" in body and "sched@node1" not in body
+
+
+def test_reconfig_of_every_master_sends_one_command_each_and_shows_a_row_each(operator, sent) -> None:
+    pool, masters = three_masters()
+    response = client_for(operator).post(url(pool), {"command": "Reconfig", "daemons": [m.pk for m in masters]})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "3 of 3 sent." in body
+    assert sorted(name for name, _, _ in sent.calls) == sorted(m.name for m in masters)
+    assert CommandRecord.objects.filter(outcome="sent").count() == 3
+
+
+def test_a_destructive_bulk_command_needs_the_pool_name_once(admin, sent) -> None:
+    pool, masters = three_masters()
+    data = {"command": "DaemonsOff", "daemons": [m.pk for m in masters]}
+    body = client_for(admin).post(url(pool), data).content.decode()
+    assert "Type the pool&#x27;s name, cluster, to confirm DaemonsOff." in body
+    assert sent.calls == [] and not CommandRecord.objects.exists()
+    client_for(admin).post(url(pool), {**data, "confirm": "cluster"})
+    assert len(sent.calls) == 3
+
+
+def test_a_daemon_of_another_pool_cannot_be_slipped_in(operator, sent) -> None:
+    pool, masters = three_masters()
+    from tests.helpers import fresh_pool
+
+    stranger = make_master(fresh_pool("elsewhere"), name="master@far")
+    body = client_for(operator).post(url(pool), {"command": "Reconfig", "daemons": [masters[0].pk, stranger.pk]}).content.decode()
+    assert "Select a valid choice" in body
+    assert sent.calls == []
+
+
+def test_a_master_only_command_to_a_schedd_is_refused_before_sending(admin, sent) -> None:
+    pool, _ = three_masters()
+    schedd = pool.daemons.get(kind="schedd")
+    body = client_for(admin).post(url(pool), {"command": "Restart", "daemons": [schedd.pk], "confirm": "cluster"}).content.decode()
+    assert "Restart goes to masters only" in body and sent.calls == []
+
+
+def test_a_forged_bulk_post_is_refused_and_recorded_for_each_target(operator, sent) -> None:
+    pool, masters = three_masters()
+    response = client_for(operator).post(url(pool), {"command": "OffFast", "daemons": [m.pk for m in masters], "confirm": "cluster"})
+    assert response.status_code == 403
+    assert sent.calls == []
+    assert sorted(CommandRecord.objects.values_list("daemon_name", "outcome")) == sorted((m.name, "forbidden") for m in masters)
+
+
+def test_a_viewer_cannot_open_the_bulk_page_and_the_pool_page_has_no_link(viewer, operator, sent) -> None:
+    pool, _ = three_masters()
+    assert client_for(viewer).get(url(pool)).status_code == 403
+    assert url(pool) not in client_for(viewer).get(reverse("daemons:pool_detail", args=[pool.pk])).content.decode()
+    assert url(pool) in client_for(operator).get(reverse("daemons:pool_detail", args=[pool.pk])).content.decode()
+
+
+def test_the_bulk_page_offers_only_the_commands_the_user_may_send(operator, sent) -> None:
+    pool, _ = three_masters()
+    body = client_for(operator).get(url(pool)).content.decode()
+    assert '<option value="Reconfig">' in body and '<option value="OffFast">' not in body
+
+
+def test_bulk_without_csrf_is_refused(operator, sent) -> None:
+    pool, masters = three_masters()
+    client = client_for(operator, enforce_csrf_checks=True)
+    assert client.post(url(pool), {"command": "Reconfig", "daemons": [masters[0].pk]}).status_code == 403
+    assert sent.calls == [] and not CommandRecord.objects.exists()
+
+
+def test_htmx_gets_the_outcome_table_in_place(operator, sent) -> None:
+    pool, masters = three_masters()
+    body = client_for(operator).post(url(pool), {"command": "Reconfig", "daemons": [masters[0].pk]}, HTTP_HX_REQUEST="true").content.decode()
+    assert body.lstrip().startswith('<div id="bulk">') and "1 of 1 sent." in body
