@@ -52,6 +52,10 @@ def test_the_main_pages_are_captured(browser, console: Console, real_pool) -> No
     shoot(page, "pool")
 
     open_master(page, console, real_pool.name)
+    # A line in the live log pane: the master logs the SIGHUP a Reconfig makes it send.
+    expect(page.locator("[data-log-status]")).to_contain_text("connected", timeout=WAIT)
+    send(console, real_pool.name, "Reconfig", subsystem="")
+    expect(page.locator("[data-log-lines]")).to_contain_text("SIGHUP", timeout=WAIT)
     shoot(page, "daemon")
 
     page.get_by_role("link", name="Configuration").click()
