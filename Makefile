@@ -34,6 +34,10 @@ test: $(STAMP) system-deps
 	$(PY) -m pytest -m "not services"
 	$(PY) -m tests.services run -- $(PY) -m pytest -m "$(SERVICES_TESTS)"
 
+# The README's pictures: the main pages at 1280x800, light scheme, into docs/screenshots/.
+screenshots: $(STAMP) system-deps
+	$(PY) -m pytest -q -m screenshots tests/browser/
+
 devpool-up: $(STAMP)
 	$(PY) manage.py devpool up
 

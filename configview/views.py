@@ -11,11 +11,12 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from configview import access, selectors, services
 from configview.forms import DiffForm, FilterForm, LocalForm, RuntimeEditForm, SearchForm, ShareForm
-from configview.models import Share
+from configview.models import ConfigSnapshot, Share
 from configview.selectors import NotComparable, SideChoice
 from daemons import protocol
 from daemons.access import get_daemon_for_user
-from daemons.models import CommandRecord
+from daemons.crumbs import daemon_trail
+from daemons.models import CommandRecord, Daemon
 from daemons.services import ClientInfo, command_forbidden_record, credentials_for
 
 VIEW = access.VIEW_SNAPSHOTS
@@ -24,6 +25,29 @@ SHARE = "configview.add_share"
 RELOAD = "configview.reload_local_config"
 SET_RUNTIME = "daemons.set_runtime_config"
 _SIDE_PARAMETERS = ("left", "right", "subsystem", "daemon", "since")
+
+
+# Breadcrumbs are built per request: reverse() needs the URLconf loaded.
+def _crumb(label: str, name: str, *args: object) -> dict[str, str]:
+    return {"label": label, "url": reverse(name, args=args)}
+
+
+def _configs() -> dict[str, str]:
+    return _crumb("Configs", "configview:index")
+
+
+def _shares() -> dict[str, str]:
+    return _crumb("Shares", "configview:share_list")
+
+
+def _configuration_trail(daemon: Daemon) -> list[dict[str, str]]:
+    return [*daemon_trail(daemon), _crumb("Configuration", "configview:daemon_snapshots", daemon.pk)]
+
+
+def _snapshot_trail(snapshot: ConfigSnapshot) -> list[dict[str, str]]:
+    """Below its daemon's configuration while the daemon is known, else below Configs."""
+    daemon = snapshot.daemon if snapshot.daemon_id else None
+    return _configuration_trail(daemon) if daemon is not None else [_configs()]
 
 
 def _page(request: HttpRequest, template: str, context: dict, *, partial: str = "", status: int = 200) -> HttpResponse:
@@ -52,6 +76,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "search": search,
             "daemons": selectors.daemons_matching(query) if request.user.has_perm("daemons.view_daemon") else [],
             "query": query,
+            "breadcrumbs": [_configs()],
         },
         partial="daemons",
     )
@@ -70,7 +95,8 @@ def local(request: HttpRequest) -> HttpResponse:
     return _page(
         request,
         "configview/local.html",
-        {"form": form, "subsystem": subsystem, "rows": rows, "error": error},
+        {"form": form, "subsystem": subsystem, "rows": rows, "error": error,
+         "breadcrumbs": [_configs(), {"label": "Console host", "url": ""}]},
         partial="knobs",
     )
 
@@ -112,6 +138,7 @@ def daemon_snapshots(request: HttpRequest, daemon_id: int) -> HttpResponse:
             "snapshots": selectors.snapshots_of(daemon),
             "tools": protocol.tools_available(credentials_for(daemon.pool)),
             "since_form": DiffForm(initial={"daemon": daemon.pk}),
+            "breadcrumbs": [*daemon_trail(daemon), {"label": "Configuration", "url": ""}],
         },
     )
 
@@ -141,7 +168,8 @@ def snapshot_detail(request: HttpRequest, snapshot_id: int) -> HttpResponse:
     return _page(
         request,
         "configview/snapshot_detail.html",
-        {"snapshot": snapshot, "search": search, "rows": rows, "previous": previous},
+        {"snapshot": snapshot, "search": search, "rows": rows, "previous": previous,
+         "breadcrumbs": [*_snapshot_trail(snapshot), {"label": f"Snapshot #{snapshot.pk}", "url": ""}]},
         partial="knobs" if request.htmx and request.htmx.target == "knobs" else "body",
     )
 
@@ -201,6 +229,7 @@ def _diff_page(
             "share_form": ShareForm(initial={"left": comparison.left.spec, "right": comparison.right.spec,
                                              "subsystem": comparison.left.subsystem}),
             "nav": "shares" if share else "configs",
+            "breadcrumbs": [_shares() if share else _configs(), {"label": "Comparison", "url": ""}],
         },
         partial="table",
     )
@@ -226,7 +255,7 @@ def share_create(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def share_list(request: HttpRequest) -> HttpResponse:
-    return _page(request, "configview/share_list.html", {"shares": selectors.shares_of(request.user), "nav": "shares"})
+    return _page(request, "configview/share_list.html", {"shares": selectors.shares_of(request.user), "nav": "shares", "breadcrumbs": [_shares()]})
 
 
 @require_POST
@@ -257,6 +286,7 @@ def runtime_edit(request: HttpRequest, daemon_id: int) -> HttpResponse:
     return _page(
         request,
         "configview/runtime_edit.html",
-        {"daemon": daemon, "form": form, "record": record, "sent": record is not None and record.outcome == CommandRecord.Outcome.SENT},
+        {"daemon": daemon, "form": form, "record": record, "sent": record is not None and record.outcome == CommandRecord.Outcome.SENT,
+         "breadcrumbs": [*_configuration_trail(daemon), {"label": "Change at runtime", "url": ""}]},
         partial="editor",
     )

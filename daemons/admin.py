@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from daemons.forms import PoolForm
-from daemons.models import CommandRecord, Daemon, Pool
+from daemons.models import CommandRecord, Daemon, DaemonStateChange, Pool
 
 
 @admin.register(Pool)
@@ -112,3 +112,24 @@ def _csv_safe(value: object) -> object:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+@admin.register(DaemonStateChange)
+class DaemonStateChangeAdmin(admin.ModelAdmin):
+    """Read-only: state changes are written by refreshes alone, as history."""
+
+    list_display = ("at", "pool", "daemon", "old_state", "new_state")
+    list_filter = ("new_state", "pool")
+    search_fields = ("daemon__name", "daemon__machine")
+    list_select_related = ("pool", "daemon")
+    date_hierarchy = "at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: DaemonStateChange | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: DaemonStateChange | None = None) -> bool:
+        return False

@@ -80,6 +80,26 @@ class Daemon(models.Model):
         return f"{self.kind} {self.name}"
 
 
+class DaemonStateChange(models.Model):
+    """A daemon's state as one refresh found it different from the last: the pool timeline's other half.
+
+    Written by ``services.pool_refresh`` alone, never edited.
+    """
+
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="+")
+    daemon = models.ForeignKey(Daemon, on_delete=models.CASCADE, related_name="state_changes")
+    old_state = models.CharField(max_length=16, choices=Daemon.State.choices)
+    new_state = models.CharField(max_length=16, choices=Daemon.State.choices)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["pool", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.daemon} {self.old_state} → {self.new_state}"
+
+
 class CommandRecord(models.Model):
     """One attempt to change a daemon: written before sending, completed after.
 

@@ -63,6 +63,7 @@ _ADMINISTER = [
     "daemons.change_pool",
     "daemons.delete_pool",
     "daemons.view_commandrecord",
+    "daemons.view_daemonstatechange",  # the pools' state history, in the Django admin
     "configview.view_share",  # every share, in the Django admin
 ]
 GROUP_PERMISSIONS: dict[str, list[str]] = {

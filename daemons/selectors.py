@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 
 from daemons import protocol
-from daemons.models import CommandRecord, Daemon, Pool
+from daemons.models import CommandRecord, Daemon, DaemonStateChange, Pool
 from daemons.permissions import may_send
 from daemons.protocol import Command
 
@@ -243,6 +243,65 @@ def command_records(user: AbstractBaseUser | AnonymousUser, filters: AuditFilter
     if filters.until:
         records = records.filter(created_at__date__lte=filters.until)
     return records.select_related("daemon").order_by("-created_at", "-id")
+
+
+# Entries in a pool's timeline: enough for an incident's last hour, few enough to read at a glance.
+TIMELINE_LIMIT = 15
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of a pool's timeline: a command sent to one of its daemons, or a daemon's state change."""
+
+    at: datetime
+    daemon_id: int | None
+    daemon: str
+    # For a command: the command (and its target subsystem), who sent it, its outcome.
+    command: str = ""
+    username: str = ""
+    outcome: str = ""
+    outcome_label: str = ""
+    error: str = ""
+    # For a state change.
+    old_state: str = ""
+    new_state: str = ""
+
+    @property
+    def is_command(self) -> bool:
+        return bool(self.command)
+
+
+def pool_timeline(pool: Pool, *, limit: int = TIMELINE_LIMIT) -> list[TimelineEntry]:
+    """The pool's latest commands and state changes, newest first: two bounded queries, merged."""
+    outcomes = dict(CommandRecord.Outcome.choices)
+    commands = [
+        TimelineEntry(
+            at=record.created_at,
+            daemon_id=record.daemon_id,
+            daemon=f"{record.daemon_kind} {record.daemon_name}",
+            command=f"{record.command} {record.target}".strip(),
+            username=record.username,
+            outcome=record.outcome,
+            outcome_label=outcomes.get(record.outcome, record.outcome),
+            error=record.error,
+        )
+        for record in CommandRecord.objects.filter(pool=pool).only(
+            "created_at", "daemon_id", "daemon_kind", "daemon_name", "command", "target", "username", "outcome", "error"
+        )[:limit]
+    ]
+    changes = [
+        TimelineEntry(
+            at=change.at,
+            daemon_id=change.daemon_id,
+            daemon=f"{change.daemon.kind} {change.daemon.name}",
+            old_state=change.old_state,
+            new_state=change.new_state,
+        )
+        for change in DaemonStateChange.objects.filter(pool=pool)
+        .select_related("daemon")
+        .only("at", "daemon_id", "old_state", "new_state", "daemon__kind", "daemon__name")[:limit]
+    ]
+    return sorted(commands + changes, key=lambda entry: entry.at, reverse=True)[:limit]
 
 
 def daemon_state(daemon_id: int) -> str | None:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -21,7 +21,7 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 
 from daemons import background, events, protocol
-from daemons.models import CommandRecord, Daemon, Pool
+from daemons.models import CommandRecord, Daemon, DaemonStateChange, Pool
 from daemons.protocol import Command
 
 logger = logging.getLogger(__name__)
@@ -136,6 +136,7 @@ def pool_refresh(*, pool: Pool) -> Pool:
                 down_children[info.machine] = {sub for sub, st in info.children.items() if st == "down"}
         to_create: list[Daemon] = []
         to_update: list[Daemon] = []
+        changes: list[DaemonStateChange] = []
         for info in infos:
             key = (info.kind, info.name)
             if key in seen:
@@ -151,17 +152,22 @@ def pool_refresh(*, pool: Pool) -> Pool:
             daemon.children = info.children
             daemon.attributes = info.attributes
             daemon.last_seen_at = now
-            daemon.state = (
-                Daemon.State.DOWN if info.subsystem in down_children.get(info.machine, set()) else Daemon.State.UP
-            )
-            (to_update if daemon.pk else to_create).append(daemon)
+            state = Daemon.State.DOWN if info.subsystem in down_children.get(info.machine, set()) else Daemon.State.UP
+            if daemon.pk:
+                _note_change(changes, daemon, state, now)
+                to_update.append(daemon)
+            else:
+                daemon.state = state
+                to_create.append(daemon)
         for key, daemon in existing.items():
             if key in seen:
                 continue
             stopped = daemon.subsystem in down_children.get(daemon.machine, set())
-            daemon.state = Daemon.State.DOWN if stopped else Daemon.State.MISSING
+            _note_change(changes, daemon, Daemon.State.DOWN if stopped else Daemon.State.MISSING, now)
             to_update.append(daemon)
         Daemon.objects.bulk_create(to_create)
+        # A daemon seen for the first time has no earlier state, so it changes nothing.
+        DaemonStateChange.objects.bulk_create(changes)
         _update_each(
             to_update,
             ["machine", "address", "subsystem", "version", "platform", "start_time", "children", "attributes",
@@ -171,6 +177,15 @@ def pool_refresh(*, pool: Pool) -> Pool:
         transaction.on_commit(lambda: events.pool_changed(pool.pk))
     pool.refresh_from_db()
     return pool
+
+
+def _note_change(changes: list[DaemonStateChange], daemon: Daemon, state: str, now: datetime) -> None:
+    """Give ``daemon`` its new state, noting the change for the pool's timeline if it is one."""
+    if daemon.state != state:
+        changes.append(
+            DaemonStateChange(pool_id=daemon.pool_id, daemon=daemon, old_state=daemon.state, new_state=state, at=now)
+        )
+        daemon.state = state
 
 
 def _who_and_what(*, user: AbstractBaseUser, daemon: Daemon, client: ClientInfo) -> dict[str, object]:

@@ -10,19 +10,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from daemons import access, protocol, selectors, services
+from daemons.crumbs import daemon_trail
+from daemons.crumbs import pool_crumb as _pool_crumb
+from daemons.crumbs import pools_crumb as _pools_crumb
 from daemons.forms import DaemonFilterForm, PoolForm
 from daemons.models import Pool
 
 # The htmx event a started refresh sends, so the page's poll shows "refreshing…" at once.
 REFRESH_EVENT = "poolRefresh"
-
-
-def _pools_crumb() -> dict[str, str]:
-    return {"label": "Pools", "url": reverse("daemons:pool_list")}
-
-
-def _pool_crumb(pool: Pool) -> dict[str, str]:
-    return {"label": pool.name, "url": reverse("daemons:pool_detail", args=[pool.pk])}
 
 
 @require_GET
@@ -48,6 +43,7 @@ def pool_detail(request: HttpRequest, pool_id: int) -> HttpResponse:
         "filter_form": filter_form,
         "filters": filters,
         "overview": overview,
+        "timeline": selectors.pool_timeline(pool),
         "may_command": bool(selectors.sendable_commands(request.user)),
         "nav": "pools",
         "breadcrumbs": [_pools_crumb(), _pool_crumb(pool)],
@@ -68,11 +64,7 @@ def daemon_detail(request: HttpRequest, daemon_id: int) -> HttpResponse:
         "attributes": sorted(daemon.attributes.items()),
         "command_panel": selectors.command_panel(request.user, daemon),
         "nav": "pools",
-        "breadcrumbs": [
-            _pools_crumb(),
-            _pool_crumb(daemon.pool),
-            {"label": f"{daemon.kind} {daemon.name}", "url": reverse("daemons:daemon_detail", args=[daemon.pk])},
-        ],
+        "breadcrumbs": daemon_trail(daemon),
     }
     template = "daemons/daemon_detail.html#status" if request.htmx else "daemons/daemon_detail.html"
     return render(request, template, context)

@@ -164,3 +164,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # Playwright's sync API keeps an event loop running in the main thread
     # while its browser is open; tests after it would see an async context.
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    # Screenshots rewrite files in docs/: only `make screenshots` (-m screenshots) takes them.
+    if "screenshots" not in (config.option.markexpr or ""):
+        shots = [item for item in items if item.get_closest_marker("screenshots") is not None]
+        if shots:
+            config.hook.pytest_deselected(items=shots)
+            items[:] = [item for item in items if item.get_closest_marker("screenshots") is None]

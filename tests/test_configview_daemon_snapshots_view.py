@@ -48,3 +48,9 @@ def test_it_offers_what_changed_since_a_date(viewer, htcondor) -> None:
 def test_an_unknown_daemon_is_404_and_a_user_in_no_group_is_refused(viewer, nobody, htcondor) -> None:
     assert client_for(viewer).get(reverse("configview:daemon_snapshots", args=[999])).status_code == 404
     assert client_for(nobody).get(url(make_daemon())).status_code == 403
+
+
+def test_the_breadcrumbs_lead_back_to_the_daemon_and_its_pool(viewer, htcondor) -> None:
+    daemon = make_daemon()
+    labels = [crumb["label"] for crumb in client_for(viewer).get(url(daemon)).context["breadcrumbs"]]
+    assert labels == ["Pools", daemon.pool.name, f"master {daemon.name}", "Configuration"]

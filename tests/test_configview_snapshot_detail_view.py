@@ -37,6 +37,8 @@ def test_a_failed_fetch_shows_the_protocol_error(viewer) -> None:
     ConfigSnapshot.objects.filter(pk=snapshot.pk).update(error="Cannot connect to the daemon at <1.2.3.4:9618>. Check it.")
     body = client_for(viewer).get(url(snapshot)).content.decode()
     assert "The fetch failed." in body and "Cannot connect to the daemon at &lt;1.2.3.4:9618&gt;. Check it." in body
+    again = reverse("configview:daemon_snapshots", args=[snapshot.daemon_id])
+    assert f'<a href="{again}">fetch again from the daemon' in body
 
 
 def test_a_fetch_that_stopped_reporting_says_so_instead_of_polling_forever(viewer) -> None:
@@ -95,3 +97,17 @@ def test_a_user_in_no_group_may_not_see_snapshots(nobody) -> None:
 
 def test_an_unknown_snapshot_is_404(viewer) -> None:
     assert client_for(viewer).get(reverse("configview:snapshot_detail", args=[424242])).status_code == 404
+
+
+def test_a_daemons_snapshot_sits_below_its_configuration_in_the_breadcrumbs(viewer) -> None:
+    daemon = make_daemon()
+    snapshot = make_snapshot(daemon, {"A": "1"})
+    crumbs = client_for(viewer).get(url(snapshot)).context["breadcrumbs"]
+    assert [c["label"] for c in crumbs][-2:] == ["Configuration", f"Snapshot #{snapshot.pk}"]
+    assert crumbs[-2]["url"] == reverse("configview:daemon_snapshots", args=[daemon.pk])
+
+
+def test_a_local_snapshot_sits_below_configs_in_the_breadcrumbs(viewer) -> None:
+    snapshot = make_snapshot(None, {"A": "1"})
+    crumbs = client_for(viewer).get(url(snapshot)).context["breadcrumbs"]
+    assert [c["label"] for c in crumbs] == ["Configs", f"Snapshot #{snapshot.pk}"]

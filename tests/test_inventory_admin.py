@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from daemons import services
-from daemons.models import Daemon, Pool
+from daemons.models import Daemon, DaemonStateChange, Pool
 from tests.helpers import add_daemons
 
 
@@ -76,6 +76,20 @@ def test_daemons_are_read_only_in_the_admin(as_admin: Client, pool: Pool) -> Non
     assert 'name="_save"' not in change
     assert as_admin.post(reverse("admin:daemons_daemon_delete", args=[daemon.pk]), {"post": "yes"}).status_code == 403
     assert Daemon.objects.filter(pk=daemon.pk).exists()
+
+
+def test_state_changes_are_listed_read_only_in_the_admin(as_admin: Client, pool: Pool) -> None:
+    daemon = Daemon.objects.filter(pool=pool, state="missing").first()
+    change = DaemonStateChange.objects.create(pool=pool, daemon=daemon, old_state="up", new_state="missing", at=daemon.last_seen_at)
+    listing = as_admin.get(reverse("admin:daemons_daemonstatechange_changelist"))
+    assert listing.status_code == 200
+    assert daemon.name in listing.content.decode()
+    assert as_admin.get(reverse("admin:daemons_daemonstatechange_add")).status_code == 403
+    detail = as_admin.get(reverse("admin:daemons_daemonstatechange_change", args=[change.pk])).content.decode()
+    assert 'name="_save"' not in detail
+    delete = reverse("admin:daemons_daemonstatechange_delete", args=[change.pk])
+    assert as_admin.post(delete, {"post": "yes"}).status_code == 403
+    assert DaemonStateChange.objects.filter(pk=change.pk).exists()
 
 
 def test_a_viewer_cannot_open_the_admin(client: Client, viewer, pool: Pool) -> None:

@@ -158,6 +158,17 @@ def test_an_htmx_request_gets_only_the_live_part(as_viewer: Client, pool: Pool) 
     assert len(table_names(page)) == 3
 
 
+def test_the_refresh_button_shows_a_spinner_and_cannot_be_pressed_twice_while_sent(as_viewer: Client, pool: Pool) -> None:
+    page = page_of(as_viewer, pool)
+    form = page.split(f'action="{reverse("daemons:pool_refresh", args=[pool.pk])}"', 1)[1].split("</form>", 1)[0]
+    assert 'hx-disabled-elt="find button"' in form
+    assert '<span class="spinner" aria-hidden="true"></span>' in form
+
+
+def test_a_failed_background_request_has_a_place_to_say_so(as_viewer: Client, pool: Pool) -> None:
+    assert '<div id="htmx-error" class="errorbox" role="alert" hidden></div>' in page_of(as_viewer, pool)
+
+
 def test_it_says_when_the_inventory_was_taken(as_viewer: Client, pool: Pool) -> None:
     page = page_of(as_viewer, pool)
     assert "Inventory as of <time" in page

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from daemons import devpool, protocol, services
-from daemons.models import Daemon, Pool
+from daemons.models import Daemon, DaemonStateChange, Pool
 from tests.helpers import register, schedd_turned_off, wait_for
 
 
@@ -84,6 +84,36 @@ def test_a_missing_daemon_that_comes_back_is_up_again(pool: Pool, collector: lis
     collector[:] = [a_master(), info("schedd", "node1")]
     services.pool_refresh(pool=pool)
     assert Daemon.objects.get(pool=pool, kind="schedd").state == Daemon.State.UP
+
+
+def changes(pool: Pool) -> list[tuple[str, str, str]]:
+    return list(DaemonStateChange.objects.filter(pool=pool).order_by("id").values_list("daemon__kind", "old_state", "new_state"))
+
+
+def test_a_refresh_records_each_state_change_for_the_timeline(pool: Pool, collector: list) -> None:
+    collector[:] = [a_master(), info("schedd", "node1"), info("startd", "slot1@node1")]
+    services.pool_refresh(pool=pool)
+    collector[:] = [a_master(SCHEDD="down", STARTD="up"), info("startd", "slot1@node1")]
+    services.pool_refresh(pool=pool)
+    collector[:] = [a_master(), info("schedd", "node1"), info("startd", "slot1@node1")]
+    services.pool_refresh(pool=pool)
+    assert changes(pool) == [("schedd", "up", "down"), ("schedd", "down", "up")]
+
+
+def test_a_refresh_that_changes_no_state_records_nothing(pool: Pool, collector: list) -> None:
+    collector[:] = [a_master(), info("schedd", "node1")]
+    services.pool_refresh(pool=pool)
+    services.pool_refresh(pool=pool)
+    assert changes(pool) == []
+
+
+def test_a_daemon_gone_from_the_collector_is_recorded_as_going_missing(pool: Pool, collector: list) -> None:
+    collector[:] = [a_master(), info("startd", "slot1@node1")]
+    services.pool_refresh(pool=pool)
+    collector[:] = [a_master()]
+    services.pool_refresh(pool=pool)
+    services.pool_refresh(pool=pool)
+    assert changes(pool) == [("startd", "up", "missing")]
 
 
 def test_a_failed_refresh_records_the_error_and_changes_no_daemon(pool: Pool, collector: list, monkeypatch) -> None:
@@ -179,3 +209,8 @@ def test_a_schedd_turned_off_shows_down_then_up_after_daemon_on(real: Pool, cred
     with schedd_turned_off(services.target_for(master), credentials):
         wait_for(lambda: schedd_state() == Daemon.State.DOWN, interval=1, what="the schedd to show down")
     wait_for(lambda: schedd_state() == Daemon.State.UP, interval=1, what="the schedd to show up again")
+    schedd_changes = [(old, new) for kind, old, new in changes(real) if kind == "schedd"]
+    # Between the two it may pass through missing, as the collector drops its ad before the master reports it.
+    assert schedd_changes[0][0] == "up"
+    assert any(new == "down" for _, new in schedd_changes)
+    assert schedd_changes[-1][1] == "up"

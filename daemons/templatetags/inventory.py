@@ -43,6 +43,13 @@ def state_icon(state: str) -> SafeString:
     return format_html('<span aria-hidden="true">{}</span><span class="visually-hidden">{}</span>', icon, word)
 
 
+@register.simple_tag
+def outcome_badge(outcome: str, label: str) -> SafeString:
+    """A command's outcome: sent, still pending, or failed, each with its own icon beside the word."""
+    icon, css = {"sent": ("✔", "up"), "pending": ("…", "unknown")}.get(outcome, ("✖", "down"))
+    return format_html('<span class="state state-{}"><span aria-hidden="true">{}</span> {}</span>', css, icon, label)
+
+
 @register.filter
 def short_version(version: str) -> str:
     """``$CondorVersion: 23.9.6 2024-08-08 BuildID: … $`` reads as ``23.9.6``."""
