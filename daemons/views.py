@@ -40,6 +40,8 @@ def pool_detail(request: HttpRequest, pool_id: int) -> HttpResponse:
     context = {
         "pool": pool,
         "refreshing": refreshing,
+        # Only those who may edit the pool can act on it.
+        "token_warnings": selectors.pool_token_warnings(pool) if request.user.has_perm("daemons.change_pool") else [],
         "filter_form": filter_form,
         "filters": filters,
         "overview": overview,
@@ -100,6 +102,8 @@ def _pool_form(request: HttpRequest, *, pool: Pool | None) -> HttpResponse:
     last = [_pool_crumb(pool), {"label": "Edit", "url": ""}] if pool else [{"label": "Add a pool", "url": ""}]
     crumbs = [_pools_crumb(), *last]
     form = PoolForm(request.POST if request.method == "POST" else None, instance=pool)
+    if request.method == "GET" and pool is not None:
+        form.warnings.extend(selectors.pool_token_warnings(pool))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         # Under ASGI each request has a thread of its own, so a collector that
