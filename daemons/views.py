@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -81,7 +81,8 @@ def pool_refresh(request: HttpRequest, pool_id: int) -> HttpResponse:
     messages.info(request, f"Refreshing {pool.name}: the page shows the new state when it is in.")
     back = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return redirect(back)
+        # Not redirect(): it would take a word without "/" or "." for a URL name and fail on it.
+        return HttpResponseRedirect(back)
     return redirect("daemons:pool_detail", pool.pk)
 
 
