@@ -189,3 +189,22 @@ def test_a_schedd_killed_with_sigkill_shows_down_or_missing_and_no_error_page(
         # The master starts it again; later tests want the whole pool.
         wait_for(lambda: _children(master_pid).get("condor_schedd") not in (None, schedd_pid), timeout=90,
                  what="the master to restart the schedd")
+
+
+@pytest.mark.integration
+def test_the_real_pool_stopped_is_reported_unreachable_and_recovers_when_started(
+    viewer: User, healthy_pool: devpool.DevPool
+) -> None:
+    pool = register(healthy_pool)
+    devpool.down(healthy_pool.name)
+    try:
+        stopped = services.pool_refresh(pool=pool)
+        assert stopped.last_refresh_error.startswith("Cannot connect")
+        assert "The last refresh failed:" in _pool_page(viewer, stopped)
+    finally:
+        devpool.up(healthy_pool.name, healthy_pool.port)
+    recovered = wait_for(
+        lambda: (p := services.pool_refresh(pool=pool)).last_refresh_error == "" and p,
+        timeout=60, interval=1.0, what="the restarted pool to answer",
+    )
+    assert "The last refresh failed:" not in _pool_page(viewer, recovered)
