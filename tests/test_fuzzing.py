@@ -6,7 +6,7 @@ Property-based (hypothesis). Example counts stay modest so the suite stays quick
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from django.contrib.auth.models import User
@@ -143,3 +143,11 @@ def test_the_login_form_takes_anything(username: str, password: str, extra: dict
     response = Client(REMOTE_ADDR="198.51.100.9").post("/login/", {**extra, "username": username, "password": password})
     # 429: the fuzzer's failures lock its address out, as they should.
     assert response.status_code in (200, 429)
+
+
+@FUZZ
+@given(token=st.text(min_size=1, max_size=120))
+def test_any_share_token_is_a_404_never_an_error(world: World, as_admin: Client, token: str) -> None:
+    response = as_admin.get(f"/config/s/{quote(token, safe='')}/")
+    # 404 for a token that opens nothing; the URL conf's own 404 for one with a "/" in it.
+    assert response.status_code == 404 or token == world.token
