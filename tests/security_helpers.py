@@ -112,13 +112,11 @@ class CutOff:
 @pytest.fixture
 def no_htcondor(monkeypatch: pytest.MonkeyPatch) -> Iterator[CutOff]:
     """No request reaches HTCondor; the fixture lists what would have."""
-    from configview import jobs
     from daemons import background
 
     cut = CutOff()
     monkeypatch.setattr(protocol, "_pool_for", cut)
     # Background work (refreshes, fetches) runs inline, so its calls are seen too.
-    monkeypatch.setattr(jobs, "submit", lambda job: job())
     monkeypatch.setattr(background, "submit_once", lambda key, fn, *args: fn(*args) or True)
     monkeypatch.setattr(protocol, "_config_val", lambda credentials: ["condor_config_val"])
     yield cut

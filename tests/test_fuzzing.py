@@ -29,7 +29,7 @@ FUZZ = settings(
 )
 # Every query parameter some page reads, so the fuzzer hits the code behind each.
 PARAMETERS = ["q", "kind", "state", "machine", "per_page", "page", "left", "right", "subsystem", "daemon", "since",
-              "show", "then", "knob", "next"]
+              "until", "show", "then", "knob", "next", "log", "command", "outcome", "user", "pool"]
 texts = st.text(max_size=80)
 queries = st.dictionaries(st.sampled_from(PARAMETERS) | st.text(max_size=12), texts, max_size=6)
 GETS = [row for row in MATRIX if row.method == "GET"]
