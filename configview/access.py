@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 
@@ -15,6 +16,7 @@ from daemons import protocol
 from daemons.access import User, get_daemon_for_user
 
 VIEW_SNAPSHOTS = "configview.view_configsnapshot"
+_TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class ShareUnavailable(Exception):
@@ -74,7 +76,9 @@ def get_share_for_user(user: User, share_id: int) -> Share:
 def share_for_token(token: str) -> Share:
     """The share a link opens, for any logged-in user; raises ShareUnavailable."""
     lookup, secret = token[:LOOKUP_LENGTH], token[LOOKUP_LENGTH:]
-    share = Share.objects.select_related("left", "right").filter(lookup=lookup).first() if secret else None
+    # Only what token_urlsafe makes reaches the database (PostgreSQL refuses a NUL in a query outright).
+    well_formed = secret and _TOKEN_CHARACTERS.fullmatch(token)
+    share = Share.objects.select_related("left", "right").filter(lookup=lookup).first() if well_formed else None
     # Compared in constant time, so response times say nothing about the secret.
     if share is None or not secrets.compare_digest(share_secret_digest(secret), share.secret_hash):
         raise ShareUnavailable("This share link is unknown. Check that it was copied whole.")

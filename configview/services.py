@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.utils import timezone
 
 from configview import redaction
@@ -91,7 +92,12 @@ def config_snapshot_fill(*, snapshot_id: int) -> None:
 
 def config_snapshot_capture_local(*, user: AbstractBaseUser, subsystem: str = "TOOL") -> ConfigSnapshot:
     """Store the console host's configuration as ``subsystem`` sees it (a few milliseconds: no background)."""
-    knobs = protocol.local_config(subsystem)
+    return _local_snapshot_create(user=user, subsystem=subsystem, knobs=protocol.local_config(subsystem))
+
+
+def _local_snapshot_create(
+    *, user: AbstractBaseUser, subsystem: str, knobs: list[protocol.LocalKnob]
+) -> ConfigSnapshot:
     return ConfigSnapshot.objects.create(
         source=ConfigSnapshot.Source.LOCAL,
         subsystem=subsystem,
@@ -194,21 +200,26 @@ def share_create(
     for side in (left, right):
         if side.snapshot is not None and not side.snapshot.is_complete:
             raise NotComparable(f"Snapshot #{side.snapshot.pk} is not complete; share it once it is.")
-    snapshots = [
-        side.snapshot or config_snapshot_capture_local(user=user, subsystem=side.subsystem) for side in (left, right)
-    ]
+    # Read before the transaction, so no database lock waits on HTCondor.
+    live = {side.subsystem: protocol.local_config(side.subsystem) for side in (left, right) if side.snapshot is None}
     lookup = secrets.token_urlsafe(8)
     secret = secrets.token_urlsafe(32)
-    share = Share.objects.create(
-        lookup=lookup,
-        secret_hash=share_secret_digest(secret),
-        left=snapshots[0],
-        right=snapshots[1],
-        title=title,
-        created_by=user,
-        created_by_name=user.get_username(),
-        expires_at=expires_at,
-    )
+    # All or nothing: a share that cannot be stored leaves no captured snapshot behind.
+    with transaction.atomic():
+        snapshots = [
+            side.snapshot or _local_snapshot_create(user=user, subsystem=side.subsystem, knobs=live[side.subsystem])
+            for side in (left, right)
+        ]
+        share = Share.objects.create(
+            lookup=lookup,
+            secret_hash=share_secret_digest(secret),
+            left=snapshots[0],
+            right=snapshots[1],
+            title=title,
+            created_by=user,
+            created_by_name=user.get_username(),
+            expires_at=expires_at,
+        )
     return share, lookup + secret
 
 

@@ -119,6 +119,11 @@ def daemon_neighbours(daemon: Daemon) -> Neighbours:
     return Neighbours(master=master, children=children, others=[d for d in same_machine if d is not master])
 
 
+def pool_token_warnings(pool: Pool) -> list[str]:
+    """What is wrong with the pool's token file as the console finds it now (too open, gone)."""
+    return protocol.Credentials(token_file=pool.token_file).check()
+
+
 # --------------------------------------------------------------------------
 # Commands and their audit trail.
 # --------------------------------------------------------------------------

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -40,6 +40,8 @@ def pool_detail(request: HttpRequest, pool_id: int) -> HttpResponse:
     context = {
         "pool": pool,
         "refreshing": refreshing,
+        # Only those who may edit the pool can act on it.
+        "token_warnings": selectors.pool_token_warnings(pool) if request.user.has_perm("daemons.change_pool") else [],
         "filter_form": filter_form,
         "filters": filters,
         "overview": overview,
@@ -79,7 +81,8 @@ def pool_refresh(request: HttpRequest, pool_id: int) -> HttpResponse:
     messages.info(request, f"Refreshing {pool.name}: the page shows the new state when it is in.")
     back = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return redirect(back)
+        # Not redirect(): it would take a word without "/" or "." for a URL name and fail on it.
+        return HttpResponseRedirect(back)
     return redirect("daemons:pool_detail", pool.pk)
 
 
@@ -100,6 +103,8 @@ def _pool_form(request: HttpRequest, *, pool: Pool | None) -> HttpResponse:
     last = [_pool_crumb(pool), {"label": "Edit", "url": ""}] if pool else [{"label": "Add a pool", "url": ""}]
     crumbs = [_pools_crumb(), *last]
     form = PoolForm(request.POST if request.method == "POST" else None, instance=pool)
+    if request.method == "GET" and pool is not None:
+        form.warnings.extend(selectors.pool_token_warnings(pool))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         # Under ASGI each request has a thread of its own, so a collector that

@@ -65,6 +65,16 @@ def test_it_never_sends_anyone_to_another_site(client: Client, viewer, pool: Poo
     assert response["Location"] == reverse("daemons:pool_detail", args=[pool.pk])
 
 
+@pytest.mark.parametrize("back", ["0", "pool_list"])
+def test_a_next_that_looks_like_a_url_name_is_taken_as_a_relative_path_not_a_server_error(
+    client: Client, viewer, pool: Pool, back: str
+) -> None:
+    client.force_login(viewer)
+    response = client.post(refresh_url(pool), {"next": back})
+    assert response.status_code == 302
+    assert response["Location"] == back
+
+
 def test_a_second_refresh_while_one_runs_starts_nothing_new(client: Client, viewer, pool: Pool, background_jobs) -> None:
     client.force_login(viewer)
     client.post(refresh_url(pool))

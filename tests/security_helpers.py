@@ -1,0 +1,122 @@
+"""What the security tests share: one object of each kind, URLs built from URL names, HTCondor cut off.
+
+Import the fixtures by name into a test module (``from tests.security_helpers import world, no_htcondor``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.apps import apps as django_apps
+from django.contrib.auth.models import User
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from configview import services as config_services
+from configview.models import Share
+from configview.selectors import SideChoice
+from daemons import protocol
+from daemons.models import Daemon, Pool
+from tests.configview_helpers import make_daemon, make_snapshot
+
+
+def url_names(patterns: list | None = None, namespace: str = "") -> set[str]:
+    """Every named route of the URL conf, with its namespace ("daemons:pool_list")."""
+    names: set[str] = set()
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            names |= url_names(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            names.add(namespace + entry.name)
+    return names
+
+
+@dataclass
+class World:
+    """One of everything a URL can name; the share belongs to ``owner``."""
+
+    pool: Pool
+    daemon: Daemon
+    before: Any
+    after: Any
+    share: Share
+    token: str
+    owner: User
+
+    def url(self, name: str) -> str:
+        wanted = {
+            "pool_id": self.pool.pk, "daemon_id": self.daemon.pk, "snapshot_id": self.before.pk,
+            "share_id": self.share.pk, "token": self.token,
+        }
+        return reverse(name, kwargs={p: wanted[p] for p in route_parameters(name)})
+
+    def counts(self) -> dict[str, int]:
+        """How many rows each of the console's own models holds: state, as far as a request can change it."""
+        return {
+            model._meta.label: model.objects.count()
+            for app in ("daemons", "configview", "auth", "axes")
+            for model in django_apps.get_app_config(app).get_models()
+        }
+
+    def revocations(self) -> int:
+        return Share.objects.exclude(revoked_at=None).count()
+
+
+def route_parameters(name: str) -> list[str]:
+    resolver = get_resolver()
+    *namespaces, view = name.split(":")
+    for namespace in namespaces:
+        _, resolver = resolver.namespace_dict[namespace]
+    possibilities = resolver.reverse_dict.getlist(view)
+    return list(possibilities[0][0][0][1]) if possibilities else []
+
+
+def make_world(owner: User) -> World:
+    daemon = make_daemon()
+    before = make_snapshot(daemon, {"UPDATE_INTERVAL": "300", "DB_PASSWORD": "hunter2"})
+    after = make_snapshot(daemon, {"UPDATE_INTERVAL": "5", "DB_PASSWORD": "swordfish"})
+    share, token = config_services.share_create(
+        user=owner, left=SideChoice(before), right=SideChoice(after), title="Before/after"
+    )
+    return World(pool=daemon.pool, daemon=daemon, before=before, after=after, share=share, token=token, owner=owner)
+
+
+class CutOff:
+    """Stands in for protocol's worker pools: every binding call is recorded and fails as unreachable.
+
+    This is the point where the console would talk to HTCondor, so what it
+    records is everything that would have gone to a daemon or the local tools.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    def __call__(self, credentials: protocol.Credentials) -> CutOff:
+        return self
+
+    def call(self, func: str, args: tuple[Any, ...], timeout: float | None = None) -> Any:
+        self.calls.append((func, args))
+        raise protocol.DaemonUnreachable("Cut off by the test.")
+
+    def map(self, func: str, chunks: list, **kwargs: Any) -> None:
+        self.calls.append((func, tuple(chunks)))
+        raise protocol.DaemonUnreachable("Cut off by the test.")
+
+    def broadcast(self, func: str, args: tuple[Any, ...]) -> None:
+        self.calls.append((func, args))
+
+
+@pytest.fixture
+def no_htcondor(monkeypatch: pytest.MonkeyPatch) -> Iterator[CutOff]:
+    """No request reaches HTCondor; the fixture lists what would have."""
+    from daemons import background
+
+    cut = CutOff()
+    monkeypatch.setattr(protocol, "_pool_for", cut)
+    # Background work (refreshes, fetches) runs inline, so its calls are seen too.
+    monkeypatch.setattr(background, "submit_once", lambda key, fn, *args: fn(*args) or True)
+    monkeypatch.setattr(protocol, "_config_val", lambda credentials: ["condor_config_val"])
+    yield cut
