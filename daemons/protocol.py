@@ -530,6 +530,17 @@ class _WorkerPool:
     def call(self, func: str, args: tuple[Any, ...], timeout: float | None = None) -> Any:
         timeout = _settings.timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
+        try:
+            return self._call_once(func, args, timeout, deadline)
+        except NotAuthorized:
+            # A worker's cached security sessions die with the daemon that
+            # granted them: after a pool restart the first request through each
+            # older worker fails like a refusal. New workers negotiate afresh,
+            # and HTCondor refuses before it acts, so asking again is safe.
+            self.retire_idle()
+            return self._call_once(func, args, timeout, deadline)
+
+    def _call_once(self, func: str, args: tuple[Any, ...], timeout: float, deadline: float) -> Any:
         worker = self._acquire(deadline)
         healthy = False
         try:
@@ -544,8 +555,9 @@ class _WorkerPool:
             healthy = True
             return result
         except ProtocolError as exc:
-            # A worker that answered with an error is still usable.
-            healthy = not isinstance(exc, ProtocolTimeout) and worker.alive
+            # A worker that answered with an error is still usable, unless its
+            # sessions may be stale (see call) or it may still be waiting.
+            healthy = not isinstance(exc, (ProtocolTimeout, NotAuthorized)) and worker.alive
             raise
         finally:
             self._release(worker, healthy)
@@ -616,14 +628,16 @@ class _WorkerPool:
                 ok = False
             self._release(worker, ok)
 
-    def shutdown(self) -> None:
+    def retire_idle(self) -> None:
+        """Stop every idle worker; busy ones go when they are released unhealthy or, later, idle."""
         with self._available:
             while True:
                 try:
                     self._idle.get_nowait().kill()
                 except queue.Empty:
                     break
-            self._started = 0
+                self._started -= 1
+            self._available.notify_all()
 
 
 _pools: dict[Credentials, _WorkerPool] = {}
@@ -643,7 +657,7 @@ def _drop_pool(credentials: Credentials) -> None:
     with _pools_lock:
         pool = _pools.pop(credentials, None)
     if pool is not None:
-        pool.shutdown()
+        pool.retire_idle()
 
 
 def shutdown_workers() -> None:
@@ -652,7 +666,7 @@ def shutdown_workers() -> None:
         pools = list(_pools.values())
         _pools.clear()
     for pool in pools:
-        pool.shutdown()
+        pool.retire_idle()
 
 
 # --------------------------------------------------------------------------

@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 def registered_master(pool: devpool.DevPool) -> Daemon:
     logstream.forget_cached_paths()
-    services.pool_refresh(pool=register(pool))
+    refreshed = services.pool_refresh(pool=register(pool))
+    assert not refreshed.last_refresh_error, refreshed.last_refresh_error
     return Daemon.objects.select_related("pool").get(pool__name=pool.name, kind="master")
 
 

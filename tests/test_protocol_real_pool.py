@@ -132,3 +132,16 @@ def test_a_knob_name_with_a_newline_is_rejected_before_anything_is_sent(
     with pytest.raises(protocol.InvalidInput):
         protocol.remote_config_set(master, "EVIL\nALLOW_WRITE", "*", credentials)
     assert "EVIL" not in log.new_text()
+
+
+def test_the_first_query_after_the_pool_restarts_succeeds(healthy_pool: devpool.DevPool, credentials) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as both_workers:
+        list(both_workers.map(lambda _: protocol.discover(healthy_pool.collector, credentials), range(2)))
+    devpool.restart_master(healthy_pool.name)
+
+    # Each worker holds security sessions the restarted daemons no longer know.
+    kinds = {daemon.kind for daemon in protocol.discover(healthy_pool.collector, credentials)}
+
+    assert "master" in kinds

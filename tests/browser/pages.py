@@ -13,3 +13,20 @@ def open_master(page: Any, console: Console, pool_name: str) -> None:
     page.locator("main").get_by_role("link", name=pool_name, exact=True).first.click()
     page.locator("tr", has=page.locator("td", has_text="master")).get_by_role("link").first.click()
     page.wait_for_load_state()
+
+
+LOG_PANE = "#daemon-log-panel [role=log]"
+
+
+def log_count(page: Any, text: str) -> int:
+    """How often ``text`` is in the daemon page's live log pane now."""
+    return page.locator(LOG_PANE).inner_text().count(text)
+
+
+def wait_for_more_in_log(page: Any, text: str, before: int, *, timeout: float = 30_000) -> None:
+    """Until the pane holds ``text`` more often than ``before``: a line streamed live, not the backlog."""
+    page.wait_for_function(
+        "([pane, text, before]) => document.querySelector(pane).innerText.split(text).length - 1 > before",
+        arg=[LOG_PANE, text, before],
+        timeout=timeout,
+    )

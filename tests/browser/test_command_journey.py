@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Console, login
-from tests.browser.pages import open_master
+from tests.browser.pages import log_count, open_master, wait_for_more_in_log
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -22,6 +22,9 @@ def test_an_operator_turns_the_schedd_off_and_on_with_the_typed_name_and_sees_ea
     panel = page.locator("#command-panel")
     schedd_row = page.locator("#daemon-status tr", has=page.locator("th", has_text="SCHEDD"))
 
+    expect(page.locator("#daemon-log-panel [data-log-status]")).to_have_text("connected", timeout=10_000)
+    exits_before = log_count(page, "The SCHEDD (pid")
+
     page.locator("summary", has_text="DaemonOff").first.click()
     off = panel.locator("form", has=page.get_by_role("button", name="Send DaemonOff", exact=True))
     off.get_by_label("Daemon").select_option("SCHEDD")
@@ -30,6 +33,7 @@ def test_an_operator_turns_the_schedd_off_and_on_with_the_typed_name_and_sees_ea
     expect(panel.get_by_text("Sent.", exact=False)).to_be_visible(timeout=15_000)
     expect(panel.locator("table.history tr").nth(1)).to_contain_text("DaemonOff SCHEDD")
     expect(schedd_row).to_contain_text("Down", timeout=45_000)
+    wait_for_more_in_log(page, "The SCHEDD (pid", exits_before)
     if os.environ.get("CONDORWEB_SCREENSHOTS"):
         page.screenshot(path=os.path.join(os.environ["CONDORWEB_SCREENSHOTS"], "commands.png"), full_page=True)
 

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Console, login
-from tests.browser.pages import open_master
+from tests.browser.pages import log_count, open_master, wait_for_more_in_log
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -69,12 +69,9 @@ def test_the_masters_page_shows_the_sighup_of_a_reconfig_live(browser, console: 
     panel = page.locator("#daemon-log-panel")
     expect(panel.locator("[data-log-status]")).to_have_text("connected", timeout=10_000)
     expect(panel.get_by_role("log")).to_contain_text("condor_master", timeout=10_000)
-    before = panel.get_by_role("log").inner_text().count("Sent SIGHUP to SCHEDD")
+    before = log_count(page, "Sent SIGHUP to SCHEDD")
 
     protocol.send_command(target(master_of(real_pool, credentials)), protocol.Command.Reconfig, credentials)
 
     # One more than the backlog held: the line the Reconfig caused, streamed live.
-    page.wait_for_function(
-        f"document.querySelector('#daemon-log-panel [role=log]').innerText.split('Sent SIGHUP to SCHEDD').length - 1 > {before}",
-        timeout=30_000,
-    )
+    wait_for_more_in_log(page, "Sent SIGHUP to SCHEDD", before)
