@@ -22,6 +22,7 @@ def test_reconfig_is_sent_without_confirmation_and_the_audit_page_and_admin_list
     panel = page.locator("#command-panel")
     reconfig = panel.locator("form", has=page.get_by_role("button", name="Send Reconfig", exact=True))
 
+    panel.locator("summary", has_text="Reconfig").first.click()
     expect(reconfig.locator("input[name=confirm]")).to_have_count(0)
     reconfig.get_by_role("button", name="Send Reconfig", exact=True).click()
 
