@@ -40,6 +40,7 @@ VIEWERS = 200
 PAGES_PER_SECOND = 50
 LOAD_SECONDS = 60.0
 LINES_PER_SECOND = 5
+VIEWER_RAMP_SECONDS = 2.0
 MARK = f"condorweb-load-run-{secrets.token_hex(4)}"  # lines of earlier runs are in the backlog
 
 
@@ -187,9 +188,11 @@ async def _load_run(console: services.Console, context: BenchContext) -> LoadRun
     pool_id, master_id = json.loads(ids.splitlines()[-1])
     result = LoadRun()
     deadline = time.monotonic() + LOAD_SECONDS
-    viewers = [
-        asyncio.create_task(_viewer(console, browser, master_id, deadline, result)) for _ in range(VIEWERS)
-    ]
+    viewers = []
+    for _ in range(VIEWERS):
+        viewers.append(asyncio.create_task(_viewer(console, browser, master_id, deadline, result)))
+        # Viewers arrive over two seconds rather than all in one instant.
+        await asyncio.sleep(VIEWER_RAMP_SECONDS / VIEWERS)
     result.viewers = VIEWERS
     log_file = Path(context.pool.host_root + context.pool.log_dir) / "MasterLog"
     pages = ["/", f"/pool/{pool_id}/", f"/daemon/{master_id}/"]

@@ -100,6 +100,9 @@ if DATABASE_URL:
         # A pool instead: opening a PostgreSQL connection costs more than most
         # queries, and every request and websocket handshake would pay it
         # (200 log viewers connecting at once missed daphne's handshake timeout).
+        # Each connection is checked as the pool hands it out, so a PostgreSQL
+        # restart costs failed checks, not errors on dead pooled connections.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 2,
             "max_size": DB_POOL_SIZE,

@@ -41,6 +41,12 @@ class _LogConsumer(AsyncWebsocketConsumer):
     permission = ""
 
     async def locate(self) -> logstream.LogLocation:
+        """Where the log is; PermissionDenied unless the user has ``permission``.
+
+        One database hop per handshake where possible: hundreds of viewers
+        reconnect at once after a restart, and daphne drops a handshake that
+        takes longer than its timeout.
+        """
         raise NotImplementedError
 
     async def connect(self) -> None:
@@ -50,9 +56,6 @@ class _LogConsumer(AsyncWebsocketConsumer):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_LOGIN)
-            return
-        if not await database_sync_to_async(user.has_perm)(self.permission):
-            await self.close(code=CLOSE_FORBIDDEN)
             return
         try:
             location = await self.locate()
@@ -194,6 +197,7 @@ class DaemonLogConsumer(_LogConsumer):
             self.scope["user"], kwargs["daemon_id"], perm=self.permission
         )
         self.daemon = daemon
+        self.pool_error = daemon.pool.last_refresh_error
         return await asyncio.to_thread(logstream.locate, daemon, kwargs["key"])
 
     # A log stops growing when its daemon dies; the viewer is told the daemon's
@@ -208,13 +212,15 @@ class DaemonLogConsumer(_LogConsumer):
         await super().disconnect(code)
 
     async def pool_changed(self, message: dict[str, Any]) -> None:
-        state = await database_sync_to_async(selectors.daemon_state)(self.daemon.pk)
-        if state is None or state == self.daemon.state:
+        health = await database_sync_to_async(selectors.daemon_health)(self.daemon.pk)
+        if health is None or health == (self.daemon.state, self.pool_error):
             return
-        self.daemon.state = state
-        await self._send(
-            {"type": "daemon", "state": state, "message": f"{self.daemon.kind} {self.daemon.name} is {state}"}
-        )
+        (self.daemon.state, self.pool_error), label = health, f"{self.daemon.kind} {self.daemon.name}"
+        text = f"{label} is {self.daemon.state}"
+        if self.pool_error:
+            # After OffFast the collector is often gone with the master: say so, not "up".
+            text = f"the pool cannot be read: {self.pool_error} ({label} was last seen {self.daemon.state})"
+        await self._send({"type": "daemon", "state": self.daemon.state, "message": text})
 
     async def command_recorded(self, message: dict[str, Any]) -> None:
         """The log itself shows what a command did."""
@@ -226,4 +232,6 @@ class ClientLogConsumer(_LogConsumer):
     permission = "daemons.manage_diagnostics"
 
     async def locate(self) -> logstream.LogLocation:
+        if not await database_sync_to_async(self.scope["user"].has_perm)(self.permission):
+            raise PermissionDenied
         return logstream.client_log_location()

@@ -309,6 +309,6 @@ def pool_timeline(pool: Pool, *, limit: int = TIMELINE_LIMIT) -> list[TimelineEn
     return sorted(commands + changes, key=lambda entry: entry.at, reverse=True)[:limit]
 
 
-def daemon_state(daemon_id: int) -> str | None:
-    """The daemon's state as the inventory last saw it (None once it is deleted)."""
-    return Daemon.objects.filter(pk=daemon_id).values_list("state", flat=True).first()
+def daemon_health(daemon_id: int) -> tuple[str, str] | None:
+    """The daemon's state as the inventory last saw it, and why its pool cannot be read now ("" if it can)."""
+    return Daemon.objects.filter(pk=daemon_id).values_list("state", "pool__last_refresh_error").first()

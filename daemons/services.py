@@ -123,7 +123,9 @@ def pool_refresh(*, pool: Pool) -> Pool:
     try:
         infos = protocol.discover(pool.collector, credentials_for(pool))
     except protocol.ProtocolError as exc:
-        Pool.objects.filter(pk=pool.pk).update(last_refresh_error=str(exc), last_refreshed_at=timezone.now())
+        with transaction.atomic():
+            Pool.objects.filter(pk=pool.pk).update(last_refresh_error=str(exc), last_refreshed_at=timezone.now())
+            transaction.on_commit(lambda: events.pool_changed(pool.pk))
         pool.refresh_from_db()
         return pool
     now = timezone.now()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.urls import reverse
 
-from daemons import devpool, logstream, logtail, services
+from daemons import devpool, logstream, logtail, protocol, services
 from daemons.models import Daemon, Pool
 from daemons.routing import websocket_urlpatterns
 from tests.helpers import master_log, register
@@ -104,3 +106,37 @@ def test_the_log_page_and_download_use_condor_fetchlog_where_the_file_is_out_of_
     assert "fetched whole with condor_fetchlog" in page
     assert "/nonexistent-mount" in page  # why the file itself could not be read
     assert b"condor_master" in b"".join(download.streaming_content)
+
+
+async def test_viewers_see_the_master_exit_after_offfast_and_then_that_the_pool_cannot_be_read(
+    healthy_pool: devpool.DevPool, admin
+) -> None:
+    master = await database_sync_to_async(registered_master)(healthy_pool)
+    stat = master_log(healthy_pool).stat()
+    communicator = WebsocketCommunicator(
+        URLRouter(websocket_urlpatterns),
+        f"/ws/daemon/{master.pk}/log/MASTER_LOG/?file={logtail.file_id(stat)}&offset={stat.st_size}",
+    )
+    communicator.scope["user"] = admin
+    assert (await communicator.connect())[0]
+    assert (await communicator.receive_json_from(timeout=10))["state"] == "following"
+    lines: list[str] = []
+    told: list[str] = []
+    try:
+        record = await database_sync_to_async(services.daemon_command_send)(
+            user=admin, daemon=master, command=protocol.Command.OffFast, client=services.ClientInfo()
+        )
+        assert record.outcome == "sent", record.error
+        while not any("EXITING WITH STATUS 0" in line for line in lines):
+            lines += (await communicator.receive_json_from(timeout=30)).get("lines", [])
+        # The console reads the pool again (as a page would); its collector went with the master.
+        await database_sync_to_async(services.pool_refresh)(pool=master.pool)
+        while not told:
+            message = await communicator.receive_json_from(timeout=30)
+            if message["type"] == "daemon":
+                told.append(message["message"])
+    finally:
+        await communicator.disconnect()
+        await asyncio.to_thread(devpool.start, healthy_pool.name)
+
+    assert told[0].startswith("the pool cannot be read: ")
