@@ -103,3 +103,10 @@ def test_htmx_gets_the_outcome_table_in_place(operator, sent) -> None:
     pool, masters = three_masters()
     body = client_for(operator).post(url(pool), {"command": "Reconfig", "daemons": [masters[0].pk]}, HTTP_HX_REQUEST="true").content.decode()
     assert body.lstrip().startswith('<div id="bulk">') and "1 of 1 sent." in body
+
+
+def test_the_send_form_says_it_is_working_while_the_daemons_answer(operator, sent) -> None:
+    pool, _ = three_masters()
+    body = client_for(operator).get(url(pool), {"command": "Reconfig", "kind": "master"}).content.decode()
+    assert "data-busy" in body
+    assert "Sending to each daemon" in body
