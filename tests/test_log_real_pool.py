@@ -25,16 +25,22 @@ def registered_master(pool: devpool.DevPool) -> Daemon:
     return Daemon.objects.select_related("pool").get(pool__name=pool.name, kind="master")
 
 
-async def test_a_viewer_of_the_masters_log_sees_the_sighup_a_reconfig_sends(healthy_pool: devpool.DevPool, operator) -> None:
-    master = await database_sync_to_async(registered_master)(healthy_pool)
-    stat = master_log(healthy_pool).stat()
+async def viewer_from_the_end(pool: devpool.DevPool, master: Daemon, user: object) -> WebsocketCommunicator:
+    """A viewer of the master's log that starts at its current end, so only new lines arrive."""
+    stat = master_log(pool).stat()
     communicator = WebsocketCommunicator(
         URLRouter(websocket_urlpatterns),
         f"/ws/daemon/{master.pk}/log/MASTER_LOG/?file={logtail.file_id(stat)}&offset={stat.st_size}",
     )
-    communicator.scope["user"] = operator
+    communicator.scope["user"] = user
     assert (await communicator.connect())[0]
     assert (await communicator.receive_json_from(timeout=10))["state"] == "following"
+    return communicator
+
+
+async def test_a_viewer_of_the_masters_log_sees_the_sighup_a_reconfig_sends(healthy_pool: devpool.DevPool, operator) -> None:
+    master = await database_sync_to_async(registered_master)(healthy_pool)
+    communicator = await viewer_from_the_end(healthy_pool, master, operator)
 
     record = await database_sync_to_async(services.daemon_reconfig)(
         user=operator, daemon=master, client=services.ClientInfo()
@@ -112,14 +118,7 @@ async def test_viewers_see_the_master_exit_after_offfast_and_then_that_the_pool_
     healthy_pool: devpool.DevPool, admin
 ) -> None:
     master = await database_sync_to_async(registered_master)(healthy_pool)
-    stat = master_log(healthy_pool).stat()
-    communicator = WebsocketCommunicator(
-        URLRouter(websocket_urlpatterns),
-        f"/ws/daemon/{master.pk}/log/MASTER_LOG/?file={logtail.file_id(stat)}&offset={stat.st_size}",
-    )
-    communicator.scope["user"] = admin
-    assert (await communicator.connect())[0]
-    assert (await communicator.receive_json_from(timeout=10))["state"] == "following"
+    communicator = await viewer_from_the_end(healthy_pool, master, admin)
     lines: list[str] = []
     told: list[str] = []
     try:
