@@ -52,6 +52,9 @@ class _LogConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.follower: logtail.LogFollower | logtail.FetchedLogFollower | None = None
         self.location: logstream.LogLocation | None = None
+        # The reader hands lines over from its own task: one thing at a time
+        # touches this viewer's position, as channels' dispatch would ensure.
+        self.turn = asyncio.Lock()
         await self.accept()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -71,22 +74,23 @@ class _LogConsumer(AsyncWebsocketConsumer):
             return
         self.location = location
         self.follower = logstream.follower_for(location)
-        # Join before the first read: whatever the reader publishes meanwhile
-        # waits in the queue and is skipped by offset where already sent.
-        await logstream.join(location, self.channel_name)
-        await self.joined()
-        start = self._resume_from_query()
-        if start is None:
-            await self._run(self.follower.start_at_end, settings.CONDORWEB_LOG_BACKLOG_LINES)
-        else:
-            await self._run(self.follower.resume, *start)
+        # Join before the first read: whatever the reader hands over meanwhile
+        # waits for this turn and is skipped by offset where already sent.
+        async with self.turn:
+            logstream.join(location, self)
+            await self.joined()
+            start = self._resume_from_query()
+            if start is None:
+                await self._run(self.follower.start_at_end, settings.CONDORWEB_LOG_BACKLOG_LINES)
+            else:
+                await self._run(self.follower.resume, *start)
 
     async def joined(self) -> None:
         """After the handshake's checks: what else this kind of log listens to."""
 
     async def disconnect(self, code: int) -> None:
         if self.location is not None:
-            await logstream.leave(self.location, self.channel_name)
+            logstream.leave(self.location, self)
         if self.follower is not None:
             await asyncio.to_thread(self.follower.close)
             self.follower = None
@@ -104,20 +108,17 @@ class _LogConsumer(AsyncWebsocketConsumer):
             await self._send({"type": "error", "message": 'Expected {"resume_from": <byte offset>, "file": <file id>}.'})
             return
         file, offset = start
-        await self._run(self.follower.resume, file or self.follower.file, offset)
+        async with self.turn:
+            await self._run(self.follower.resume, file or self.follower.file, offset)
 
     # -- from the file's reader ----------------------------------------------
 
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        # Channels hops to a thread before every handler to close stale
-        # database connections; the reader's messages touch no database, and
-        # that hop was most of the cost of a line sent to hundreds of viewers.
-        if message["type"] == "log.chunk":
-            await self.log_chunk(message)
-        elif message["type"] == "log.state":
-            await self.log_state(message)
-        else:
-            await super().dispatch(message)
+    async def deliver(self, message: dict[str, Any]) -> None:
+        async with self.turn:
+            if message["type"] == "log.chunk":
+                await self.log_chunk(message)
+            else:
+                await self.log_state(message)
 
     async def log_chunk(self, message: dict[str, Any]) -> None:
         follower = self.follower

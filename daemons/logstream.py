@@ -4,14 +4,14 @@ The client names a daemon and a log key (``MASTER_LOG``); the path is asked
 from the daemon itself, mapped through its pool's log-path mapping, and
 cached. Nothing a client sends ever becomes a path.
 
-Per process, one thread follows each watched file and publishes what it
-reads to a channel-layer group whose name is a hash of the process and the
-path; viewers join it, and the reader stops when the last one leaves. Every
-daphne process follows the files its own viewers watch, so with Redis or
-without, each viewer gets every line from the process it is connected to.
-Each viewer also keeps its own position (see ``consumers.LogConsumer``), so a
-line the group lost or a viewer that fell behind is read again from the file,
-never skipped or repeated.
+Per process, one thread follows each watched file and hands what it reads
+to the viewers in that process directly, not through the channel layer: with
+Redis, a line to 200 viewers was 200 round trips through Redis, which one
+daphne process could not keep up with. Every daphne process follows the files
+its own viewers watch, so each viewer gets every line from the process it is
+connected to, and the reader stops when the last one leaves. Each viewer also
+keeps its own position (see ``consumers.LogConsumer``), so a viewer that fell
+behind reads again from the file, never skipping or repeating a line.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ import asyncio
 import hashlib
 import io
 import json
+import logging
 import os
 import re
-import secrets
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from django.conf import settings
 
@@ -39,7 +40,7 @@ POLL_INTERVAL = 0.005
 # Paths asked from a daemon stay valid this long (a Reconfig may move a log).
 PATH_CACHE_SECONDS = 300.0
 
-_PROCESS = secrets.token_hex(8)
+logger = logging.getLogger(__name__)
 
 
 class LogUnavailable(Exception):
@@ -234,22 +235,22 @@ def follower_for(location: LogLocation) -> logtail.LogFollower | logtail.Fetched
 # --------------------------------------------------------------------------
 
 
-def group_name(source: str) -> str:
-    """A channel-layer group name valid whatever the path holds."""
-    return "log." + hashlib.sha256(f"{_PROCESS}\0{source}".encode()).hexdigest()[:40]
+class Viewer(Protocol):
+    async def deliver(self, message: dict[str, Any]) -> None:
+        """Take one of ``as_message``'s messages; called on the viewer's event loop."""
 
 
 class _Reader:
-    """A thread following one file; what it reads goes to the file's group."""
+    """A thread following one file; what it reads goes to the file's viewers in this process."""
 
     def __init__(self, location: LogLocation, loop: asyncio.AbstractEventLoop) -> None:
         self.location = location
-        self.group = group_name(location.source)
         self.loop = loop
-        self.viewers = 0
+        self.viewers: set[Viewer] = set()
         self._stop = threading.Event()
         self._queue: asyncio.Queue[list[logtail.Event]] = asyncio.Queue()
-        self._thread = threading.Thread(target=self._follow, name=f"condorweb-log-{self.group[4:12]}", daemon=True)
+        name = hashlib.sha256(location.source.encode()).hexdigest()[:8]
+        self._thread = threading.Thread(target=self._follow, name=f"condorweb-log-{name}", daemon=True)
         self._sender: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -279,13 +280,15 @@ class _Reader:
             follower.close()
 
     async def _send(self) -> None:
-        from channels.layers import get_channel_layer
-
-        layer = get_channel_layer()
         while True:
             events = await self._queue.get()
             for event in events:
-                await layer.group_send(self.group, as_message(event))
+                message = as_message(event)
+                for viewer in list(self.viewers):
+                    try:
+                        await viewer.deliver(message)
+                    except Exception:  # noqa: BLE001 - one broken viewer must not stop the others
+                        logger.exception("A log viewer failed to take a message")
 
 
 def as_message(event: logtail.Event) -> dict:
@@ -312,30 +315,23 @@ def client_message(event: logtail.Event) -> str:
 _readers: dict[str, _Reader] = {}
 
 
-async def join(location: LogLocation, channel: str) -> str:
-    """Add ``channel`` to the viewers of the log, starting its reader if it is the first; the group name."""
-    from channels.layers import get_channel_layer
-
+def join(location: LogLocation, viewer: Viewer) -> None:
+    """Add ``viewer`` to the log's viewers, starting its reader if it is the first."""
     loop = asyncio.get_running_loop()
     reader = _readers.get(location.source)
     if reader is None or reader.loop is not loop:
         reader = _readers[location.source] = _Reader(location, loop)
         reader.start()
-    reader.viewers += 1
-    await get_channel_layer().group_add(reader.group, channel)
-    return reader.group
+    reader.viewers.add(viewer)
 
 
-async def leave(location: LogLocation, channel: str) -> None:
+def leave(location: LogLocation, viewer: Viewer) -> None:
     """Remove a viewer; the last one out stops the reader."""
-    from channels.layers import get_channel_layer
-
-    await get_channel_layer().group_discard(group_name(location.source), channel)
     reader = _readers.get(location.source)
     if reader is None:
         return
-    reader.viewers -= 1
-    if reader.viewers <= 0:
+    reader.viewers.discard(viewer)
+    if not reader.viewers:
         reader.stop()
         del _readers[location.source]
 
