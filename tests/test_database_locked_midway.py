@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import User
-from django.db import OperationalError
 from django.test import Client
 from django.urls import reverse
 
 from configview.models import ConfigSnapshot, Share
 from tests.configview_helpers import htcondor, make_daemon, make_snapshot  # noqa: F401 - fixture
-
-
-def _locked(*args: object, **kwargs: object) -> None:
-    raise OperationalError("database is locked")
-
-
-@pytest.fixture
-def logged_in(viewer: User) -> Client:
-    client = Client(raise_request_exception=False)
-    client.force_login(viewer)
-    return client
+from tests.test_database_unavailable import _locked, logged_in  # noqa: F401 - fixture
 
 
 def test_a_share_of_the_live_config_leaves_no_captured_snapshot_when_the_share_cannot_be_stored(
