@@ -130,11 +130,28 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperEnvironment("REDIS_URL must be a redis://, rediss:// or unix:// URL.")
+REDIS_TIMEOUT = env_float("CONDORWEB_REDIS_TIMEOUT", 5.0, minimum=0.1)
 if REDIS_URL:
+    from channels_redis.core import RedisChannelLayer
+
+    # Each process waits for its consumers' messages with a blocking pop of
+    # brpop_timeout (5 s). redis-py's default read timeout is also 5 s, so on a
+    # busy process the read gave up first and closed every consumer waiting on
+    # it with 1011; a read may take the pop's time plus the configured margin.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 2000, "expiry": 30},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_connect_timeout": REDIS_TIMEOUT,
+                        "socket_timeout": RedisChannelLayer.brpop_timeout + REDIS_TIMEOUT,
+                    }
+                ],
+                "capacity": 2000,
+                "expiry": 30,
+            },
         }
     }
 else:

@@ -6,6 +6,7 @@ on the PostgreSQL and Redis servers ``python -m tests.services`` starts.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -54,6 +55,18 @@ async def test_a_group_message_reaches_a_channel_in_the_group() -> None:
         assert await layer.receive(channel) == {"type": "check.ping", "n": 1}
     finally:
         await layer.group_discard("settings-check", channel)
+
+
+async def test_a_consumer_waiting_through_a_quiet_spell_is_not_cut_off_by_redis_read_timeouts() -> None:
+    # redis-py's read timeout once equalled channels_redis's blocking pop, so
+    # a quiet channel on a busy process raised TimeoutError and closed its
+    # websocket; the wait must outlast one blocking pop.
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    pop = getattr(layer, "brpop_timeout", 0)
+
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(layer.receive(channel), timeout=pop + 1)
 
 
 @pytest.mark.parametrize(
