@@ -76,10 +76,10 @@ def daemon_command(request: HttpRequest, daemon_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def pool_commands(request: HttpRequest, pool_id: int) -> HttpResponse:
+    if request.method == "POST":
+        return _bulk_send(request, pool_id)
     pool = access.get_pool_for_user(request.user, pool_id)
     commands = selectors.sendable_commands(request.user)
-    if request.method == "POST":
-        return _bulk_send(request, pool, commands)
     if not commands:
         raise PermissionDenied
     select = BulkSelectForm(request.GET or None, commands=commands)
@@ -95,17 +95,22 @@ def pool_commands(request: HttpRequest, pool_id: int) -> HttpResponse:
     return _bulk_page(request, pool, select=select, send=send, targets=targets)
 
 
-def _bulk_send(request: HttpRequest, pool: Pool, commands: list[Command]) -> HttpResponse:
+def _bulk_send(request: HttpRequest, pool_id: int) -> HttpResponse:
     client = ClientInfo.from_request(request)
     command = requested_command(request.POST)
-    if command is not None and not may_send(request.user, command):
-        ids = [i for i in request.POST.getlist("daemons")[: selectors.BULK_LIMIT] if i.isdigit()]
-        for daemon in Daemon.objects.filter(pool=pool, pk__in=ids).select_related("pool"):
-            services.command_forbidden_record(
-                user=request.user, daemon=daemon, command=command.name,
+    try:
+        pool = access.get_pool_for_user(request.user, pool_id)
+        if command is not None and not may_send(request.user, command):
+            raise PermissionDenied
+    except PermissionDenied:
+        # Refused before anything is sent, yet worth an auditor's eye, even from a user who may not see the pool.
+        if command is not None:
+            services.commands_forbidden_record(
+                user=request.user, pool_id=pool_id, daemon_ids=request.POST.getlist("daemons"), command=command.name,
                 subsystem=request.POST.get("subsystem", ""), client=client,
             )
-        raise PermissionDenied
+        raise
+    commands = selectors.sendable_commands(request.user)
     send = BulkSendForm(request.POST, commands=commands, pool=pool)
     records: list[CommandRecord] = []
     if send.is_valid():

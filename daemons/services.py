@@ -23,6 +23,7 @@ from django.utils import timezone
 from daemons import background, events, protocol
 from daemons.models import CommandRecord, Daemon, DaemonStateChange, Pool
 from daemons.protocol import Command
+from daemons.selectors import BULK_LIMIT
 
 logger = logging.getLogger(__name__)
 
@@ -376,6 +377,19 @@ def command_forbidden_by_id(
     if daemon is None:
         return None
     return command_forbidden_record(user=user, daemon=daemon, command=command, subsystem=subsystem, client=client)
+
+
+def commands_forbidden_record(
+    *, user: AbstractBaseUser, pool_id: int, daemon_ids: Sequence[str], command: str, subsystem: str = "",
+    client: ClientInfo,
+) -> list[CommandRecord]:
+    """``command_forbidden_record`` for each daemon of the pool a refused bulk POST named; other ids are ignored."""
+    ids = [i for i in daemon_ids[:BULK_LIMIT] if i.isdigit()]
+    daemons = Daemon.objects.filter(pool_id=pool_id, pk__in=ids).select_related("pool")
+    return [
+        command_forbidden_record(user=user, daemon=daemon, command=command, subsystem=subsystem, client=client)
+        for daemon in daemons
+    ]
 
 
 def daemon_config_set(

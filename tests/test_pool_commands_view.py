@@ -79,6 +79,18 @@ def test_a_forged_bulk_post_is_refused_and_recorded_for_each_target(operator, se
     assert sorted(CommandRecord.objects.values_list("daemon_name", "outcome")) == sorted((m.name, "forbidden") for m in masters)
 
 
+def test_a_bulk_post_from_a_user_who_may_not_see_the_pool_is_refused_and_recorded(nobody, sent) -> None:
+    pool, masters = three_masters()
+
+    response = client_for(nobody).post(url(pool), {"command": "Reconfig", "daemons": [m.pk for m in masters]})
+
+    assert response.status_code == 403
+    assert sent.calls == []
+    assert sorted(CommandRecord.objects.values_list("user__username", "daemon_name", "outcome")) == sorted(
+        (nobody.username, m.name, "forbidden") for m in masters
+    )
+
+
 def test_a_viewer_cannot_open_the_bulk_page_and_the_pool_page_has_no_link(viewer, operator, sent) -> None:
     pool, _ = three_masters()
     assert client_for(viewer).get(url(pool)).status_code == 403
