@@ -6,7 +6,9 @@ runs them all in one process, one after another, and prints one table.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -39,3 +41,26 @@ def percentile(samples: list[float], pct: float) -> float:
         return float("nan")
     index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
     return ordered[index]
+
+
+def children(parent: int) -> dict[int, str]:
+    """Live child processes of ``parent``: pid to program name."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+            program = Path((entry / "cmdline").read_bytes().split(b"\0")[0].decode()).name
+        except (OSError, IndexError, UnicodeDecodeError):
+            continue
+        if ppid == str(parent):
+            found[int(entry.name)] = program
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time ``pid`` has used so far (0 once it has gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -242,6 +242,11 @@ def down(name: str = "dev") -> None:
                 _unmount_pseudo_filesystems(root)
 
 
+def master_pid(name: str = "dev") -> int | None:
+    """PID of a running instance's condor_master (benchmarks read its and its children's CPU time)."""
+    return _master_pid(_instance(name, provision=False))
+
+
 def status(name: str = "dev") -> dict[str, object]:
     """``{"running", "collector", "daemons", "error"}`` without starting anything."""
     result: dict[str, object] = {"running": False, "collector": None, "daemons": [], "error": None}
