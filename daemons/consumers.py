@@ -205,6 +205,7 @@ class DaemonLogConsumer(_LogConsumer):
     # state whenever the inventory sees it change, so a silent pane explains itself.
 
     async def joined(self) -> None:
+        events.consumers_listen_on(asyncio.get_running_loop())
         await self.channel_layer.group_add(events.pool_group(self.daemon.pool_id), self.channel_name)
 
     async def disconnect(self, code: int) -> None:

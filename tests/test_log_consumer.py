@@ -6,6 +6,7 @@ test_log_real_pool.py); the file, the mapping and the reader are real.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from pathlib import Path
@@ -394,4 +395,29 @@ async def test_a_viewer_is_told_when_the_inventory_sees_the_daemon_go_down_and_n
 
     assert await receive(communicator) == {"type": "daemon", "state": "down", "message": "master master@node1 is down"}
     assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()
+
+
+async def test_a_state_change_found_by_a_background_refresh_reaches_the_viewer(
+    master: Daemon, log_dir: Path, viewer: object
+) -> None:
+    # The refreshes after a command run on a thread of their own, outside any
+    # request: on the in-memory layer their news must still wake the viewer.
+    import threading
+
+    from channels.db import database_sync_to_async
+
+    from daemons import events
+
+    append(log_dir / "MasterLog", "last words")
+    communicator = await connect(viewer, url(master))
+    await lines_until(communicator, "last words")
+    await database_sync_to_async(Daemon.objects.filter(pk=master.pk).update)(state=Daemon.State.DOWN)
+
+    # In debug mode the loop refuses to be touched from another thread, as
+    # the layer's queues were when a thread sent on a loop of its own.
+    asyncio.get_running_loop().set_debug(True)
+    threading.Thread(target=events.pool_changed, args=(master.pool_id,)).start()
+
+    assert await receive(communicator) == {"type": "daemon", "state": "down", "message": "master master@node1 is down"}
     await communicator.disconnect()
