@@ -5,6 +5,7 @@ The waits are bounded by CONDORWEB_HTCONDOR_TIMEOUT (``protocol.configure(timeou
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 import signal
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from channels.db import database_sync_to_async
 from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
 from django.test import Client
@@ -21,6 +23,7 @@ from django.urls import reverse
 from daemons import background, devpool, protocol, services
 from daemons.models import Daemon, Pool
 from tests.helpers import fresh_pool, register, wait_for
+from tests.test_log_consumer import append, connect, lines_until, log_dir, master, url  # noqa: F401 - fixtures
 from tests.test_protocol_workers import black_hole, short_timeout  # noqa: F401 - fixtures
 
 BOGUS_TOKEN = "eyJhbGciOiJIUzI1NiIsImtpZCI6IlBPT0wifQ.eyJzdWIiOiJjb25zb2xlIn0.c2lnbmF0dXJl\n"
@@ -123,6 +126,38 @@ def test_other_pools_pages_answer_while_a_refresh_of_a_black_holed_pool_is_in_fl
     assert still_waiting, "the pages must have been served while the refresh was stuck"
     wait_for(lambda: not background.in_flight(key), timeout=20, what="the black-holed refresh to give up")
     silent.refresh_from_db()
+    assert "No answer from HTCondor within 5 s" in silent.last_refresh_error
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_another_pools_live_log_follows_while_a_refresh_of_a_black_holed_pool_is_in_flight(
+    viewer: User, master: Daemon, log_dir: Path, black_hole: int, patient_timeout: None
+) -> None:
+    silent = await database_sync_to_async(services.pool_upsert)(name="silent", collector=f"127.0.0.1:{black_hole}")
+    log = log_dir / "MasterLog"
+    append(log, "before the refresh")
+
+    assert services.pool_refresh_start(pool=silent)
+    key = ("pool_refresh", silent.pk)
+    try:
+        assert background.in_flight(key)
+        # Well inside patient_timeout: a stream the refresh held up fails here, not after the refresh gave up.
+        async with asyncio.timeout(2):
+            communicator = await connect(viewer, url(master))
+            await lines_until(communicator, "before the refresh")
+            append(log, "while the refresh waits")
+            followed, _, _ = await lines_until(communicator, "while the refresh waits")
+        still_waiting = background.in_flight(key)
+        await communicator.disconnect()
+    finally:
+        # Even after a failure, so no refresh outlives this test's database and worker processes.
+        await asyncio.to_thread(
+            wait_for, lambda: not background.in_flight(key), timeout=20, what="the black-holed refresh to give up"
+        )
+
+    assert followed == ["while the refresh waits"]
+    assert still_waiting, "the line must have arrived while the refresh was stuck"
+    await database_sync_to_async(silent.refresh_from_db)()
     assert "No answer from HTCondor within 5 s" in silent.last_refresh_error
 
 
