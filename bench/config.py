@@ -38,7 +38,11 @@ _REMOTE_PARAM_LOOP = (
 
 
 def run(context: Any) -> list[Row]:
-    return _fetch_rows(context) + _snapshot_rows(context) + _diff_page_rows()
+    # Snapshots first: every knob read is a connection, and the tens of
+    # thousands the fetch comparison leaves in TIME_WAIT slow every connect to
+    # the same master for a minute (a snapshot after them took 3 s, not 0.7).
+    snapshot = _snapshot_rows(context)
+    return _fetch_rows(context) + snapshot + _diff_page_rows()
 
 
 # --------------------------------------------------------------------------
