@@ -10,14 +10,14 @@ import asyncio
 import json
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import websockets
 from channels_redis.core import RedisChannelLayer
 
-from daemons import events
+from daemons import devpool, events
 from tests import services
 from tests.conftest import PASSWORD
 
@@ -89,9 +89,6 @@ def test_a_client_locked_out_through_one_process_is_locked_out_on_the_other(cons
 async def test_a_broadcast_from_one_process_reaches_a_listener_in_another(
     consoles: list[services.Console], real_services: services.Endpoints
 ) -> None:
-    # TODO(lead): pool events have no websocket consumer yet; once one is merged, connect a
-    # client to B and have A broadcast through it. (Live logs do not cross processes: each
-    # process reads the files its own viewers watch; see the two tests below.)
     layer = RedisChannelLayer(hosts=[real_services.redis_db(1)])
     channel = await layer.new_channel()
     await layer.group_add(events.pool_group(7), channel)
@@ -103,6 +100,51 @@ async def test_a_broadcast_from_one_process_reaches_a_listener_in_another(
         await layer.flush()
 
     assert message == {"type": "pool.changed", "pool_id": 7}
+
+
+@pytest.mark.integration
+async def test_a_viewer_on_one_process_sees_what_a_command_through_the_other_does_to_the_schedd(
+    consoles: list[services.Console], real_pool: devpool.DevPool
+) -> None:
+    a, b = consoles
+    await asyncio.to_thread(a.manage, "devpool", "up", "--name", real_pool.name, "--port", str(real_pool.port))
+    found = await asyncio.to_thread(a.manage, "shell", "--no-imports", "-c", _DAEMON_IDS.format(name=real_pool.name))
+    daemons = json.loads(found.stdout.splitlines()[-1])
+    browser = services.Browser(a.url)
+    browser.log_in("admin", PASSWORD)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
+    command_url = f"/daemon/{daemons['master']['id']}/command/"
+
+    async def until(socket: websockets.ClientConnection, wanted: Callable[[dict], bool]) -> dict:
+        while not wanted(message := json.loads(await asyncio.wait_for(socket.recv(), timeout=30))):
+            pass
+        return message
+
+    async with websockets.connect(
+        b.url.replace("http://", "ws://") + f"/ws/daemon/{daemons['schedd']['id']}/log/SCHEDD_LOG/",
+        origin=b.url, additional_headers={"Cookie": cookie},
+    ) as on_b:
+        await until(on_b, lambda m: m.get("state") == "following")
+        try:
+            off = await asyncio.to_thread(
+                browser.post, command_url, {"command": "DaemonOff", "subsystem": "SCHEDD", "confirm": daemons["master"]["name"]}
+            )
+            assert off.status == 200 and "DaemonOff SCHEDD sent" in off.text
+            exiting = await until(on_b, lambda m: any("EXITING WITH STATUS" in line for line in m.get("lines", [])))
+            down = await until(on_b, lambda m: m.get("type") == "daemon" and m["state"] == "down")
+        finally:
+            await asyncio.to_thread(browser.post, command_url, {"command": "DaemonOn", "subsystem": "SCHEDD"})
+        up = await until(on_b, lambda m: m.get("type") == "daemon" and m["state"] == "up")
+
+    assert exiting["type"] == "lines"
+    assert down["message"] == f"schedd {daemons['schedd']['name']} is down"
+    assert up["message"] == f"schedd {daemons['schedd']['name']} is up"
+
+
+_DAEMON_IDS = (
+    "import json; from daemons.models import Daemon; "
+    "print(json.dumps({{d.kind: {{'id': d.pk, 'name': d.name}} for d in Daemon.objects.filter(pool__name='{name}')}}))"
+)
 
 
 async def test_a_log_line_reaches_live_log_viewers_on_both_processes(consoles: list[services.Console]) -> None:
