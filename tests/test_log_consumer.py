@@ -9,13 +9,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import threading
 from pathlib import Path
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
-from daemons import logstream, protocol
+from daemons import events, logstream, protocol
 from daemons.models import Daemon
 from daemons.routing import websocket_urlpatterns
 from tests.helpers import fresh_pool
@@ -377,16 +379,18 @@ def test_an_unreachable_daemon_stops_a_fetched_log_with_its_reason() -> None:
         FetchedLogFollower(unreachable, interval=0).start_at_end(10)
 
 
-async def test_a_viewer_is_told_when_the_inventory_sees_the_daemon_go_down_and_nothing_for_other_news(
-    master: Daemon, log_dir: Path, viewer: object
-) -> None:
-    from channels.db import database_sync_to_async
-
-    from daemons import events
-
+async def watching_the_master_log(viewer: object, master: Daemon, log_dir: Path) -> WebsocketCommunicator:
+    """A viewer of the master's log, past its backlog."""
     append(log_dir / "MasterLog", "last words")
     communicator = await connect(viewer, url(master))
     await lines_until(communicator, "last words")
+    return communicator
+
+
+async def test_a_viewer_is_told_when_the_inventory_sees_the_daemon_go_down_and_nothing_for_other_news(
+    master: Daemon, log_dir: Path, viewer: object
+) -> None:
+    communicator = await watching_the_master_log(viewer, master, log_dir)
 
     await database_sync_to_async(events.command_recorded)(1, master.pool_id)
     await database_sync_to_async(events.pool_changed)(master.pool_id)  # the state is still up: nothing to say
@@ -403,15 +407,7 @@ async def test_a_state_change_found_by_a_background_refresh_reaches_the_viewer(
 ) -> None:
     # The refreshes after a command run on a thread of their own, outside any
     # request: on the in-memory layer their news must still wake the viewer.
-    import threading
-
-    from channels.db import database_sync_to_async
-
-    from daemons import events
-
-    append(log_dir / "MasterLog", "last words")
-    communicator = await connect(viewer, url(master))
-    await lines_until(communicator, "last words")
+    communicator = await watching_the_master_log(viewer, master, log_dir)
     await database_sync_to_async(Daemon.objects.filter(pk=master.pk).update)(state=Daemon.State.DOWN)
 
     # In debug mode the loop refuses to be touched from another thread, as
