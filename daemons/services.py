@@ -171,6 +171,10 @@ def pool_refresh(*, pool: Pool) -> Pool:
         Daemon.objects.bulk_create(to_create)
         # A daemon seen for the first time has no earlier state, so it changes nothing.
         DaemonStateChange.objects.bulk_create(changes)
+        # A flapping daemon would otherwise grow the timeline without end.
+        DaemonStateChange.objects.filter(
+            pool=pool, at__lt=now - timedelta(days=settings.CONDORWEB_TIMELINE_DAYS)
+        ).delete()
         _update_each(
             to_update,
             ["machine", "address", "subsystem", "version", "platform", "start_time", "children", "attributes",

@@ -100,6 +100,20 @@ def test_a_refresh_records_each_state_change_for_the_timeline(pool: Pool, collec
     assert changes(pool) == [("schedd", "up", "down"), ("schedd", "down", "up")]
 
 
+def test_a_refresh_forgets_state_changes_older_than_the_timeline_keeps(pool: Pool, collector: list, settings) -> None:
+    settings.CONDORWEB_TIMELINE_DAYS = 30
+    collector[:] = [a_master(), info("schedd", "node1")]
+    services.pool_refresh(pool=pool)
+    collector[:] = [a_master(SCHEDD="down")]
+    services.pool_refresh(pool=pool)
+    DaemonStateChange.objects.filter(pool=pool).update(at=timezone.now() - timedelta(days=31))
+    collector[:] = [a_master(), info("schedd", "node1")]
+
+    services.pool_refresh(pool=pool)
+
+    assert changes(pool) == [("schedd", "down", "up")]
+
+
 def test_a_refresh_that_changes_no_state_records_nothing(pool: Pool, collector: list) -> None:
     collector[:] = [a_master(), info("schedd", "node1")]
     services.pool_refresh(pool=pool)
