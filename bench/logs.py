@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import Row, percentile
+from bench import Row, cpu_seconds, percentile
 from tests import services
 
 LATENCY_LINES = 400
@@ -66,10 +66,10 @@ def run(context: Any) -> list[Row]:
 async def _measure(url: str, cookie: str, log: Path, server_pid: int) -> list[Row]:
     one = await _latency(url, cookie, log, clients=1, lines=LATENCY_LINES, spacing=LATENCY_SPACING)
     rate, tail_rate = await _throughput(url, cookie, log)
-    server_cpu, client_cpu, wall = _cpu_seconds(server_pid), time.process_time(), time.monotonic()
+    server_cpu, client_cpu, wall = cpu_seconds(server_pid), time.process_time(), time.monotonic()
     many = await _latency(url, cookie, log, clients=FAN_OUT_CLIENTS, lines=FAN_OUT_LINES, spacing=FAN_OUT_SPACING)
     server_cpu, client_cpu, wall = (
-        _cpu_seconds(server_pid) - server_cpu, time.process_time() - client_cpu, time.monotonic() - wall
+        cpu_seconds(server_pid) - server_cpu, time.process_time() - client_cpu, time.monotonic() - wall
     )
     stress, stress_tail = await _latency(url, cookie, log, clients=FAN_OUT_CLIENTS, lines=FAN_OUT_LINES, spacing=STRESS_SPACING)
     ws, tail = one
@@ -105,11 +105,6 @@ async def _measure(url: str, cookie: str, log: Path, server_pid: int) -> list[Ro
             note=f"p50 {percentile(stress, 50) * 1000:.1f} ms; one daphne process is one core",
         ),
     ]
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _connect(url: str, cookie: str):  # noqa: ANN202 - a websockets connection
