@@ -190,7 +190,7 @@ async def _load_run(console: services.Console, context: BenchContext) -> LoadRun
     deadline = time.monotonic() + LOAD_SECONDS
     viewers = []
     for _ in range(VIEWERS):
-        viewers.append(asyncio.create_task(_viewer(console, browser, master_id, deadline, result)))
+        viewers.append(asyncio.create_task(_viewer(browser, master_id, deadline, result)))
         # Viewers arrive over two seconds rather than all in one instant.
         await asyncio.sleep(VIEWER_RAMP_SECONDS / VIEWERS)
     result.viewers = VIEWERS
@@ -210,11 +210,9 @@ _MASTER_IDS = (
 )
 
 
-async def _viewer(console: services.Console, browser: services.Browser, daemon_id: int, deadline: float, result: LoadRun) -> None:
-    cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
-    url = console.url.replace("http://", "ws://") + f"/ws/daemon/{daemon_id}/log/MASTER_LOG/"
+async def _viewer(browser: services.Browser, daemon_id: int, deadline: float, result: LoadRun) -> None:
     try:
-        async with websockets.connect(url, origin=console.url, additional_headers={"Cookie": cookie}, max_size=None) as socket:
+        async with browser.websocket(f"/ws/daemon/{daemon_id}/log/MASTER_LOG/", max_size=None) as socket:
             # Lines written after the run's end may still be on their way.
             while (remaining := deadline + 2 - time.monotonic()) > 0:
                 try:

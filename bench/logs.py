@@ -57,21 +57,20 @@ def run(context: Any) -> list[Row]:
             console.start()
             browser = services.Browser(console.url)
             browser.log_in("admin", PASSWORD)
-            cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
-            return asyncio.run(_measure(console.url, cookie, log, console.process.pid))
+            return asyncio.run(_measure(browser, log, console.process.pid))
         finally:
             console.stop()
 
 
-async def _measure(url: str, cookie: str, log: Path, server_pid: int) -> list[Row]:
-    one = await _latency(url, cookie, log, clients=1, lines=LATENCY_LINES, spacing=LATENCY_SPACING)
-    rate, tail_rate = await _throughput(url, cookie, log)
+async def _measure(browser: services.Browser, log: Path, server_pid: int) -> list[Row]:
+    one = await _latency(browser, log, clients=1, lines=LATENCY_LINES, spacing=LATENCY_SPACING)
+    rate, tail_rate = await _throughput(browser, log)
     server_cpu, client_cpu, wall = cpu_seconds(server_pid), time.process_time(), time.monotonic()
-    many = await _latency(url, cookie, log, clients=FAN_OUT_CLIENTS, lines=FAN_OUT_LINES, spacing=FAN_OUT_SPACING)
+    many = await _latency(browser, log, clients=FAN_OUT_CLIENTS, lines=FAN_OUT_LINES, spacing=FAN_OUT_SPACING)
     server_cpu, client_cpu, wall = (
         cpu_seconds(server_pid) - server_cpu, time.process_time() - client_cpu, time.monotonic() - wall
     )
-    stress, stress_tail = await _latency(url, cookie, log, clients=FAN_OUT_CLIENTS, lines=FAN_OUT_LINES, spacing=STRESS_SPACING)
+    stress, stress_tail = await _latency(browser, log, clients=FAN_OUT_CLIENTS, lines=FAN_OUT_LINES, spacing=STRESS_SPACING)
     ws, tail = one
     ws_many, tail_many = many
     load = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
@@ -107,13 +106,8 @@ async def _measure(url: str, cookie: str, log: Path, server_pid: int) -> list[Ro
     ]
 
 
-async def _connect(url: str, cookie: str):  # noqa: ANN202 - a websockets connection
-    import websockets
-
-    socket = await websockets.connect(
-        url.replace("http://", "ws://") + "/ws/diagnostics/client-log/",
-        origin=url, additional_headers={"Cookie": cookie}, max_size=None,
-    )
+async def _connect(browser: services.Browser):  # noqa: ANN202 - a websockets connection
+    socket = await browser.websocket("/ws/diagnostics/client-log/", max_size=None)
     first = json.loads(await socket.recv())
     if first.get("state") != "following":
         raise RuntimeError(f"the log stream did not start: {first}")
@@ -147,8 +141,8 @@ class _Tail:
         self._process.wait(timeout=5)
 
 
-async def _latency(url: str, cookie: str, log: Path, *, clients: int, lines: int, spacing: float) -> tuple[list[float], list[float]]:
-    sockets = [await _connect(url, cookie) for _ in range(clients)]
+async def _latency(browser: services.Browser, log: Path, *, clients: int, lines: int, spacing: float) -> tuple[list[float], list[float]]:
+    sockets = [await _connect(browser) for _ in range(clients)]
     tail = _Tail(log)
     tag = secrets.token_hex(4)
     written: dict[str, float] = {}
@@ -181,8 +175,8 @@ async def _latency(url: str, cookie: str, log: Path, *, clients: int, lines: int
     return ws, floor
 
 
-async def _throughput(url: str, cookie: str, log: Path) -> tuple[float, float]:
-    socket = await _connect(url, cookie)
+async def _throughput(browser: services.Browser, log: Path) -> tuple[float, float]:
+    socket = await _connect(browser)
     tail = _Tail(log)
     tag = secrets.token_hex(4)
     block = "".join(f"bench {tag} {n} some typical log text of about eighty characters, padded out\n" for n in range(1000))

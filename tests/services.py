@@ -451,6 +451,19 @@ class Browser:
             raise AssertionError(f"log-in as {username!r} at {self.base_url} failed ({response.status})")
         return response
 
+    def websocket(self, path: str, *, at: str = "", **options: Any) -> Any:
+        """A websocket to ``path`` with this browser's session, on its own server or ``at`` another process.
+
+        Await it, or use it with ``async with``, as ``websockets.connect``.
+        """
+        import websockets
+
+        base = at or self.base_url
+        cookie = "; ".join(f"{c.name}={c.value}" for c in self.cookies)
+        return websockets.connect(
+            base.replace("http://", "ws://", 1) + path, origin=base, additional_headers={"Cookie": cookie}, **options
+        )
+
     def at(self, base_url: str) -> Browser:
         """The same browser, its requests sent to another process (as a load balancer would)."""
         other = Browser(base_url)

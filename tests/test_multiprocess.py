@@ -112,7 +112,6 @@ async def test_a_viewer_on_one_process_sees_what_a_command_through_the_other_doe
     daemons = json.loads(found.stdout.splitlines()[-1])
     browser = services.Browser(a.url)
     browser.log_in("admin", PASSWORD)
-    cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
     command_url = f"/daemon/{daemons['master']['id']}/command/"
 
     async def until(socket: websockets.ClientConnection, wanted: Callable[[dict], bool]) -> dict:
@@ -120,10 +119,7 @@ async def test_a_viewer_on_one_process_sees_what_a_command_through_the_other_doe
             pass
         return message
 
-    async with websockets.connect(
-        b.url.replace("http://", "ws://") + f"/ws/daemon/{daemons['schedd']['id']}/log/SCHEDD_LOG/",
-        origin=b.url, additional_headers={"Cookie": cookie},
-    ) as on_b:
+    async with browser.websocket(f"/ws/daemon/{daemons['schedd']['id']}/log/SCHEDD_LOG/", at=b.url) as on_b:
         await until(on_b, lambda m: m.get("state") == "following")
         try:
             off = await asyncio.to_thread(
@@ -151,15 +147,11 @@ async def test_a_log_line_reaches_live_log_viewers_on_both_processes(consoles: l
     a, b = consoles
     browser = services.Browser(a.url)
     browser.log_in("admin", PASSWORD)
-    cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
     client_log = Path(a.environment["CONDORWEB_DATA_DIR"]) / "htcondor-client.log"
     client_log.touch()
 
     async def watch(console: services.Console) -> websockets.ClientConnection:
-        socket = await websockets.connect(
-            console.url.replace("http://", "ws://") + "/ws/diagnostics/client-log/",
-            origin=console.url, additional_headers={"Cookie": cookie},
-        )
+        socket = await browser.websocket("/ws/diagnostics/client-log/", at=console.url)
         assert json.loads(await asyncio.wait_for(socket.recv(), timeout=10))["state"] == "following"
         return socket
 
