@@ -11,17 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from configview.models import ConfigSnapshot, Share
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+from daemons.admin import ReadOnlyAdmin
 
 
 @admin.register(ConfigSnapshot)

@@ -13,6 +13,19 @@ from daemons.forms import PoolForm
 from daemons.models import CommandRecord, Daemon, DaemonStateChange, Pool
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the console's services write and nobody edits, superusers included: listed and viewed only."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(Pool)
 class PoolAdmin(admin.ModelAdmin):
     # The same validation as the console's pool form; the token file is a path, its contents never shown.
@@ -47,7 +60,7 @@ class PoolAdmin(admin.ModelAdmin):
 
 
 @admin.register(Daemon)
-class DaemonAdmin(admin.ModelAdmin):
+class DaemonAdmin(ReadOnlyAdmin):
     """Read-only: the inventory is written by refreshes alone (services.pool_refresh)."""
 
     list_display = ("name", "kind", "machine", "pool", "state", "version", "last_seen_at")
@@ -56,15 +69,6 @@ class DaemonAdmin(admin.ModelAdmin):
     list_select_related = ("pool",)
     ordering = ("pool__name", "machine", "kind", "name")
     show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Daemon | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Daemon | None = None) -> bool:
-        return False
 
 
 # Columns of the CSV export, in the order an auditor reads them.
@@ -76,7 +80,7 @@ CSV_FIELDS = (
 
 
 @admin.register(CommandRecord)
-class CommandRecordAdmin(admin.ModelAdmin):
+class CommandRecordAdmin(ReadOnlyAdmin):
     """The audit trail: readable by whoever may view it, changed by nobody, superusers included."""
 
     list_display = ("created_at", "username", "pool_name", "daemon_kind", "daemon_name", "command", "target", "outcome", "duration_ms")
@@ -86,14 +90,6 @@ class CommandRecordAdmin(admin.ModelAdmin):
     actions = ["export_csv"]
     show_full_result_count = False
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: CommandRecord | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: CommandRecord | None = None) -> bool:
-        return False
 
     @admin.action(description="Export the selected records as CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[CommandRecord]) -> HttpResponse:
@@ -115,7 +111,7 @@ def _csv_safe(value: object) -> object:
 
 
 @admin.register(DaemonStateChange)
-class DaemonStateChangeAdmin(admin.ModelAdmin):
+class DaemonStateChangeAdmin(ReadOnlyAdmin):
     """Read-only: state changes are written by refreshes alone, as history."""
 
     list_display = ("at", "pool", "daemon", "old_state", "new_state")
@@ -125,11 +121,3 @@ class DaemonStateChangeAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     show_full_result_count = False
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: DaemonStateChange | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: DaemonStateChange | None = None) -> bool:
-        return False
