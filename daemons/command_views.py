@@ -8,11 +8,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from daemons import access, selectors, services
 from daemons.command_forms import AuditFilterForm, BulkSelectForm, BulkSendForm, CommandForm, requested_command
+from daemons.crumbs import pool_crumb, pools_crumb
 from daemons.models import CommandRecord, Daemon, Pool
 from daemons.permissions import may_send
 from daemons.protocol import Command
@@ -146,8 +146,8 @@ def _bulk_page(
         "n_sent": sum(1 for r in records if r.outcome == CommandRecord.Outcome.SENT),
         "nav": "pools",
         "breadcrumbs": [
-            {"label": "Pools", "url": reverse("daemons:pool_list")},
-            {"label": pool.name, "url": reverse("daemons:pool_detail", args=[pool.pk])},
+            pools_crumb(),
+            pool_crumb(pool),
             {"label": "Commands", "url": ""},
         ],
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 
@@ -13,17 +14,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from daemons import access, logstream, protocol, services
+from daemons.crumbs import daemon_trail
 from daemons.log_forms import ClientLoggingForm, LogChoiceForm
 from daemons.models import Daemon
-
-
-def _crumbs(daemon: Daemon) -> list[dict[str, str]]:
-    return [
-        {"label": "Pools", "url": reverse("daemons:pool_list")},
-        {"label": daemon.pool.name, "url": reverse("daemons:pool_detail", args=[daemon.pool.pk])},
-        {"label": f"{daemon.kind} {daemon.name}", "url": reverse("daemons:daemon_detail", args=[daemon.pk])},
-        {"label": "Live log", "url": ""},
-    ]
 
 
 def _chosen_key(request: HttpRequest, daemon: Daemon) -> tuple[LogChoiceForm, str, logstream.LogUnavailable | None]:
@@ -43,14 +36,14 @@ def daemon_log(request: HttpRequest, daemon_id: int) -> HttpResponse:
     form, key, problem = _chosen_key(request, daemon)
     viewer = logstream.daemon_log_view(daemon, key, with_tail=problem is None)
     if problem is not None:
-        viewer = logstream.LogView(**{**viewer.__dict__, "problem": problem})
+        viewer = dataclasses.replace(viewer, problem=problem)
     context = {
         "daemon": daemon,
         "pool": daemon.pool,
         "form": form,
         "viewer": viewer,
         "nav": "pools",
-        "breadcrumbs": _crumbs(daemon),
+        "breadcrumbs": [*daemon_trail(daemon), {"label": "Live log", "url": ""}],
     }
     return render(request, "daemons/daemon_log.html", context)
 

@@ -17,6 +17,7 @@ behind reads again from the file, never skipping or repeating a line.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import io
 import json
@@ -397,10 +398,10 @@ def _with_tail(view: LogView) -> LogView:
         lines, file, offset = tail_lines(view.location, settings.CONDORWEB_LOG_BACKLOG_LINES)
     except logtail.Unreadable as exc:
         why = f"condor_fetchlog was tried because: {view.location.why}" if view.location.why else ""
-        return LogView(**{**view.__dict__, "problem": LogUnavailable(str(exc), hint=why)})
+        return dataclasses.replace(view, problem=LogUnavailable(str(exc), hint=why))
     except LogUnavailable as exc:
-        return LogView(**{**view.__dict__, "problem": exc})
-    return LogView(**{**view.__dict__, "lines": tuple(lines), "file": file, "offset": offset, "with_tail": True})
+        return dataclasses.replace(view, problem=exc)
+    return dataclasses.replace(view, lines=tuple(lines), file=file, offset=offset, with_tail=True)
 
 
 def open_log(location: LogLocation):  # noqa: ANN201 - a binary file object
