@@ -41,7 +41,7 @@ class _LogConsumer(AsyncWebsocketConsumer):
     permission = ""
 
     async def locate(self) -> logstream.LogLocation:
-        """Where the log is; PermissionDenied unless the user has ``permission``.
+        """Where the log is, readable or fetched; PermissionDenied unless the user has ``permission``.
 
         One database hop per handshake where possible: hundreds of viewers
         reconnect at once after a restart, and daphne drops a handshake that
@@ -62,7 +62,6 @@ class _LogConsumer(AsyncWebsocketConsumer):
             return
         try:
             location = await self.locate()
-            await asyncio.to_thread(logstream.check_readable, location)
         except PermissionDenied:
             await self.close(code=CLOSE_FORBIDDEN)
             return
@@ -236,4 +235,7 @@ class ClientLogConsumer(_LogConsumer):
     async def locate(self) -> logstream.LogLocation:
         if not await database_sync_to_async(self.scope["user"].has_perm)(self.permission):
             raise PermissionDenied
-        return logstream.client_log_location()
+        location = logstream.client_log_location()
+        # A daemon's log is checked as it is located; the client log is named by settings.
+        await asyncio.to_thread(logstream.check_readable, location)
+        return location
