@@ -136,7 +136,7 @@ _MASTER_OFF = (
 _CHILD_OFF = " To bring it back, send DaemonOn for its subsystem from its master's page."
 _STOPS_ITSELF = frozenset({Command.OffGraceful, Command.OffPeaceful, Command.OffFast, Command.OffForce})
 HISTORY_LENGTH = 10
-# Bulk commands go out one after another within the request; this bounds how long it can take.
+# Bulk commands go out within the request, a few at a time; this bounds how long it can take.
 BULK_LIMIT = 200
 
 
@@ -247,7 +247,7 @@ def command_records(user: AbstractBaseUser | AnonymousUser, filters: AuditFilter
         records = records.filter(created_at__date__gte=filters.since)
     if filters.until:
         records = records.filter(created_at__date__lte=filters.until)
-    return records.select_related("daemon").order_by("-created_at", "-id")
+    return records.order_by("-created_at", "-id")
 
 
 # Entries in a pool's timeline: enough for an incident's last hour, few enough to read at a glance.

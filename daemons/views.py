@@ -40,18 +40,22 @@ def pool_detail(request: HttpRequest, pool_id: int) -> HttpResponse:
     context = {
         "pool": pool,
         "refreshing": refreshing,
-        # Only those who may edit the pool can act on it.
-        "token_warnings": selectors.pool_token_warnings(pool) if request.user.has_perm("daemons.change_pool") else [],
         "filter_form": filter_form,
         "filters": filters,
         "overview": overview,
         "timeline": selectors.pool_timeline(pool),
+    }
+    if request.htmx:
+        # The poll every few seconds renders the live part alone: the rest is not worked out for it.
+        return render(request, "daemons/pool_detail.html#live", context)
+    context |= {
+        # Only those who may edit the pool can act on it.
+        "token_warnings": selectors.pool_token_warnings(pool) if request.user.has_perm("daemons.change_pool") else [],
         "may_command": bool(selectors.sendable_commands(request.user)),
         "nav": "pools",
         "breadcrumbs": [_pools_crumb(), _pool_crumb(pool)],
     }
-    template = "daemons/pool_detail.html#live" if request.htmx else "daemons/pool_detail.html"
-    return render(request, template, context)
+    return render(request, "daemons/pool_detail.html", context)
 
 
 @require_GET
@@ -63,13 +67,16 @@ def daemon_detail(request: HttpRequest, daemon_id: int) -> HttpResponse:
         "pool": daemon.pool,
         "refreshing": refreshing,
         "neighbours": selectors.daemon_neighbours(daemon),
+    }
+    if request.htmx:
+        return render(request, "daemons/daemon_detail.html#status", context)
+    context |= {
         "attributes": sorted(daemon.attributes.items()),
         "command_panel": selectors.command_panel(request.user, daemon),
         "nav": "pools",
         "breadcrumbs": daemon_trail(daemon),
     }
-    template = "daemons/daemon_detail.html#status" if request.htmx else "daemons/daemon_detail.html"
-    return render(request, template, context)
+    return render(request, "daemons/daemon_detail.html", context)
 
 
 @require_POST
