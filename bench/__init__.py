@@ -43,20 +43,6 @@ def percentile(samples: list[float], pct: float) -> float:
     return ordered[index]
 
 
-def children(parent: int) -> dict[int, str]:
-    """Live child processes of ``parent``: pid to program name."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        try:
-            ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
-            program = Path((entry / "cmdline").read_bytes().split(b"\0")[0].decode()).name
-        except (OSError, IndexError, UnicodeDecodeError):
-            continue
-        if ppid == str(parent):
-            found[int(entry.name)] = program
-    return found
-
-
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time ``pid`` has used so far (0 once it has gone)."""
     try:

@@ -18,7 +18,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from bench import Row, children, cpu_seconds, percentile
+from bench import Row, cpu_seconds, percentile
+from tests.services import child_processes
 
 RUNS = 7
 PAGE_RUNS = 40
@@ -58,18 +59,18 @@ def _fetch_rows(context: Any) -> list[Row]:
     protocol.remote_config_all(target, context.credentials)  # start the worker processes first
     # Every connection to the master passes through condor_shared_port, so both daemons' CPU counts.
     master_pid = devpool.master_pid(context.pool.name)
-    daemons = [master_pid, *(pid for pid, name in children(master_pid).items() if name == "condor_shared_port")]
+    daemons = [master_pid, *(pid for pid, name in child_processes(master_pid).items() if name == "condor_shared_port")]
     console, loop, dump = [], [], []
     console_cpu: dict[str, list[float]] = {"daemons": [], "workers": []}
     dump_cpu: dict[str, list[float]] = {"daemons": [], "tool": []}
     knobs = {}
     for _ in range(RUNS):
-        daemons_before, workers_before = _cpu(daemons), _cpu(children(os.getpid()))
+        daemons_before, workers_before = _cpu(daemons), _cpu(child_processes(os.getpid()))
         started = time.perf_counter()
         knobs["console"] = len(protocol.remote_config_all(target, context.credentials))
         console.append(time.perf_counter() - started)
         console_cpu["daemons"].append(_cpu(daemons) - daemons_before)
-        console_cpu["workers"].append(_cpu(children(os.getpid())) - workers_before)
+        console_cpu["workers"].append(_cpu(child_processes(os.getpid())) - workers_before)
         knobs["loop"], seconds = _remote_param_loop(context, master.address)
         loop.append(seconds)
         daemons_before, tool_before = _cpu(daemons), _waited_children_cpu()

@@ -48,6 +48,20 @@ class ServiceUnavailable(RuntimeError):
     """A server could not start here; the message says what to install or fix."""
 
 
+def child_processes(parent: int) -> dict[int, str]:
+    """Live child processes of ``parent``: pid to program name."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+            program = Path((entry / "cmdline").read_bytes().split(b"\0")[0].decode()).name
+        except (OSError, IndexError, UnicodeDecodeError):
+            continue
+        if ppid == str(parent):
+            found[int(entry.name)] = program
+    return found
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

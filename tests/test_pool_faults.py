@@ -23,6 +23,7 @@ from django.urls import reverse
 from daemons import background, devpool, protocol, services
 from daemons.models import Daemon, Pool
 from tests.helpers import fresh_pool, register, wait_for
+from tests.services import child_processes
 from tests.test_log_consumer import append, connect, lines_until, log_dir, master, url  # noqa: F401 - fixtures
 from tests.test_protocol_workers import black_hole, short_timeout  # noqa: F401 - fixtures
 
@@ -180,29 +181,17 @@ def test_a_wrong_token_saves_the_pool_with_a_warning_that_commands_will_be_refus
     assert any(t.startswith("ADMINISTRATOR: not allowed on") for t in texts), texts
 
 
-def _children(parent: int) -> dict[str, int]:
-    """The processes ``parent`` started, by command name."""
-    found: dict[str, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        name, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
-        if int(rest[1]) == parent:
-            found[name] = int(entry)
-    return found
+def _child_pid(parent: int, program: str) -> int | None:
+    return next((pid for pid, name in child_processes(parent).items() if name == program), None)
 
 
 @pytest.mark.integration
 def test_a_schedd_killed_with_sigkill_shows_down_or_missing_and_no_error_page(
     viewer: User, healthy_pool: devpool.DevPool
 ) -> None:
-    master_pid = devpool._master_pid(devpool._instance(healthy_pool.name, provision=False))
+    master_pid = devpool.master_pid(healthy_pool.name)
     assert master_pid is not None
-    schedd_pid = _children(master_pid)["condor_schedd"]
+    schedd_pid = _child_pid(master_pid, "condor_schedd")
     pool = register(healthy_pool)
     services.pool_refresh(pool=pool)
     schedd = Daemon.objects.get(pool=pool, kind="schedd")
@@ -222,7 +211,7 @@ def test_a_schedd_killed_with_sigkill_shows_down_or_missing_and_no_error_page(
         assert Pool.objects.get(pk=pool.pk).last_refresh_error == ""
     finally:
         # The master starts it again; later tests want the whole pool.
-        wait_for(lambda: _children(master_pid).get("condor_schedd") not in (None, schedd_pid), timeout=90,
+        wait_for(lambda: _child_pid(master_pid, "condor_schedd") not in (None, schedd_pid), timeout=90,
                  what="the master to restart the schedd")
 
 
