@@ -23,6 +23,23 @@ def requested_command(data: Any) -> Command | None:
         return None
 
 
+def _clean_command(form: forms.Form, data: dict[str, Any]) -> Command | None:
+    """Turn ``data``'s command name into its Command, clearing or requiring the subsystem as it needs one."""
+    if "command" not in data:
+        return None
+    command = data["command"] = Command[data["command"]]
+    if not command.needs_target:
+        data["subsystem"] = ""
+    elif not data.get("subsystem"):
+        form.add_error("subsystem", f"Choose the daemon {command.name} is for.")
+    return command
+
+
+def _require_typed_name(form: forms.Form, data: dict[str, Any], command: Command, *, whose: str, name: str) -> None:
+    if command.destructive and data.get("confirm") != name:
+        form.add_error("confirm", f"Type the {whose} name, {name}, to confirm {command.name}.")
+
+
 def _confirm_field() -> forms.CharField:
     return forms.CharField(required=False, max_length=255, label="Type the name to confirm", strip=True,
                            widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
@@ -43,16 +60,9 @@ class CommandForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if "command" not in data:
-            return data
-        command = Command[data["command"]]
-        data["command"] = command
-        if not command.needs_target:
-            data["subsystem"] = ""
-        elif not data.get("subsystem"):
-            self.add_error("subsystem", f"Choose the daemon {command.name} is for.")
-        if command.destructive and data.get("confirm") != self.daemon.name:
-            self.add_error("confirm", f"Type the daemon's name, {self.daemon.name}, to confirm {command.name}.")
+        command = _clean_command(self, data)
+        if command is not None:
+            _require_typed_name(self, data, command, whose="daemon's", name=self.daemon.name)
         return data
 
 
@@ -72,12 +82,7 @@ class BulkSelectForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if "command" in data:
-            data["command"] = Command[data["command"]]
-            if not data["command"].needs_target:
-                data["subsystem"] = ""
-            elif not data.get("subsystem"):
-                self.add_error("subsystem", f"Choose the daemon {data['command'].name} is for.")
+        _clean_command(self, data)
         return data
 
     def target_filter(self) -> TargetFilter:
@@ -110,8 +115,7 @@ class BulkSendForm(BulkSelectForm):
         refusing = [d for d in data.get("daemons", []) if command not in protocol.commands_for_kind(d.kind)]
         if refusing:
             self.add_error("daemons", f"{command.name} goes to masters only; {refusing[0]} is a {refusing[0].kind}.")
-        if command.destructive and data.get("confirm") != self.pool.name:
-            self.add_error("confirm", f"Type the pool's name, {self.pool.name}, to confirm {command.name}.")
+        _require_typed_name(self, data, command, whose="pool's", name=self.pool.name)
         return data
 
 
