@@ -1014,45 +1014,40 @@ def _worker_handlers(htcondor2: Any) -> dict[str, Callable[..., Any]]:
                 raise DaemonUnreachable(f"Cannot connect to the daemon at {address}.") from None
             raise Refused(f"The daemon refused to set {knob}: {exc}", hint=RUNTIME_CONFIG_HINT) from None
 
-    def config_val(argv: list[str], args: list[str]) -> str:
-        # Runs in this worker so a host-installed condor_config_val sees this
-        # pool's token directory and nothing else.
+    def run_tool(tool: str, argv: list[str]) -> tuple[int, bytes, str]:
+        """``argv`` run within the tools' bound: its exit status, its output, and the last line it printed."""
         try:
-            result = subprocess.run(
-                [*argv, *args], capture_output=True, text=True, timeout=_TOOL_TIMEOUT, check=False
-            )
+            result = subprocess.run(argv, capture_output=True, timeout=_TOOL_TIMEOUT, check=False)
         except FileNotFoundError:
             raise ToolsUnavailable(f"{argv[0]} is not installed on the console host.") from None
         except subprocess.TimeoutExpired:
-            raise ProtocolTimeout("condor_config_val did not finish in time.") from None
-        if result.returncode != 0:
-            message = (result.stderr or result.stdout).strip().splitlines()
-            text = message[-1] if message else f"exit status {result.returncode}"
+            raise ProtocolTimeout(f"{tool} did not finish in time.") from None
+        printed = (result.stderr or result.stdout).decode(errors="replace").strip().splitlines()
+        return result.returncode, result.stdout, printed[-1] if printed else ""
+
+    def config_val(argv: list[str], args: list[str]) -> str:
+        # Runs in this worker so a host-installed condor_config_val sees this
+        # pool's token directory and nothing else.
+        status, output, last = run_tool("condor_config_val", [*argv, *args])
+        if status != 0:
+            text = last or f"exit status {status}"
             address = args[args.index("-address") + 1] if "-address" in args else ""
             if address and not reachable(address):
                 raise DaemonUnreachable(f"Cannot connect to the daemon at {address}.")
             if "-runset" in args or "-rset" in args:
                 raise Refused(f"The daemon refused the runtime change: {text}", hint=RUNTIME_CONFIG_HINT)
             raise NotAuthorized(f"condor_config_val failed: {text}", hint=READ_HINT)
-        return result.stdout
+        return output.decode()
 
     def fetchlog(argv: list[str], address: str, log: str) -> bytes:
-        try:
-            result = subprocess.run([*argv, address, log], capture_output=True, timeout=_TOOL_TIMEOUT, check=False)
-        except FileNotFoundError:
-            raise ToolsUnavailable(f"{argv[0]} is not installed on the console host.") from None
-        except subprocess.TimeoutExpired:
-            raise ProtocolTimeout("condor_fetchlog did not finish in time.") from None
-        if result.returncode != 0:
-            message = (result.stderr or result.stdout).decode(errors="replace").strip().splitlines()
-            if message and "no log file by that name" in message[-1]:
+        status, output, last = run_tool("condor_fetchlog", [*argv, address, log])
+        if status != 0:
+            if "no log file by that name" in last:
                 raise InvalidInput(f"The daemon has no {log} log for condor_fetchlog.")
             if not reachable(address):
                 raise DaemonUnreachable(f"Cannot connect to the daemon at {address}.")
-            raise NotAuthorized(
-                f"condor_fetchlog failed: {message[-1] if message else result.returncode}", hint=ADMINISTRATOR_HINT
-            )
-        return result.stdout
+            raise NotAuthorized(f"condor_fetchlog failed: {last or status}", hint=ADMINISTRATOR_HINT)
+        return output
 
     def send(address: str, my_type: str, command_id: int, subsystem: str | None) -> None:
         from htcondor2.htcondor2_impl import _send_command
