@@ -28,7 +28,8 @@
     this.file = root.dataset.logFile || "";
     this.offset = root.dataset.logOffset ? parseInt(root.dataset.logOffset, 10) : null;
     this.paused = false;
-    this.held = []; // lines received while paused: kept, shown on resume
+    this.held = []; // lines received while paused, the last MAX_LINES of them: shown on resume
+    this.heldCount = 0;
     this.total = this.pane.children.length;
     this.matcher = null;
     this.delay = 500;
@@ -94,8 +95,11 @@
       this.file = message.file;
       this.offset = message.end;
       if (this.paused) {
-        this.held.push.apply(this.held, message.lines);
-        this.pausedInfo.textContent = this.held.length + " new lines while paused";
+        for (const line of message.lines) this.held.push(line);
+        // The page would drop older ones on resume anyway; a long pause must not grow without end.
+        if (this.held.length > MAX_LINES) this.held.splice(0, this.held.length - MAX_LINES);
+        this.heldCount += message.lines.length;
+        this.pausedInfo.textContent = this.heldCount + " new lines while paused";
       } else {
         this.append(message.lines);
       }
@@ -144,7 +148,9 @@
     this.pauseButton.setAttribute("aria-pressed", String(this.paused));
     if (!this.paused) {
       const held = this.held;
+      this.total += this.heldCount - held.length; // counted, though no longer kept
       this.held = [];
+      this.heldCount = 0;
       this.pausedInfo.textContent = "";
       this.append(held);
     }
