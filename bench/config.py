@@ -37,6 +37,20 @@ _REMOTE_PARAM_LOOP = (
     "print(len(values), time.perf_counter() - started)\n"
 )
 
+# The same loop's share of one of several processes, started together on a
+# signal: the best a client built on the bindings can do on this machine.
+_REMOTE_PARAM_SHARE = (
+    "import sys\n"
+    "htcondor2 = __import__('htcondor2')\n"
+    "classad2 = __import__('classad2')\n"
+    "ad = classad2.ClassAd({'MyAddress': sys.argv[1], 'MyType': 'DaemonMaster'})\n"
+    "param = htcondor2.RemoteParam(ad)\n"
+    "share = sorted(param.keys())[int(sys.argv[2])::int(sys.argv[3])]\n"
+    "print('ready', flush=True)\n"
+    "sys.stdin.readline()\n"
+    "print(len({key: param[key] for key in share}))\n"
+)
+
 
 def run(context: Any) -> list[Row]:
     # Snapshots first: every knob read is a connection, and the tens of
@@ -60,7 +74,7 @@ def _fetch_rows(context: Any) -> list[Row]:
     # Every connection to the master passes through condor_shared_port, so both daemons' CPU counts.
     master_pid = devpool.master_pid(context.pool.name)
     daemons = [master_pid, *(pid for pid, name in child_processes(master_pid).items() if name == "condor_shared_port")]
-    console, loop, dump = [], [], []
+    console, loop, split, dump = [], [], [], []
     console_cpu: dict[str, list[float]] = {"daemons": [], "workers": []}
     dump_cpu: dict[str, list[float]] = {"daemons": [], "tool": []}
     knobs = {}
@@ -73,6 +87,8 @@ def _fetch_rows(context: Any) -> list[Row]:
         console_cpu["workers"].append(_cpu(child_processes(os.getpid())) - workers_before)
         knobs["loop"], seconds = _remote_param_loop(context, master.address)
         loop.append(seconds)
+        knobs["split"], seconds = _remote_param_split(context, master.address)
+        split.append(seconds)
         daemons_before, tool_before = _cpu(daemons), _waited_children_cpu()
         started = time.perf_counter()
         output = subprocess.run(
@@ -110,6 +126,13 @@ def _fetch_rows(context: Any) -> list[Row]:
             note=f"{knobs['loop']} knobs; timed inside its process (no interpreter start-up)",
         ),
         Row(
+            figure=f"  the same loop split over {cores} processes started together (no console), median of {RUNS}",
+            value=statistics.median(split), unit="s", target="-", met=None,
+            anchor="condor_config_val -master -dump", anchor_value=anchor,
+            note=f"{knobs['split']} knobs; {statistics.median(split) / anchor:.0%} of the anchor: "
+            "the best a client on the bindings does here",
+        ),
+        Row(
             figure=f"condor_config_val -master -dump, median of {RUNS}",
             value=anchor, unit="s", target="-", met=None, note=f"{knobs['dump']} knobs; whole process",
         ),
@@ -125,18 +148,42 @@ def _waited_children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _remote_param_loop(context: Any, address: str) -> tuple[int, float]:
-    env = {
+def _bindings_environment(context: Any) -> dict[str, str]:
+    return {
         **os.environ,
         "CONDOR_CONFIG": "/dev/null",
         "_CONDOR_SEC_TOKEN_DIRECTORY": os.path.dirname(context.pool.token_file),
         "_CONDOR_SEC_CLIENT_AUTHENTICATION_METHODS": "IDTOKENS",
     }
+
+
+def _remote_param_loop(context: Any, address: str) -> tuple[int, float]:
     output = subprocess.run(
-        [sys.executable, "-c", _REMOTE_PARAM_LOOP, address], env=env, capture_output=True, text=True, check=True,
-        timeout=120,
+        [sys.executable, "-c", _REMOTE_PARAM_LOOP, address], env=_bindings_environment(context),
+        capture_output=True, text=True, check=True, timeout=120,
     ).stdout.split()
     return int(output[0]), float(output[1])
+
+
+def _remote_param_split(context: Any, address: str) -> tuple[int, float]:
+    """Knobs read and seconds from the signal until the last process has its share."""
+    processes = os.cpu_count() or 1
+    shares = [
+        subprocess.Popen(
+            [sys.executable, "-c", _REMOTE_PARAM_SHARE, address, str(index), str(processes)],
+            env=_bindings_environment(context), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        for index in range(processes)
+    ]
+    for share in shares:
+        assert share.stdout and share.stdout.readline().strip() == "ready"
+    started = time.perf_counter()
+    for share in shares:
+        assert share.stdin
+        share.stdin.write("go\n")
+        share.stdin.flush()
+    knobs = sum(int(share.communicate(timeout=120)[0]) for share in shares)
+    return knobs, time.perf_counter() - started
 
 
 # --------------------------------------------------------------------------
