@@ -9,8 +9,11 @@ close with a code a browser can read (a refused handshake only says 403):
 * 4503: the log exists but the console cannot read it (the last message says why).
 
 To the client: ``{"type": "lines", "file", "start", "end", "lines": [...]}``
-(``end`` is the byte to resume from), ``{"type": "state", "state", "message"}``
-and ``{"type": "error", "message"}`` for a message it sent that made no sense.
+(``end`` is the byte to resume from), ``{"type": "state", "state", "message"}``,
+for a daemon's log ``{"type": "daemon", "state", "message"}`` (the inventory
+saw it change) and ``{"type": "command", "message"}`` (a command about it
+finished), and ``{"type": "error", "message"}`` for a message it sent that
+made no sense.
 """
 
 from __future__ import annotations
@@ -224,7 +227,10 @@ class DaemonLogConsumer(_LogConsumer):
         await self._send({"type": "daemon", "state": self.daemon.state, "message": text})
 
     async def command_recorded(self, message: dict[str, Any]) -> None:
-        """The log itself shows what a command did."""
+        # The log shows what a command did; the viewer is told who sent it.
+        notice = await database_sync_to_async(selectors.command_notice)(message["record_id"], self.daemon)
+        if notice:
+            await self._send({"type": "command", "message": notice})
 
 
 class ClientLogConsumer(_LogConsumer):

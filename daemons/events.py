@@ -1,7 +1,8 @@
 """State-change broadcasts over the channel layer.
 
 Called only from ``transaction.on_commit`` so nobody hears of a change that
-was rolled back. Group names are constants or built from integer ids.
+was rolled back. Group names are built from integer ids; the pool pages poll
+(htmx), so only live-log viewers listen.
 """
 
 from __future__ import annotations
@@ -14,9 +15,6 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 logger = logging.getLogger(__name__)
-
-POOLS_GROUP = "pools"
-
 
 def pool_group(pool_id: int) -> str:
     return f"pool.{int(pool_id)}"
@@ -60,7 +58,6 @@ def _warn(group: str, message: dict, exc: BaseException | None = None) -> None:
 
 def pool_changed(pool_id: int) -> None:
     _send(pool_group(pool_id), {"type": "pool.changed", "pool_id": int(pool_id)})
-    _send(POOLS_GROUP, {"type": "pool.changed", "pool_id": int(pool_id)})
 
 
 def command_recorded(record_id: int, pool_id: int | None) -> None:

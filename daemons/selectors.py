@@ -309,6 +309,27 @@ def pool_timeline(pool: Pool, *, limit: int = TIMELINE_LIMIT) -> list[TimelineEn
     return sorted(commands + changes, key=lambda entry: entry.at, reverse=True)[:limit]
 
 
+def command_notice(record_id: int, daemon: Daemon) -> str | None:
+    """What a viewer of ``daemon``'s log is told of a finished command, or None if it is not about this daemon.
+
+    A command is about the daemon it was sent to, and about the daemon of the
+    same pool whose subsystem it names (DaemonOff SCHEDD goes to the master).
+    """
+    record = (
+        CommandRecord.objects.filter(pk=record_id, pool_id=daemon.pool_id)
+        .filter(Q(daemon_id=daemon.pk) | Q(target__iexact=daemon.kind))
+        .exclude(outcome=CommandRecord.Outcome.PENDING)
+        .only("username", "command", "target", "knob", "daemon_kind", "daemon_name", "outcome", "error")
+        .first()
+    )
+    if record is None:
+        return None
+    what = " ".join(part for part in (record.command, record.target, record.knob) if part)
+    outcome = CommandRecord.Outcome(record.outcome).label
+    text = f"{record.username} sent {what} to {record.daemon_kind} {record.daemon_name}: {outcome}"
+    return f"{text} ({record.error})" if record.error else text
+
+
 def daemon_health(daemon_id: int) -> tuple[str, str] | None:
     """The daemon's state as the inventory last saw it, and why its pool cannot be read now ("" if it can)."""
     return Daemon.objects.filter(pk=daemon_id).values_list("state", "pool__last_refresh_error").first()

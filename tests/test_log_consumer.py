@@ -18,7 +18,7 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
 from daemons import events, logstream, protocol
-from daemons.models import Daemon
+from daemons.models import CommandRecord, Daemon
 from daemons.routing import websocket_urlpatterns
 from tests.helpers import fresh_pool
 
@@ -398,6 +398,56 @@ async def test_a_viewer_is_told_when_the_inventory_sees_the_daemon_go_down_and_n
     await database_sync_to_async(events.pool_changed)(master.pool_id)
 
     assert await receive(communicator) == {"type": "daemon", "state": "down", "message": "master master@node1 is down"}
+    assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()
+
+
+def finished_command(daemon: Daemon, command: str, *, target: str = "", outcome: str = "sent", error: str = "") -> int:
+    return CommandRecord.objects.create(
+        username="alice", pool=daemon.pool, daemon=daemon, daemon_kind=daemon.kind, daemon_name=daemon.name,
+        command=command, target=target, outcome=outcome, error=error,
+    ).pk
+
+
+async def test_a_viewer_is_told_who_sent_a_command_to_the_daemon_and_how_it_went(
+    master: Daemon, log_dir: Path, viewer: object
+) -> None:
+    communicator = await watching_the_master_log(viewer, master, log_dir)
+    sent = await database_sync_to_async(finished_command)(master, "Reconfig")
+    refused = await database_sync_to_async(finished_command)(
+        master, "DaemonsOff", outcome="unauthorized", error="The daemon refused the console"
+    )
+
+    await database_sync_to_async(events.command_recorded)(sent, master.pool_id)
+    await database_sync_to_async(events.command_recorded)(refused, master.pool_id)
+
+    assert await receive(communicator) == {"type": "command", "message": "alice sent Reconfig to master master@node1: Sent"}
+    assert await receive(communicator) == {
+        "type": "command",
+        "message": "alice sent DaemonsOff to master master@node1: Not authorized by HTCondor (The daemon refused the console)",
+    }
+    await communicator.disconnect()
+
+
+async def test_a_schedd_log_viewer_is_told_of_a_command_naming_the_schedd_and_of_nothing_else(
+    master: Daemon, log_dir: Path, viewer: object
+) -> None:
+    schedd = await database_sync_to_async(Daemon.objects.create)(
+        pool=master.pool, kind="schedd", name="node1", address="<127.0.0.1:9618>", subsystem="SCHEDD"
+    )
+    append(log_dir / "MasterLog", "last words")
+    communicator = await connect(viewer, f"/ws/daemon/{schedd.pk}/log/SCHEDD_LOG/")
+    await lines_until(communicator, "last words")
+    reconfig = await database_sync_to_async(finished_command)(master, "Reconfig")
+    pending = await database_sync_to_async(finished_command)(master, "DaemonOff", target="SCHEDD", outcome="pending")
+    off = await database_sync_to_async(finished_command)(master, "DaemonOff", target="SCHEDD")
+
+    for record in (reconfig, pending, off):
+        await database_sync_to_async(events.command_recorded)(record, master.pool_id)
+
+    assert await receive(communicator) == {
+        "type": "command", "message": "alice sent DaemonOff SCHEDD to master master@node1: Sent"
+    }
     assert await communicator.receive_nothing(timeout=0.3)
     await communicator.disconnect()
 

@@ -103,7 +103,7 @@ async def test_a_broadcast_from_one_process_reaches_a_listener_in_another(
 
 
 @pytest.mark.integration
-async def test_a_viewer_on_one_process_sees_what_a_command_through_the_other_does_to_the_schedd(
+async def test_a_viewer_on_one_process_sees_what_a_command_through_the_other_does_to_the_schedd_and_who_sent_it(
     consoles: list[services.Console], real_pool: devpool.DevPool
 ) -> None:
     a, b = consoles
@@ -114,10 +114,13 @@ async def test_a_viewer_on_one_process_sees_what_a_command_through_the_other_doe
     browser.log_in("admin", PASSWORD)
     command_url = f"/daemon/{daemons['master']['id']}/command/"
 
+    seen: list[dict] = []
+
     async def until(socket: websockets.ClientConnection, wanted: Callable[[dict], bool]) -> dict:
-        while not wanted(message := json.loads(await asyncio.wait_for(socket.recv(), timeout=30))):
-            pass
-        return message
+        while True:
+            seen.append(message := json.loads(await asyncio.wait_for(socket.recv(), timeout=30)))
+            if wanted(message):
+                return message
 
     async with browser.websocket(f"/ws/daemon/{daemons['schedd']['id']}/log/SCHEDD_LOG/", at=b.url) as on_b:
         await until(on_b, lambda m: m.get("state") == "following")
@@ -135,6 +138,8 @@ async def test_a_viewer_on_one_process_sees_what_a_command_through_the_other_doe
     assert exiting["type"] == "lines"
     assert down["message"] == f"schedd {daemons['schedd']['name']} is down"
     assert up["message"] == f"schedd {daemons['schedd']['name']} is up"
+    notices = [message["message"] for message in seen if message.get("type") == "command"]
+    assert f"admin sent DaemonOff SCHEDD to master {daemons['master']['name']}: Sent" in notices
 
 
 _DAEMON_IDS = (

@@ -113,6 +113,8 @@
     } else if (message.type === "daemon") {
       this.append(["── " + message.message + " ──"], "l-mark");
       if (this.daemonState) this.daemonState.textContent = message.message;
+    } else if (message.type === "command") {
+      this.append(["── " + message.message + " ──"], "l-mark");
     }
   };
 

@@ -1,4 +1,4 @@
-"""Journey steps 2 and 5: an operator's Reconfig asks for nothing and shows live; auditors find it with its user and outcome."""
+"""Journey steps 2 and 5: an operator's Reconfig asks for nothing and shows live, marked in the log with who sent it; auditors find it with its user and outcome."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ def test_reconfig_is_sent_without_confirmation_and_the_audit_page_and_admin_list
 
     expect(panel.get_by_text("Sent.", exact=False)).to_be_visible(timeout=15_000)
     wait_for_more_in_log(page, "Sent SIGHUP to SCHEDD", before)
+    marks = page.locator("#daemon-log-panel [role=log] .l-mark")
+    expect(marks.filter(has_text="olga sent Reconfig to master")).to_contain_text(": Sent", timeout=15_000)
 
     auditor = login(browser, console, "adam")
     auditor.goto(f"{console.url}/audit/?command=Reconfig")
