@@ -475,6 +475,10 @@ class _Worker:
         self.conn.close()
 
 
+# Worker calls that run one of HTCondor's command-line tools (see _worker_handlers).
+_TOOL_CALLS = frozenset({"config_val", "fetchlog"})
+
+
 class _WorkerPool:
     """The worker processes for one set of credentials."""
 
@@ -537,6 +541,10 @@ class _WorkerPool:
             # granted them: after a pool restart the first request through each
             # older worker fails like a refusal. New workers negotiate afresh,
             # and HTCondor refuses before it acts, so asking again is safe.
+            # A tool is a process of its own that negotiates afresh every run:
+            # its refusal is the daemon's answer.
+            if func in _TOOL_CALLS:
+                raise
             self.retire_idle()
             return self._call_once(func, args, timeout, deadline)
 

@@ -78,6 +78,19 @@ def test_other_calls_proceed_while_one_is_stuck(black_hole: int, short_timeout: 
     stuck.join()
 
 
+def test_a_tool_the_daemon_refuses_runs_once(black_hole: int, tmp_path) -> None:
+    runs = tmp_path / "runs"
+    tool = tmp_path / "condor_config_val"
+    tool.write_text(f'#!/bin/sh\necho run >> {runs}\necho \'SECMAN:2010:Received "DENIED" from server\' >&2\nexit 1\n')
+    tool.chmod(0o755)
+    target = protocol.Target(address=f"<127.0.0.1:{black_hole}>", kind="master")
+
+    with pytest.raises(protocol.NotAuthorized, match="DENIED"):
+        protocol.remote_config_sources(target, protocol.Credentials(config_val=(str(tool),)))
+
+    assert runs.read_text().splitlines() == ["run"]
+
+
 def test_client_logging_writes_the_tool_log(tmp_path) -> None:
     log = tmp_path / "tool.log"
     protocol.set_client_logging(debug="D_FULLDEBUG", log_path=str(log))
