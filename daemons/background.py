@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
@@ -45,6 +46,7 @@ _executor: ThreadPoolExecutor = _Executor(max_workers=MAX_THREADS, thread_name_p
 _in_flight: set[Hashable] = set()
 _futures: set[Future] = set()
 _lock = threading.Lock()
+_key_freed = threading.Condition(_lock)
 
 
 def submit_once(key: Hashable, fn: Callable[..., Any], /, *args: Any) -> bool:
@@ -81,6 +83,32 @@ def _forget(future: Future) -> None:
         _futures.discard(future)
 
 
+def run_as(key: Hashable, fn: Callable[..., Any], /, *args: Any, wait: float) -> Any:
+    """Run ``fn(*args)`` in this thread as the job with ``key``, after the one with ``key`` running now.
+
+    Meanwhile ``submit_once(key, ...)`` starts nothing. A job still running
+    after ``wait`` seconds is stuck past every HTCondor bound; ``fn`` then runs
+    anyway rather than never.
+    """
+    deadline = time.monotonic() + wait
+    with _key_freed:
+        while key in _in_flight and (remaining := deadline - time.monotonic()) > 0:
+            _key_freed.wait(remaining)
+        owned = key not in _in_flight
+        _in_flight.add(key)
+    try:
+        return fn(*args)
+    finally:
+        if owned:
+            _free(key)
+
+
+def _free(key: Hashable) -> None:
+    with _key_freed:
+        _in_flight.discard(key)
+        _key_freed.notify_all()
+
+
 def in_flight(key: Hashable) -> bool:
     with _lock:
         return key in _in_flight
@@ -92,5 +120,4 @@ def _run(key: Hashable, fn: Callable[..., Any], *args: Any) -> None:
     except Exception:  # noqa: BLE001 - nobody waits for this job; the log is where its failure goes
         logger.exception("Background job %r failed", key)
     finally:
-        with _lock:
-            _in_flight.discard(key)
+        _free(key)

@@ -532,5 +532,9 @@ def _pool_refresh_after_command(pool_id: int) -> None:
             # running): follow that one's schedule instead.
             step = 0
             continue
-        _pool_refresh_by_id(pool_id)
+        # As the pool's refresh job, so it never overlaps one a page started:
+        # the later of two would write back the older reading.
+        background.run_as(
+            _refresh_key(pool_id), _pool_refresh_by_id, pool_id, wait=2 * settings.CONDORWEB_HTCONDOR_TIMEOUT
+        )
         step += 1

@@ -73,3 +73,37 @@ def test_wait_all_returns_once_every_started_job_is_done() -> None:
     background.wait_all(timeout=10)
 
     assert sorted(done) == ["a", "b"]
+
+
+def test_a_job_run_as_a_key_waits_for_the_one_running_and_holds_the_key_meanwhile() -> None:
+    release_running, release_after = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def job(label: str, release: threading.Event) -> None:
+        order.append(label)
+        release.wait(5)
+
+    background.submit_once("test-as", job, "running", release_running)
+    wait_for(lambda: order == ["running"], timeout=5, what="the running job")
+    waiter = threading.Thread(target=background.run_as, args=("test-as", job, "after", release_after), kwargs={"wait": 5})
+    waiter.start()
+    waiter.join(0.2)
+    assert order == ["running"]
+
+    release_running.set()
+    wait_for(lambda: order == ["running", "after"], timeout=5, what="the job run as the key")
+    assert background.submit_once("test-as", job, "meanwhile", release_after) is False
+    release_after.set()
+    waiter.join(5)
+    assert not background.in_flight("test-as")
+
+
+def test_a_job_run_as_a_key_held_past_the_wait_runs_anyway() -> None:
+    release = threading.Event()
+    background.submit_once("test-stuck", release.wait, 5)
+    try:
+        assert background.run_as("test-stuck", lambda: "ran", wait=0.1) == "ran"
+        assert background.in_flight("test-stuck")  # still the stuck job's
+    finally:
+        release.set()
+    wait_for(lambda: not background.in_flight("test-stuck"), timeout=5, what="the stuck job")
