@@ -75,7 +75,7 @@ class DaemonAdmin(ReadOnlyAdmin):
 CSV_FIELDS = (
     "id", "created_at", "completed_at", "username", "pool_name", "daemon_kind", "daemon_name", "daemon_address",
     "command", "target", "knob", "old_value", "new_value", "outcome", "error", "duration_ms", "client_address",
-    "user_agent",
+    "user_agent", "batch",
 )
 
 
@@ -86,6 +86,8 @@ class CommandRecordAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "username", "pool_name", "daemon_kind", "daemon_name", "command", "target", "outcome", "duration_ms")
     list_filter = ("outcome", "command", "pool", "user", "created_at")
     search_fields = ("username", "pool_name", "daemon_name", "daemon_address", "command", "target", "knob", "error", "client_address")
+    # Not editable, so shown only when named: it ties the rows of one bulk command together.
+    readonly_fields = ("batch",)
     date_hierarchy = "created_at"
     actions = ["export_csv"]
     show_full_result_count = False

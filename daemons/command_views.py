@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import push_url
 
 from daemons import access, selectors, services
 from daemons.command_forms import AuditFilterForm, BulkSelectForm, BulkSendForm, CommandForm, requested_command
@@ -112,17 +116,36 @@ def _bulk_send(request: HttpRequest, pool_id: int) -> HttpResponse:
         raise
     commands = selectors.sendable_commands(request.user)
     send = BulkSendForm(request.POST, commands=commands, pool=pool)
-    records: list[CommandRecord] = []
+    select = BulkSelectForm(request.POST, commands=commands)
+    select.is_valid()
     if send.is_valid():
         data = send.cleaned_data
-        records = services.daemons_command(
+        batch = services.daemons_command(
             user=request.user, daemons=list(data["daemons"]), command=data["command"], subsystem=data["subsystem"],
             client=client,
         )
-    select = BulkSelectForm(request.POST, commands=commands)
-    select.is_valid()
+        batch_url = reverse("daemons:pool_command_batch", args=[pool.pk, batch])
+        if request.htmx:
+            return push_url(_outcome_page(request, pool, batch, select=select), batch_url)
+        return redirect(batch_url)
     targets = list(send.fields["daemons"].queryset.filter(pk__in=[i for i in request.POST.getlist("daemons") if i.isdigit()]))
-    return _bulk_page(request, pool, select=select, send=send, targets=targets, records=records)
+    return _bulk_page(request, pool, select=select, send=send, targets=targets)
+
+
+@require_GET
+def pool_command_batch(request: HttpRequest, pool_id: int, batch: uuid.UUID) -> HttpResponse:
+    pool = access.get_pool_for_user(request.user, pool_id)
+    commands = selectors.sendable_commands(request.user)
+    if not commands:
+        raise PermissionDenied
+    return _outcome_page(request, pool, batch, select=BulkSelectForm(commands=commands))
+
+
+def _outcome_page(request: HttpRequest, pool: Pool, batch: uuid.UUID, *, select: BulkSelectForm) -> HttpResponse:
+    records = selectors.command_batch(pool, batch)
+    if not records:
+        raise Http404("No such command to this pool's daemons.")
+    return _bulk_page(request, pool, select=select, send=None, targets=[], records=records, batch=batch)
 
 
 def _bulk_page(
@@ -133,6 +156,7 @@ def _bulk_page(
     send: BulkSendForm | None,
     targets: list[Daemon],
     records: list[CommandRecord] | None = None,
+    batch: uuid.UUID | None = None,
 ) -> HttpResponse:
     records = records or []
     context = {
@@ -144,6 +168,8 @@ def _bulk_page(
         "bulk_limit": selectors.BULK_LIMIT,
         "records": records,
         "n_sent": sum(1 for r in records if r.outcome == CommandRecord.Outcome.SENT),
+        "n_pending": sum(1 for r in records if r.outcome == CommandRecord.Outcome.PENDING),
+        "batch_url": reverse("daemons:pool_command_batch", args=[pool.pk, batch]) if batch else "",
         "nav": "pools",
         "breadcrumbs": [
             pools_crumb(),

@@ -138,6 +138,10 @@ class CommandRecord(models.Model):
     duration_ms = models.FloatField(null=True, blank=True)
     client_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
+    batch = models.UUIDField(
+        null=True, blank=True, editable=False, db_index=True,
+        help_text="Shared by the rows of one command sent to several daemons at once.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

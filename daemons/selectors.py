@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -307,6 +308,11 @@ def pool_timeline(pool: Pool, *, limit: int = TIMELINE_LIMIT) -> list[TimelineEn
         .only("at", "daemon_id", "old_state", "new_state", "daemon__kind", "daemon__name")[:limit]
     ]
     return sorted(commands + changes, key=lambda entry: entry.at, reverse=True)[:limit]
+
+
+def command_batch(pool: Pool, batch: uuid.UUID) -> list[CommandRecord]:
+    """The rows of one command sent to several of ``pool``'s daemons, in the order they were chosen."""
+    return list(CommandRecord.objects.filter(pool=pool, batch=batch).select_related("daemon").order_by("id"))
 
 
 def command_notice(record_id: int, daemon: Daemon) -> str | None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import shlex
 import time
+import uuid
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -329,33 +330,54 @@ def daemon_command(
 
 def daemons_command(
     *, user: AbstractBaseUser, daemons: Sequence[Daemon], command: Command, subsystem: str = "", client: ClientInfo
-) -> list[CommandRecord]:
-    """The same command to each of ``daemons``, one audit row each, in order; one refresh per pool after.
+) -> uuid.UUID:
+    """The same command to each of ``daemons``: one pending audit row each, sent in the background.
 
-    Every row is committed before anything is sent. The sends then run a few
-    at a time, as many as the protocol has workers per pool, so a handful of
-    black-holed daemons cost one protocol timeout each in parallel, not in turn.
+    The rows are committed together, with one batch id, before anything is
+    sent; the id names the page where their outcomes arrive. A request never
+    waits on the daemons, however many are silent.
     """
-    records = [
-        _begin(user=user, daemon=daemon, client=client, command=command.name, target=subsystem) for daemon in daemons
-    ]
-
-    def send(daemon: Daemon) -> _Attempt:
-        return _attempt(
-            lambda: protocol.send_command(target_for(daemon), command, credentials_for(daemon.pool), subsystem=subsystem)
+    batch = uuid.uuid4()
+    with transaction.atomic():
+        CommandRecord.objects.bulk_create(
+            CommandRecord(
+                **_who_and_what(user=user, daemon=daemon, client=client), command=command.name, target=subsystem,
+                batch=batch,
+            )
+            for daemon in daemons
         )
+        transaction.on_commit(lambda: background.submit_once(("command_batch", batch), _batch_send, batch))
+    return batch
+
+
+def _batch_send(batch: uuid.UUID) -> None:
+    """Send a batch's pending commands a few at a time, as many as the protocol has workers per pool.
+
+    A handful of black-holed daemons cost one protocol timeout each in
+    parallel, not in turn; each outcome is written as it arrives.
+    """
+    records = list(CommandRecord.objects.filter(batch=batch, outcome=CommandRecord.Outcome.PENDING)
+                   .select_related("daemon__pool").order_by("id"))
+
+    def send(record: CommandRecord) -> _Attempt:
+        daemon = record.daemon
+        if daemon is None:
+            return _Attempt(CommandRecord.Outcome.ERROR, "The daemon was removed from the console before sending.", 0.0)
+        return _attempt(lambda: protocol.send_command(
+            target_for(daemon), Command.by_name(record.command), credentials_for(daemon.pool), subsystem=record.target
+        ))
 
     with ThreadPoolExecutor(max_workers=settings.CONDORWEB_WORKERS_PER_POOL, thread_name_prefix="condorweb-bulk") as executor:
-        attempts = list(executor.map(send, daemons))
-    for record, attempt in zip(records, attempts, strict=True):
-        _complete(record, attempt)
-        if attempt.unexpected is not None:
-            logger.error("%s to %s failed unexpectedly", command.name, record.daemon_name, exc_info=attempt.unexpected)
-    pools = {daemon.pool_id: daemon.pool for daemon, record in zip(daemons, records, strict=True)
-             if record.outcome == CommandRecord.Outcome.SENT}
+        sending = {executor.submit(send, record): record for record in records}
+        for done in as_completed(sending):
+            record, attempt = sending[done], done.result()
+            _complete(record, attempt)
+            if attempt.unexpected is not None:
+                logger.error("%s to %s failed unexpectedly", record.command, record.daemon_name, exc_info=attempt.unexpected)
+    pools = {record.daemon.pool_id: record.daemon.pool for record in records
+             if record.daemon is not None and record.outcome == CommandRecord.Outcome.SENT}
     for pool in pools.values():
         pool_refresh_after_command(pool=pool)
-    return records
 
 
 def command_forbidden_record(

@@ -18,5 +18,6 @@ urlpatterns = [
     # Commands and their audit trail (issue 6).
     path("daemon/<int:daemon_id>/command/", command_views.daemon_command, name="daemon_command"),
     path("pool/<int:pool_id>/commands/", command_views.pool_commands, name="pool_commands"),
+    path("pool/<int:pool_id>/commands/<uuid:batch>/", command_views.pool_command_batch, name="pool_command_batch"),
     path("audit/", command_views.audit, name="audit"),
 ]

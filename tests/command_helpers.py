@@ -5,11 +5,12 @@ Import the fixtures by name into a test module (``from tests.command_helpers imp
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from daemons import protocol, services
 from daemons.models import Daemon, Pool
@@ -79,3 +80,16 @@ def sent(monkeypatch: pytest.MonkeyPatch, background_jobs: Any) -> Iterator[Sent
     monkeypatch.setattr(protocol, "send_command", fake.send_command)
     monkeypatch.setattr(services, "COMMAND_REFRESH_DELAYS", (0.0,))
     yield fake
+
+
+@pytest.fixture
+def bulk_post(django_capture_on_commit_callbacks: Any, background_jobs: Any) -> Callable[..., Any]:
+    """POST the bulk command form, then run the sends it started, as its commit would."""
+
+    def post(client: Client, pool: Any, data: dict[str, Any], **extra: Any) -> Any:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("daemons:pool_commands", args=[pool.pk]), data, **extra)
+        background_jobs.run("command_batch")
+        return response
+
+    return post

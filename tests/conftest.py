@@ -129,6 +129,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         devpool.down(TEST_POOL_NAME)
 
 
+def _job_kind(job: tuple[object, tuple[object, ...]]) -> object:
+    key = job[1][0]  # jobs are queued as background._run(key, fn, *args)
+    return key[0] if isinstance(key, tuple) else key
+
+
 class QueuedJobs:
     """Stands in for daemons.background's threads: jobs wait until a test runs them."""
 
@@ -138,11 +143,13 @@ class QueuedJobs:
     def submit(self, fn, /, *args):  # noqa: ANN001, ANN202 - the executor's own signature
         self.jobs.append((fn, args))
 
-    def run(self) -> int:
-        """Run every queued job in the test's thread (and database transaction); how many ran."""
+    def run(self, kind: str = "") -> int:
+        """Run the queued jobs (those whose key starts with ``kind``, if given) in the test's thread
+        and database transaction, with the jobs they queue; how many ran."""
         done = 0
-        while self.jobs:
-            fn, args = self.jobs.pop(0)
+        while wanted := [job for job in self.jobs if not kind or _job_kind(job) == kind]:
+            fn, args = wanted[0]
+            self.jobs.remove(wanted[0])
             fn(*args)
             done += 1
         return done

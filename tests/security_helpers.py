@@ -5,6 +5,7 @@ Import the fixtures by name into a test module (``from tests.security_helpers im
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from configview import services as config_services
 from configview.models import Share
 from configview.selectors import SideChoice
 from daemons import protocol
-from daemons.models import Daemon, Pool
+from daemons.models import CommandRecord, Daemon, Pool
 from tests.configview_helpers import make_daemon, make_snapshot
 
 
@@ -45,11 +46,12 @@ class World:
     share: Share
     token: str
     owner: User
+    batch: uuid.UUID
 
     def url(self, name: str) -> str:
         wanted = {
             "pool_id": self.pool.pk, "daemon_id": self.daemon.pk, "snapshot_id": self.before.pk,
-            "share_id": self.share.pk, "token": self.token,
+            "share_id": self.share.pk, "token": self.token, "batch": self.batch,
         }
         return reverse(name, kwargs={p: wanted[p] for p in route_parameters(name)})
 
@@ -81,7 +83,13 @@ def make_world(owner: User) -> World:
     share, token = config_services.share_create(
         user=owner, left=SideChoice(before), right=SideChoice(after), title="Before/after"
     )
-    return World(pool=daemon.pool, daemon=daemon, before=before, after=after, share=share, token=token, owner=owner)
+    # A command sent to several daemons of the pool: its outcome page has an address of its own.
+    batch = CommandRecord.objects.create(
+        username=owner.username, pool=daemon.pool, daemon=daemon, command="Reconfig", outcome="sent", batch=uuid.uuid4()
+    ).batch
+    return World(
+        pool=daemon.pool, daemon=daemon, before=before, after=after, share=share, token=token, owner=owner, batch=batch
+    )
 
 
 class CutOff:

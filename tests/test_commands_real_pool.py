@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from daemons import devpool, protocol, services
 from daemons.models import CommandRecord, Daemon, Pool
-from tests.command_helpers import client_for
+from tests.command_helpers import bulk_post, client_for  # noqa: F401 - fixture
 from tests.helpers import LogWatch, master_log, register, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("background_jobs")]
@@ -76,13 +76,12 @@ def test_reconfig_from_the_form_reaches_every_child_and_leaves_them_all_running(
     assert console.all_up()
 
 
-def test_bulk_reconfig_of_every_daemon_reaches_each_one(console) -> None:
+def test_bulk_reconfig_of_every_daemon_reaches_each_one(console, bulk_post) -> None:
     daemons = list(Daemon.objects.filter(pool=console.pool, kind__in=["master", "schedd"]))
-    response = console.client.post(
-        reverse("daemons:pool_commands", args=[console.pool.pk]), {"command": "Reconfig", "daemons": [d.pk for d in daemons]}
-    )
+    response = bulk_post(console.client, console.pool, {"command": "Reconfig", "daemons": [d.pk for d in daemons]})
     outcomes = {r.daemon_kind: (r.outcome, r.error) for r in CommandRecord.objects.all()}
-    assert f"{len(daemons)} of {len(daemons)} sent." in response.content.decode(), outcomes
+    page = console.client.get(response["Location"]).content.decode()
+    assert f"{len(daemons)} of {len(daemons)} sent." in page, outcomes
     console.log.wait_for("Sent SIGHUP to SCHEDD")
 
 

@@ -16,6 +16,20 @@ from tests.command_helpers import make_daemon, make_master, sent  # noqa: F401 -
 CLIENT = services.ClientInfo(address="192.0.2.1", user_agent="test")
 
 
+@pytest.fixture
+def in_batch(operator, django_capture_on_commit_callbacks, background_jobs):
+    """services.daemons_command as a view calls it, then its background sends run: the rows, in order."""
+
+    def start(daemons, command=Command.Reconfig):
+        with django_capture_on_commit_callbacks(execute=True):
+            batch = services.daemons_command(user=operator, daemons=daemons, command=command, client=CLIENT)
+        background_jobs.run("command_batch")
+        return list(CommandRecord.objects.filter(batch=batch).order_by("id"))
+
+    return start
+
+
+
 def test_the_record_is_written_as_pending_before_the_command_leaves(operator, sent, monkeypatch) -> None:
     seen = []
 
@@ -62,19 +76,39 @@ def test_an_invalid_subsystem_is_recorded_invalid_and_not_sent(operator, sent) -
     assert record.outcome == "invalid" and sent.calls == []
 
 
-def test_a_bulk_command_goes_to_each_daemon_with_a_row_each_and_refreshes_each_pool_once(operator, sent, background_jobs, monkeypatch) -> None:
+def test_a_bulk_command_goes_to_each_daemon_with_a_row_each_and_refreshes_each_pool_once(
+    operator, sent, in_batch, background_jobs, monkeypatch
+) -> None:
     refreshed = []
     monkeypatch.setattr(services, "pool_refresh", lambda *, pool: refreshed.append(pool.name))
     first = make_master()
     second = make_master(first.pool, name="master@node2", machine="node2")
-    records = services.daemons_command(user=operator, daemons=[first, second], command=Command.Reconfig, client=CLIENT)
+    records = in_batch([first, second])
     assert [r.daemon for r in records] == [first, second]
-    assert sent.calls == [(first.name, "Reconfig", ""), (second.name, "Reconfig", "")]
+    assert sorted(sent.calls) == sorted([(first.name, "Reconfig", ""), (second.name, "Reconfig", "")])
     background_jobs.run()
     assert refreshed == ["cluster"]
 
 
-def test_one_unreachable_target_does_not_stop_the_others(operator, sent, monkeypatch) -> None:
+def test_a_bulk_command_is_committed_pending_as_one_batch_and_sent_only_after(
+    operator, sent, django_capture_on_commit_callbacks, background_jobs
+) -> None:
+    first = make_master()
+    second = make_master(first.pool, name="master@node2", machine="node2")
+    with django_capture_on_commit_callbacks() as committed:
+        batch = services.daemons_command(user=operator, daemons=[first, second], command=Command.Reconfig, client=CLIENT)
+
+    assert sent.calls == [] and not background_jobs.jobs
+    assert sorted(CommandRecord.objects.values_list("daemon_name", "outcome", "batch")) == sorted(
+        [(first.name, "pending", batch), (second.name, "pending", batch)]
+    )
+    for callback in committed:
+        callback()
+    background_jobs.run("command_batch")
+    assert sorted(CommandRecord.objects.values_list("outcome", flat=True)) == ["sent", "sent"]
+
+
+def test_one_unreachable_target_does_not_stop_the_others(operator, sent, in_batch, monkeypatch) -> None:
     first = make_master()
     second = make_master(first.pool, name="master@node2", machine="node2")
 
@@ -84,7 +118,7 @@ def test_one_unreachable_target_does_not_stop_the_others(operator, sent, monkeyp
         sent.calls.append((target.name, command.name, subsystem))
 
     monkeypatch.setattr(protocol, "send_command", send)
-    records = services.daemons_command(user=operator, daemons=[first, second], command=Command.Reconfig, client=CLIENT)
+    records = in_batch([first, second])
     assert [r.outcome for r in records] == ["unreachable", "sent"]
 
 
@@ -129,7 +163,7 @@ def test_the_broadcast_leaves_after_commit_in_the_background_and_reaches_the_poo
     assert message == {"type": "command.recorded", "record_id": record.pk}
 
 
-def test_a_bulk_command_waits_for_slow_daemons_side_by_side_not_in_turn(operator, sent, monkeypatch) -> None:
+def test_a_bulk_command_waits_for_slow_daemons_side_by_side_not_in_turn(operator, sent, in_batch, monkeypatch) -> None:
     import threading
 
     first = make_master()
@@ -141,11 +175,11 @@ def test_a_bulk_command_waits_for_slow_daemons_side_by_side_not_in_turn(operator
         both_started.wait()
 
     monkeypatch.setattr(protocol, "send_command", send)
-    records = services.daemons_command(user=operator, daemons=[first, second], command=Command.Reconfig, client=CLIENT)
+    records = in_batch([first, second])
     assert [r.outcome for r in records] == ["sent", "sent"]
 
 
-def test_an_unexpected_error_in_one_bulk_target_is_recorded_and_the_rest_complete(operator, sent, monkeypatch) -> None:
+def test_an_unexpected_error_in_one_bulk_target_is_recorded_and_the_rest_complete(operator, sent, in_batch, monkeypatch) -> None:
     first = make_master()
     second = make_master(first.pool, name="master@node2", machine="node2")
 
@@ -154,6 +188,6 @@ def test_an_unexpected_error_in_one_bulk_target_is_recorded_and_the_rest_complet
             raise RuntimeError("boom")
 
     monkeypatch.setattr(protocol, "send_command", send)
-    records = services.daemons_command(user=operator, daemons=[first, second], command=Command.Reconfig, client=CLIENT)
+    records = in_batch([first, second])
     assert [(r.outcome, r.error) for r in records] == [("error", "Unexpected error: boom"), ("sent", "")]
     assert all(r.completed_at for r in CommandRecord.objects.all())

@@ -5,11 +5,15 @@ from __future__ import annotations
 from django.urls import reverse
 
 from daemons.models import CommandRecord
-from tests.command_helpers import client_for, make_daemon, make_master, sent  # noqa: F401 - fixture
+from tests.command_helpers import bulk_post, client_for, make_daemon, make_master, sent  # noqa: F401 - fixtures
 
 
 def url(pool) -> str:
     return reverse("daemons:pool_commands", args=[pool.pk])
+
+
+def batch_url(pool, batch) -> str:
+    return reverse("daemons:pool_command_batch", args=[pool.pk, batch])
 
 
 def three_masters():
@@ -34,23 +38,79 @@ def test_master_only_commands_list_only_masters(admin, sent) -> None:
     assert "DaemonOff SCHEDD to 3 daemons" in body and "sched@node1" not in body
 
 
-def test_reconfig_of_every_master_sends_one_command_each_and_shows_a_row_each(operator, sent) -> None:
+def test_reconfig_of_every_master_sends_one_command_each_and_shows_a_row_each(operator, sent, bulk_post) -> None:
     pool, masters = three_masters()
-    response = client_for(operator).post(url(pool), {"command": "Reconfig", "daemons": [m.pk for m in masters]})
-    body = response.content.decode()
-    assert response.status_code == 200
-    assert "3 of 3 sent." in body
+    client = client_for(operator)
+
+    response = bulk_post(client, pool, {"command": "Reconfig", "daemons": [m.pk for m in masters]})
+
+    batch = CommandRecord.objects.values_list("batch", flat=True).distinct().get()
+    assert response.status_code == 302 and response["Location"] == batch_url(pool, batch)
+    body = client.get(response["Location"]).content.decode()
+    assert "3 of 3 sent." in body and "hx-trigger" not in body
     assert sorted(name for name, _, _ in sent.calls) == sorted(m.name for m in masters)
     assert CommandRecord.objects.filter(outcome="sent").count() == 3
 
 
-def test_a_destructive_bulk_command_needs_the_pool_name_once(admin, sent) -> None:
+def test_the_post_answers_before_any_daemon_does_and_the_outcomes_arrive_on_their_page(
+    operator, sent, django_capture_on_commit_callbacks, background_jobs
+) -> None:
+    pool, masters = three_masters()
+    client = client_for(operator)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url(pool), {"command": "Reconfig", "daemons": [m.pk for m in masters]})
+
+    waiting = client.get(response["Location"]).content.decode()
+    assert sent.calls == [] and CommandRecord.objects.filter(outcome="pending").count() == 3
+    assert "0 of 3 sent, 3 waiting for the daemon to answer" in waiting
+    assert f'hx-get="{response["Location"]}" hx-trigger="every 1s"' in waiting
+    assert f'<a href="{response["Location"]}">reload</a>' in waiting
+
+    background_jobs.run("command_batch")
+    assert "3 of 3 sent." in client.get(response["Location"], HTTP_HX_REQUEST="true").content.decode()
+
+
+def test_each_daemon_gets_its_own_outcome_and_one_failure_stops_no_other(operator, sent, bulk_post) -> None:
+    from daemons import protocol
+
+    pool, masters = three_masters()
+    sent.error = protocol.DaemonUnreachable("Cannot connect to the daemon at <10.0.0.9:9618>.")
+    client = client_for(operator)
+
+    response = bulk_post(client, pool, {"command": "Reconfig", "daemons": [m.pk for m in masters]})
+
+    body = client.get(response["Location"]).content.decode()
+    assert "0 of 3 sent." in body and body.count("Daemon unreachable") == 3
+
+
+def test_an_outcome_page_of_another_pool_or_no_command_is_not_found(operator, sent, bulk_post) -> None:
+    import uuid
+
+    from tests.helpers import fresh_pool
+
+    pool, masters = three_masters()
+    client = client_for(operator)
+    location = bulk_post(client, pool, {"command": "Reconfig", "daemons": [masters[0].pk]})["Location"]
+    batch = location.rstrip("/").rsplit("/", 1)[1]
+    elsewhere = fresh_pool("elsewhere")
+
+    assert client.get(batch_url(elsewhere, batch)).status_code == 404
+    assert client.get(batch_url(pool, uuid.uuid4())).status_code == 404
+
+
+def test_a_viewer_cannot_open_an_outcome_page(viewer, operator, sent, bulk_post) -> None:
+    pool, masters = three_masters()
+    location = bulk_post(client_for(operator), pool, {"command": "Reconfig", "daemons": [masters[0].pk]})["Location"]
+    assert client_for(viewer).get(location).status_code == 403
+
+
+def test_a_destructive_bulk_command_needs_the_pool_name_once(admin, sent, bulk_post) -> None:
     pool, masters = three_masters()
     data = {"command": "DaemonsOff", "daemons": [m.pk for m in masters]}
-    body = client_for(admin).post(url(pool), data).content.decode()
+    body = bulk_post(client_for(admin), pool, data).content.decode()
     assert "Type the pool&#x27;s name, cluster, to confirm DaemonsOff." in body
     assert sent.calls == [] and not CommandRecord.objects.exists()
-    client_for(admin).post(url(pool), {**data, "confirm": "cluster"})
+    bulk_post(client_for(admin), pool, {**data, "confirm": "cluster"})
     assert len(sent.calls) == 3
 
 
@@ -111,14 +171,18 @@ def test_bulk_without_csrf_is_refused(operator, sent) -> None:
     assert sent.calls == [] and not CommandRecord.objects.exists()
 
 
-def test_htmx_gets_the_outcome_table_in_place(operator, sent) -> None:
+def test_htmx_gets_the_outcome_table_in_place_with_its_address(operator, sent, bulk_post) -> None:
     pool, masters = three_masters()
-    body = client_for(operator).post(url(pool), {"command": "Reconfig", "daemons": [masters[0].pk]}, HTTP_HX_REQUEST="true").content.decode()
-    assert body.lstrip().startswith('<div id="bulk">') and "1 of 1 sent." in body
+    response = bulk_post(client_for(operator), pool, {"command": "Reconfig", "daemons": [masters[0].pk]}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    batch = CommandRecord.objects.get().batch
+    assert body.lstrip().startswith(f'<div id="bulk" hx-get="{batch_url(pool, batch)}"')
+    assert "0 of 1 sent, 1 waiting" in body  # rendered as the sends start
+    assert response["HX-Push-Url"] == batch_url(pool, batch)
 
 
 def test_the_send_form_says_it_is_working_while_the_daemons_answer(operator, sent) -> None:
     pool, _ = three_masters()
     body = client_for(operator).get(url(pool), {"command": "Reconfig", "kind": "master"}).content.decode()
     assert "data-busy" in body
-    assert "Sending to each daemon" in body
+    assert "Recording the command for each daemon" in body
