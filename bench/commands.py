@@ -102,9 +102,9 @@ def run(context: Any) -> list[Row]:
         started = time.perf_counter()
         services._audited(user=operator, daemon=master, client=client_info, command="BenchNoop", action=lambda: None)
         audit_only.append((time.perf_counter() - started) * 1000)
-        record_id = CommandRecord.objects.latest("id").pk
+        record = CommandRecord.objects.select_related("daemon").latest("id")
         started = time.perf_counter()
-        events.command_recorded(record_id, pool.pk)
+        events.command_recorded(record)
         broadcast_only.append((time.perf_counter() - started) * 1000)
 
     # The follow-up refreshes the commands queued must end before the bench database goes away.

@@ -166,7 +166,11 @@ def _remote_param_loop(context: Any, address: str) -> tuple[int, float]:
 
 
 def _remote_param_split(context: Any, address: str) -> tuple[int, float]:
-    """Knobs read and seconds from the signal until the last process has its share."""
+    """Knobs read and seconds from the signal until the last process has its share.
+
+    Each process has its names and security session before the signal, as
+    the console's warmed workers have their sessions: a lower bound.
+    """
     processes = os.cpu_count() or 1
     shares = [
         subprocess.Popen(
@@ -175,15 +179,21 @@ def _remote_param_split(context: Any, address: str) -> tuple[int, float]:
         )
         for index in range(processes)
     ]
-    for share in shares:
-        assert share.stdout and share.stdout.readline().strip() == "ready"
-    started = time.perf_counter()
-    for share in shares:
-        assert share.stdin
-        share.stdin.write("go\n")
-        share.stdin.flush()
-    knobs = sum(int(share.communicate(timeout=120)[0]) for share in shares)
-    return knobs, time.perf_counter() - started
+    try:
+        for share in shares:
+            if share.stdout is None or share.stdout.readline().strip() != "ready":
+                raise RuntimeError("a process of the split RemoteParam loop did not start")
+        started = time.perf_counter()
+        for share in shares:
+            if share.stdin is not None:
+                share.stdin.write("go\n")
+                share.stdin.flush()
+        knobs = sum(int(share.communicate(timeout=120)[0]) for share in shares)
+        return knobs, time.perf_counter() - started
+    finally:
+        for share in shares:
+            share.kill()
+            share.wait()
 
 
 # --------------------------------------------------------------------------

@@ -43,7 +43,8 @@ def _closing_connections(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> A
 
 
 _executor: ThreadPoolExecutor = _Executor(max_workers=MAX_THREADS, thread_name_prefix="condorweb-background")
-_in_flight: set[Hashable] = set()
+_in_flight: set[Hashable] = set()  # queued or running
+_running: set[Hashable] = set()  # running, as a queued job or in run_as
 _futures: set[Future] = set()
 _lock = threading.Lock()
 _key_freed = threading.Condition(_lock)
@@ -61,7 +62,7 @@ def submit_once(key: Hashable, fn: Callable[..., Any], /, *args: Any) -> bool:
     try:
         future = _executor.submit(_run, key, fn, *args)
     except BaseException:
-        with _lock:
+        with _key_freed:
             _in_flight.discard(key)
         raise
     if isinstance(future, Future):  # tests queue jobs instead of threading them
@@ -84,29 +85,25 @@ def _forget(future: Future) -> None:
 
 
 def run_as(key: Hashable, fn: Callable[..., Any], /, *args: Any, wait: float) -> Any:
-    """Run ``fn(*args)`` in this thread as the job with ``key``, after the one with ``key`` running now.
+    """Run ``fn(*args)`` in this thread as the job with ``key``: after the one with ``key`` running now.
 
-    Meanwhile ``submit_once(key, ...)`` starts nothing. A job still running
-    after ``wait`` seconds is stuck past every HTCondor bound; ``fn`` then runs
-    anyway rather than never.
+    A job with ``key`` queued meanwhile starts once this one is done. A job
+    still running after ``wait`` seconds is stuck past every HTCondor bound;
+    ``fn`` then runs anyway rather than never.
     """
     deadline = time.monotonic() + wait
     with _key_freed:
-        while key in _in_flight and (remaining := deadline - time.monotonic()) > 0:
+        while key in _running and (remaining := deadline - time.monotonic()) > 0:
             _key_freed.wait(remaining)
-        owned = key not in _in_flight
-        _in_flight.add(key)
+        owned = key not in _running
+        _running.add(key)
     try:
         return fn(*args)
     finally:
         if owned:
-            _free(key)
-
-
-def _free(key: Hashable) -> None:
-    with _key_freed:
-        _in_flight.discard(key)
-        _key_freed.notify_all()
+            with _key_freed:
+                _running.discard(key)
+                _key_freed.notify_all()
 
 
 def in_flight(key: Hashable) -> bool:
@@ -115,9 +112,17 @@ def in_flight(key: Hashable) -> bool:
 
 
 def _run(key: Hashable, fn: Callable[..., Any], *args: Any) -> None:
+    with _key_freed:
+        # Only run_as can hold the key now (submit_once queues one job per key), and only for a bounded time.
+        while key in _running:
+            _key_freed.wait()
+        _running.add(key)
     try:
         fn(*args)
     except Exception:  # noqa: BLE001 - nobody waits for this job; the log is where its failure goes
         logger.exception("Background job %r failed", key)
     finally:
-        _free(key)
+        with _key_freed:
+            _running.discard(key)
+            _in_flight.discard(key)
+            _key_freed.notify_all()

@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import push_url
+from django_htmx.http import HttpResponseStopPolling, push_url
 
 from daemons import access, selectors, services
 from daemons.command_forms import AuditFilterForm, BulkSelectForm, BulkSendForm, CommandForm, requested_command
@@ -134,18 +134,24 @@ def _bulk_send(request: HttpRequest, pool_id: int) -> HttpResponse:
 
 @require_GET
 def pool_command_batch(request: HttpRequest, pool_id: int, batch: uuid.UUID) -> HttpResponse:
-    pool = access.get_pool_for_user(request.user, pool_id)
-    commands = selectors.sendable_commands(request.user)
-    if not commands:
-        raise PermissionDenied
-    return _outcome_page(request, pool, batch, select=BulkSelectForm(commands=commands))
+    try:
+        pool = access.get_pool_for_user(request.user, pool_id)
+        commands = selectors.sendable_commands(request.user)
+        if not commands:
+            raise PermissionDenied
+        return _outcome_page(request, pool, batch, select=BulkSelectForm(commands=commands))
+    except (Http404, PermissionDenied):
+        if request.htmx:
+            # A poll whose page went away (pool deleted, access withdrawn) stops instead of retrying every second.
+            return HttpResponseStopPolling()
+        raise
 
 
 def _outcome_page(request: HttpRequest, pool: Pool, batch: uuid.UUID, *, select: BulkSelectForm) -> HttpResponse:
-    records = selectors.command_batch(pool, batch)
-    if not records:
+    found = selectors.command_batch(pool, batch)
+    if found is None:
         raise Http404("No such command to this pool's daemons.")
-    return _bulk_page(request, pool, select=select, send=None, targets=[], records=records, batch=batch)
+    return _bulk_page(request, pool, select=select, send=None, targets=[], batch=batch, found=found)
 
 
 def _bulk_page(
@@ -155,10 +161,9 @@ def _bulk_page(
     select: BulkSelectForm,
     send: BulkSendForm | None,
     targets: list[Daemon],
-    records: list[CommandRecord] | None = None,
     batch: uuid.UUID | None = None,
+    found: selectors.CommandBatch | None = None,
 ) -> HttpResponse:
-    records = records or []
     context = {
         "pool": pool,
         "select": select,
@@ -166,9 +171,7 @@ def _bulk_page(
         "targets": targets[: selectors.BULK_LIMIT],
         "too_many": len(targets) > selectors.BULK_LIMIT,
         "bulk_limit": selectors.BULK_LIMIT,
-        "records": records,
-        "n_sent": sum(1 for r in records if r.outcome == CommandRecord.Outcome.SENT),
-        "n_pending": sum(1 for r in records if r.outcome == CommandRecord.Outcome.PENDING),
+        "batch": found,
         "batch_url": reverse("daemons:pool_command_batch", args=[pool.pk, batch]) if batch else "",
         "nav": "pools",
         "breadcrumbs": [

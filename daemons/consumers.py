@@ -227,10 +227,12 @@ class DaemonLogConsumer(_LogConsumer):
         await self._send({"type": "daemon", "state": self.daemon.state, "message": text})
 
     async def command_recorded(self, message: dict[str, Any]) -> None:
-        # The log shows what a command did; the viewer is told who sent it.
-        notice = await database_sync_to_async(selectors.command_notice)(message["record_id"], self.daemon)
-        if notice:
-            await self._send({"type": "command", "message": notice})
+        # The log shows what a command did; the viewer is told who sent it. A
+        # command is about the daemon it went to, and about the daemon on the
+        # same machine whose subsystem it names (DaemonOff SCHEDD goes to the master).
+        names_this = bool(message["subsystem"]) and message["subsystem"].upper() == self.daemon.subsystem.upper()
+        if message["daemon_id"] == self.daemon.pk or (names_this and message["machine"] == self.daemon.machine):
+            await self._send({"type": "command", "message": message["text"]})
 
 
 class ClientLogConsumer(_LogConsumer):

@@ -14,6 +14,8 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from daemons.models import CommandRecord
+
 logger = logging.getLogger(__name__)
 
 def pool_group(pool_id: int) -> str:
@@ -60,6 +62,21 @@ def pool_changed(pool_id: int) -> None:
     _send(pool_group(pool_id), {"type": "pool.changed", "pool_id": int(pool_id)})
 
 
-def command_recorded(record_id: int, pool_id: int | None) -> None:
-    if pool_id:
-        _send(pool_group(pool_id), {"type": "command.recorded", "record_id": int(record_id)})
+def command_recorded(record: CommandRecord) -> None:
+    """Tell the pool's log viewers who sent a finished command and how it went.
+
+    The message carries what each viewer needs to tell whether it is about its
+    daemon, so a bulk command to 200 daemons costs no query per viewer.
+    """
+    if not record.pool_id:
+        return
+    what = " ".join(part for part in (record.command, record.target, record.knob) if part)
+    text = f"{what} by {record.username} to {record.daemon_kind} {record.daemon_name}: {record.get_outcome_display()}"
+    _send(pool_group(record.pool_id), {
+        "type": "command.recorded",
+        "record_id": record.pk,
+        "daemon_id": record.daemon_id,
+        "machine": record.daemon.machine if record.daemon else "",
+        "subsystem": record.target,
+        "text": f"{text} ({record.error})" if record.error else text,
+    })

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from daemons import protocol
 from daemons.models import CommandRecord, Daemon, DaemonStateChange, Pool
 from daemons.permissions import may_send
 from daemons.protocol import Command
 
+# Seconds a bulk command's sends may wait for a background thread before its pending rows count as stalled.
+STALLED_MARGIN = 120
 # Cells in a pool's status grid; a larger pool shows its problems first and says how many more there are.
 GRID_LIMIT = 120
 PROBLEM_STATES = (Daemon.State.DOWN, Daemon.State.MISSING)
@@ -310,30 +315,30 @@ def pool_timeline(pool: Pool, *, limit: int = TIMELINE_LIMIT) -> list[TimelineEn
     return sorted(commands + changes, key=lambda entry: entry.at, reverse=True)[:limit]
 
 
-def command_batch(pool: Pool, batch: uuid.UUID) -> list[CommandRecord]:
-    """The rows of one command sent to several of ``pool``'s daemons, in the order they were chosen."""
-    return list(CommandRecord.objects.filter(pool=pool, batch=batch).select_related("daemon").order_by("id"))
+@dataclass(frozen=True)
+class CommandBatch:
+    records: list[CommandRecord]
+    sent: int
+    pending: int
+    # Rows still pending past every bound on their sends: the process sending them stopped.
+    stalled: bool
 
 
-def command_notice(record_id: int, daemon: Daemon) -> str | None:
-    """What a viewer of ``daemon``'s log is told of a finished command, or None if it is not about this daemon.
-
-    A command is about the daemon it was sent to, and about the daemon of the
-    same pool whose subsystem it names (DaemonOff SCHEDD goes to the master).
-    """
-    record = (
-        CommandRecord.objects.filter(pk=record_id, pool_id=daemon.pool_id)
-        .filter(Q(daemon_id=daemon.pk) | Q(target__iexact=daemon.kind))
-        .exclude(outcome=CommandRecord.Outcome.PENDING)
-        .only("username", "command", "target", "knob", "daemon_kind", "daemon_name", "outcome", "error")
-        .first()
-    )
-    if record is None:
+def command_batch(pool: Pool, batch: uuid.UUID) -> CommandBatch | None:
+    """One command sent to several of ``pool``'s daemons: its rows in the order they were chosen, or None."""
+    records = list(CommandRecord.objects.filter(pool=pool, batch=batch).select_related("daemon").order_by("id"))
+    if not records:
         return None
-    what = " ".join(part for part in (record.command, record.target, record.knob) if part)
-    outcome = CommandRecord.Outcome(record.outcome).label
-    text = f"{record.username} sent {what} to {record.daemon_kind} {record.daemon_name}: {outcome}"
-    return f"{text} ({record.error})" if record.error else text
+    pending = [r for r in records if r.outcome == CommandRecord.Outcome.PENDING]
+    # Each round of sends ends within the HTCondor timeout; the margin covers a job queued behind others.
+    rounds = math.ceil(len(records) / settings.CONDORWEB_WORKERS_PER_POOL)
+    bound = timedelta(seconds=(rounds + 1) * settings.CONDORWEB_HTCONDOR_TIMEOUT + STALLED_MARGIN)
+    return CommandBatch(
+        records=records,
+        sent=sum(1 for r in records if r.outcome == CommandRecord.Outcome.SENT),
+        pending=len(pending),
+        stalled=bool(pending) and timezone.now() - min(r.created_at for r in pending) > bound,
+    )
 
 
 def daemon_health(daemon_id: int) -> tuple[str, str] | None:

@@ -292,9 +292,7 @@ def _complete(record: CommandRecord, attempt: _Attempt) -> None:
         record.save(update_fields=["outcome", "error", "duration_ms", "completed_at"])
         # The broadcast costs an event loop round trip (1-5 ms): it leaves the request's path.
         transaction.on_commit(
-            lambda: background.submit_once(
-                ("command_recorded", record.pk), events.command_recorded, record.pk, record.pool_id
-            )
+            lambda: background.submit_once(("command_recorded", record.pk), events.command_recorded, record)
         )
 
 
@@ -357,14 +355,16 @@ def _batch_send(batch: uuid.UUID) -> None:
     parallel, not in turn; each outcome is written as it arrives.
     """
     records = list(CommandRecord.objects.filter(batch=batch, outcome=CommandRecord.Outcome.PENDING)
-                   .select_related("daemon__pool").order_by("id"))
+                   .select_related("pool", "daemon").order_by("id"))
 
     def send(record: CommandRecord) -> _Attempt:
-        daemon = record.daemon
-        if daemon is None:
-            return _Attempt(CommandRecord.Outcome.ERROR, "The daemon was removed from the console before sending.", 0.0)
+        pool = record.pool
+        if pool is None:
+            return _Attempt(CommandRecord.Outcome.ERROR, "The pool was removed from the console before sending.", 0.0)
+        # To the daemon exactly as its row names it, even if a refresh has moved it since.
         return _attempt(lambda: protocol.send_command(
-            target_for(daemon), Command.by_name(record.command), credentials_for(daemon.pool), subsystem=record.target
+            protocol.Target(address=record.daemon_address, kind=record.daemon_kind, name=record.daemon_name),
+            Command.by_name(record.command), credentials_for(pool), subsystem=record.target,
         ))
 
     with ThreadPoolExecutor(max_workers=settings.CONDORWEB_WORKERS_PER_POOL, thread_name_prefix="condorweb-bulk") as executor:
@@ -374,8 +374,8 @@ def _batch_send(batch: uuid.UUID) -> None:
             _complete(record, attempt)
             if attempt.unexpected is not None:
                 logger.error("%s to %s failed unexpectedly", record.command, record.daemon_name, exc_info=attempt.unexpected)
-    pools = {record.daemon.pool_id: record.daemon.pool for record in records
-             if record.daemon is not None and record.outcome == CommandRecord.Outcome.SENT}
+    pools = {record.pool_id: record.pool for record in records
+             if record.pool is not None and record.outcome == CommandRecord.Outcome.SENT}
     for pool in pools.values():
         pool_refresh_after_command(pool=pool)
 

@@ -75,27 +75,45 @@ def test_wait_all_returns_once_every_started_job_is_done() -> None:
     assert sorted(done) == ["a", "b"]
 
 
-def test_a_job_run_as_a_key_waits_for_the_one_running_and_holds_the_key_meanwhile() -> None:
-    release_running, release_after = threading.Event(), threading.Event()
+def test_a_job_run_as_a_key_waits_for_the_one_running_and_one_queued_meanwhile_waits_for_it() -> None:
+    releases = {label: threading.Event() for label in ("running", "after", "queued")}
     order: list[str] = []
 
-    def job(label: str, release: threading.Event) -> None:
+    def job(label: str) -> None:
         order.append(label)
-        release.wait(5)
+        releases[label].wait(5)
 
-    background.submit_once("test-as", job, "running", release_running)
+    background.submit_once("test-as", job, "running")
     wait_for(lambda: order == ["running"], timeout=5, what="the running job")
-    waiter = threading.Thread(target=background.run_as, args=("test-as", job, "after", release_after), kwargs={"wait": 5})
+    waiter = threading.Thread(target=background.run_as, args=("test-as", job, "after"), kwargs={"wait": 5})
     waiter.start()
     waiter.join(0.2)
     assert order == ["running"]
 
-    release_running.set()
+    releases["running"].set()
     wait_for(lambda: order == ["running", "after"], timeout=5, what="the job run as the key")
-    assert background.submit_once("test-as", job, "meanwhile", release_after) is False
-    release_after.set()
+    wait_for(lambda: not background.in_flight("test-as"), timeout=5, what="the first job to finish")
+    assert background.submit_once("test-as", job, "queued") is True
+    waiter.join(0.2)
+    assert order == ["running", "after"]
+
+    releases["after"].set()
+    wait_for(lambda: order == ["running", "after", "queued"], timeout=5, what="the queued job")
+    releases["queued"].set()
     waiter.join(5)
-    assert not background.in_flight("test-as")
+    wait_for(lambda: not background.in_flight("test-as"), timeout=5, what="the key to be free")
+
+
+def test_a_job_run_as_a_key_does_not_wait_for_one_only_queued(background_jobs) -> None:
+    ran = threading.Event()
+    background.submit_once("test-queued", lambda: None)
+
+    runner = threading.Thread(target=background.run_as, args=("test-queued", ran.set), kwargs={"wait": 60})
+    runner.start()
+    runner.join(5)
+
+    assert ran.is_set() and not runner.is_alive()
+    assert background_jobs.run() == 1
 
 
 def test_a_job_run_as_a_key_held_past_the_wait_runs_anyway() -> None:

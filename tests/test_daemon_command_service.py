@@ -160,7 +160,10 @@ def test_the_broadcast_leaves_after_commit_in_the_background_and_reaches_the_poo
     assert "command_recorded" in queued and "pool_refresh_after_command" in queued
     background_jobs.run()
     message = async_to_sync(layer.receive)(channel)
-    assert message == {"type": "command.recorded", "record_id": record.pk}
+    assert message == {
+        "type": "command.recorded", "record_id": record.pk, "daemon_id": master.pk, "machine": master.machine,
+        "subsystem": "", "text": f"Reconfig by {operator.username} to master {master.name}: Sent",
+    }
 
 
 def test_a_bulk_command_waits_for_slow_daemons_side_by_side_not_in_turn(operator, sent, in_batch, monkeypatch) -> None:
@@ -191,3 +194,37 @@ def test_an_unexpected_error_in_one_bulk_target_is_recorded_and_the_rest_complet
     records = in_batch([first, second])
     assert [(r.outcome, r.error) for r in records] == [("error", "Unexpected error: boom"), ("sent", "")]
     assert all(r.completed_at for r in CommandRecord.objects.all())
+
+
+def test_a_bulk_command_goes_to_the_address_its_row_names_even_if_a_refresh_moved_the_daemon(
+    operator, sent, django_capture_on_commit_callbacks, background_jobs, monkeypatch
+) -> None:
+    addresses = []
+    monkeypatch.setattr(protocol, "send_command", lambda target, command, credentials, *, subsystem="": addresses.append(target.address))
+    master = make_master()
+    recorded = master.address
+    with django_capture_on_commit_callbacks(execute=True):
+        services.daemons_command(user=operator, daemons=[master], command=Command.Reconfig, client=CLIENT)
+    master.address = "<10.9.9.9:9618>"
+    master.save()
+
+    background_jobs.run("command_batch")
+
+    assert addresses == [recorded]
+    assert CommandRecord.objects.get().daemon_address == recorded
+
+
+def test_a_bulk_command_whose_pool_was_removed_before_sending_says_so(
+    operator, sent, django_capture_on_commit_callbacks, background_jobs
+) -> None:
+    master = make_master()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.daemons_command(user=operator, daemons=[master], command=Command.Reconfig, client=CLIENT)
+    master.pool.delete()
+
+    background_jobs.run("command_batch")
+
+    assert sent.calls == []
+    assert CommandRecord.objects.values_list("outcome", "error").get() == (
+        "error", "The pool was removed from the console before sending."
+    )

@@ -387,12 +387,11 @@ async def watching_the_master_log(viewer: object, master: Daemon, log_dir: Path)
     return communicator
 
 
-async def test_a_viewer_is_told_when_the_inventory_sees_the_daemon_go_down_and_nothing_for_other_news(
+async def test_a_viewer_is_told_when_the_inventory_sees_the_daemon_go_down_and_not_while_it_stays_up(
     master: Daemon, log_dir: Path, viewer: object
 ) -> None:
     communicator = await watching_the_master_log(viewer, master, log_dir)
 
-    await database_sync_to_async(events.command_recorded)(1, master.pool_id)
     await database_sync_to_async(events.pool_changed)(master.pool_id)  # the state is still up: nothing to say
     await database_sync_to_async(Daemon.objects.filter(pk=master.pk).update)(state=Daemon.State.DOWN)
     await database_sync_to_async(events.pool_changed)(master.pool_id)
@@ -402,11 +401,11 @@ async def test_a_viewer_is_told_when_the_inventory_sees_the_daemon_go_down_and_n
     await communicator.disconnect()
 
 
-def finished_command(daemon: Daemon, command: str, *, target: str = "", outcome: str = "sent", error: str = "") -> int:
+def finished_command(daemon: Daemon, command: str, *, target: str = "", outcome: str = "sent", error: str = "") -> CommandRecord:
     return CommandRecord.objects.create(
         username="alice", pool=daemon.pool, daemon=daemon, daemon_kind=daemon.kind, daemon_name=daemon.name,
         command=command, target=target, outcome=outcome, error=error,
-    ).pk
+    )
 
 
 async def test_a_viewer_is_told_who_sent_a_command_to_the_daemon_and_how_it_went(
@@ -418,35 +417,40 @@ async def test_a_viewer_is_told_who_sent_a_command_to_the_daemon_and_how_it_went
         master, "DaemonsOff", outcome="unauthorized", error="The daemon refused the console"
     )
 
-    await database_sync_to_async(events.command_recorded)(sent, master.pool_id)
-    await database_sync_to_async(events.command_recorded)(refused, master.pool_id)
+    await database_sync_to_async(events.command_recorded)(sent)
+    await database_sync_to_async(events.command_recorded)(refused)
 
-    assert await receive(communicator) == {"type": "command", "message": "alice sent Reconfig to master master@node1: Sent"}
+    assert await receive(communicator) == {"type": "command", "message": "Reconfig by alice to master master@node1: Sent"}
     assert await receive(communicator) == {
         "type": "command",
-        "message": "alice sent DaemonsOff to master master@node1: Not authorized by HTCondor (The daemon refused the console)",
+        "message": "DaemonsOff by alice to master master@node1: Not authorized by HTCondor (The daemon refused the console)",
     }
     await communicator.disconnect()
 
 
-async def test_a_schedd_log_viewer_is_told_of_a_command_naming_the_schedd_and_of_nothing_else(
+async def test_a_schedd_log_viewer_is_told_of_a_command_naming_its_subsystem_on_its_machine_only(
     master: Daemon, log_dir: Path, viewer: object
 ) -> None:
+    master.machine = "node1"
+    await database_sync_to_async(master.save)()
     schedd = await database_sync_to_async(Daemon.objects.create)(
-        pool=master.pool, kind="schedd", name="node1", address="<127.0.0.1:9618>", subsystem="SCHEDD"
+        pool=master.pool, kind="schedd", name="node1", machine="node1", address="<127.0.0.1:9618>", subsystem="SCHEDD"
+    )
+    other_master = await database_sync_to_async(Daemon.objects.create)(
+        pool=master.pool, kind="master", name="master@node2", machine="node2", address="<127.0.0.2:9618>", subsystem="MASTER"
     )
     append(log_dir / "MasterLog", "last words")
     communicator = await connect(viewer, f"/ws/daemon/{schedd.pk}/log/SCHEDD_LOG/")
     await lines_until(communicator, "last words")
     reconfig = await database_sync_to_async(finished_command)(master, "Reconfig")
-    pending = await database_sync_to_async(finished_command)(master, "DaemonOff", target="SCHEDD", outcome="pending")
-    off = await database_sync_to_async(finished_command)(master, "DaemonOff", target="SCHEDD")
+    off_elsewhere = await database_sync_to_async(finished_command)(other_master, "DaemonOff", target="SCHEDD")
+    off_here = await database_sync_to_async(finished_command)(master, "DaemonOff", target="SCHEDD")
 
-    for record in (reconfig, pending, off):
-        await database_sync_to_async(events.command_recorded)(record, master.pool_id)
+    for record in (reconfig, off_elsewhere, off_here):
+        await database_sync_to_async(events.command_recorded)(record)
 
     assert await receive(communicator) == {
-        "type": "command", "message": "alice sent DaemonOff SCHEDD to master master@node1: Sent"
+        "type": "command", "message": "DaemonOff SCHEDD by alice to master master@node1: Sent"
     }
     assert await communicator.receive_nothing(timeout=0.3)
     await communicator.disconnect()

@@ -139,7 +139,7 @@ async def test_a_viewer_on_one_process_sees_what_a_command_through_the_other_doe
     assert down["message"] == f"schedd {daemons['schedd']['name']} is down"
     assert up["message"] == f"schedd {daemons['schedd']['name']} is up"
     notices = [message["message"] for message in seen if message.get("type") == "command"]
-    assert f"admin sent DaemonOff SCHEDD to master {daemons['master']['name']}: Sent" in notices
+    assert f"DaemonOff SCHEDD by admin to master {daemons['master']['name']}: Sent" in notices
 
 
 _DAEMON_IDS = (

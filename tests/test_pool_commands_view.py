@@ -186,3 +186,29 @@ def test_the_send_form_says_it_is_working_while_the_daemons_answer(operator, sen
     body = client_for(operator).get(url(pool), {"command": "Reconfig", "kind": "master"}).content.decode()
     assert "data-busy" in body
     assert "Recording the command for each daemon" in body
+
+
+def test_rows_pending_long_after_every_send_should_have_ended_are_called_stalled_and_polling_stops(operator, sent) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    pool, masters = three_masters()
+    client = client_for(operator)
+    response = client.post(url(pool), {"command": "Reconfig", "daemons": [m.pk for m in masters]})  # never sent
+    CommandRecord.objects.update(created_at=timezone.now() - timedelta(hours=1))
+
+    body = client.get(response["Location"]).content.decode()
+
+    assert "3 still pending long after every send should have ended" in body
+    assert "whether those commands left is unknown" in body and "hx-trigger" not in body
+
+
+def test_a_poll_of_an_outcome_page_that_went_away_stops_polling(operator, sent, bulk_post) -> None:
+    pool, masters = three_masters()
+    client = client_for(operator)
+    location = bulk_post(client, pool, {"command": "Reconfig", "daemons": [masters[0].pk]})["Location"]
+    pool.delete()
+
+    assert client.get(location, HTTP_HX_REQUEST="true").status_code == 286
+    assert client.get(location).status_code == 404

@@ -29,7 +29,7 @@ def test_reconfig_is_sent_without_confirmation_and_the_audit_page_and_admin_list
     expect(panel.get_by_text("Sent.", exact=False)).to_be_visible(timeout=15_000)
     wait_for_more_in_log(page, "Sent SIGHUP to SCHEDD", before)
     marks = page.locator("#daemon-log-panel [role=log] .l-mark")
-    expect(marks.filter(has_text="olga sent Reconfig to master")).to_contain_text(": Sent", timeout=15_000)
+    expect(marks.filter(has_text="Reconfig by olga to master")).to_contain_text(": Sent", timeout=15_000)
 
     auditor = login(browser, console, "adam")
     auditor.goto(f"{console.url}/audit/?command=Reconfig")
