@@ -22,6 +22,9 @@ logger = logging.getLogger(__name__)
 
 # Enough for several slow pools at once; more pools simply queue.
 MAX_THREADS = 8
+# Bulk commands: a batch to many silent daemons holds its thread for minutes,
+# so batches have threads of their own and refreshes never queue behind them.
+COMMAND_THREADS = 4
 
 
 class _Executor(ThreadPoolExecutor):
@@ -42,7 +45,10 @@ def _closing_connections(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> A
         connections.close_all()
 
 
-_executor: ThreadPoolExecutor = _Executor(max_workers=MAX_THREADS, thread_name_prefix="condorweb-background")
+_executors: dict[str, ThreadPoolExecutor] = {
+    "jobs": _Executor(max_workers=MAX_THREADS, thread_name_prefix="condorweb-background"),
+    "commands": _Executor(max_workers=COMMAND_THREADS, thread_name_prefix="condorweb-commands"),
+}
 _in_flight: set[Hashable] = set()  # queued or running
 _running: set[Hashable] = set()  # running, as a queued job or in run_as
 _futures: set[Future] = set()
@@ -50,8 +56,8 @@ _lock = threading.Lock()
 _key_freed = threading.Condition(_lock)
 
 
-def submit_once(key: Hashable, fn: Callable[..., Any], /, *args: Any) -> bool:
-    """Run ``fn(*args)`` in the background unless a job with ``key`` is queued or running.
+def submit_once(key: Hashable, fn: Callable[..., Any], /, *args: Any, lane: str = "jobs") -> bool:
+    """Run ``fn(*args)`` on ``lane``'s threads unless a job with ``key`` is queued or running.
 
     Returns whether a job was started.
     """
@@ -60,7 +66,7 @@ def submit_once(key: Hashable, fn: Callable[..., Any], /, *args: Any) -> bool:
             return False
         _in_flight.add(key)
     try:
-        future = _executor.submit(_run, key, fn, *args)
+        future = _executors[lane].submit(_run, key, fn, *args)
     except BaseException:
         with _key_freed:
             _in_flight.discard(key)

@@ -344,7 +344,9 @@ def daemons_command(
             )
             for daemon in daemons
         )
-        transaction.on_commit(lambda: background.submit_once(("command_batch", batch), _batch_send, batch))
+        transaction.on_commit(
+            lambda: background.submit_once(("command_batch", batch), _batch_send, batch, lane="commands")
+        )
     return batch
 
 

@@ -161,7 +161,7 @@ def background_jobs(monkeypatch: pytest.MonkeyPatch) -> Iterator[QueuedJobs]:
     from daemons import background
 
     queued = QueuedJobs()
-    monkeypatch.setattr(background, "_executor", queued)
+    monkeypatch.setattr(background, "_executors", dict.fromkeys(background._executors, queued))
     yield queued
     queued.jobs.clear()
     background._in_flight.clear()

@@ -125,3 +125,17 @@ def test_a_job_run_as_a_key_held_past_the_wait_runs_anyway() -> None:
     finally:
         release.set()
     wait_for(lambda: not background.in_flight("test-stuck"), timeout=5, what="the stuck job")
+
+
+def test_jobs_run_while_bulk_commands_hold_as_many_threads_as_jobs_have() -> None:
+    release = threading.Event()
+    done = threading.Event()
+    batches = [("test-batch", n) for n in range(background.MAX_THREADS)]
+    for key in batches:
+        background.submit_once(key, release.wait, 5, lane="commands")
+    try:
+        background.submit_once("test-refresh", done.set)
+        wait_for(done.is_set, timeout=5, what="a job beside the held command threads")
+    finally:
+        release.set()
+    wait_for(lambda: not any(background.in_flight(key) for key in batches), timeout=10, what="the command jobs")
