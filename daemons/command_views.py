@@ -124,10 +124,9 @@ def _bulk_send(request: HttpRequest, pool_id: int) -> HttpResponse:
             user=request.user, daemons=list(data["daemons"]), command=data["command"], subsystem=data["subsystem"],
             client=client,
         )
-        batch_url = reverse("daemons:pool_command_batch", args=[pool.pk, batch])
         if request.htmx:
-            return push_url(_outcome_page(request, pool, batch, select=select), batch_url)
-        return redirect(batch_url)
+            return push_url(_outcome_page(request, pool, batch, select=select), _batch_url(pool, batch))
+        return redirect(_batch_url(pool, batch))
     targets = list(send.fields["daemons"].queryset.filter(pk__in=[i for i in request.POST.getlist("daemons") if i.isdigit()]))
     return _bulk_page(request, pool, select=select, send=send, targets=targets)
 
@@ -151,7 +150,11 @@ def _outcome_page(request: HttpRequest, pool: Pool, batch: uuid.UUID, *, select:
     found = selectors.command_batch(pool, batch)
     if found is None:
         raise Http404("No such command to this pool's daemons.")
-    return _bulk_page(request, pool, select=select, send=None, targets=[], batch=batch, found=found)
+    return _bulk_page(request, pool, select=select, send=None, targets=[], batch=found)
+
+
+def _batch_url(pool: Pool, batch: uuid.UUID) -> str:
+    return reverse("daemons:pool_command_batch", args=[pool.pk, batch])
 
 
 def _bulk_page(
@@ -161,8 +164,7 @@ def _bulk_page(
     select: BulkSelectForm,
     send: BulkSendForm | None,
     targets: list[Daemon],
-    batch: uuid.UUID | None = None,
-    found: selectors.CommandBatch | None = None,
+    batch: selectors.CommandBatch | None = None,
 ) -> HttpResponse:
     context = {
         "pool": pool,
@@ -171,8 +173,8 @@ def _bulk_page(
         "targets": targets[: selectors.BULK_LIMIT],
         "too_many": len(targets) > selectors.BULK_LIMIT,
         "bulk_limit": selectors.BULK_LIMIT,
-        "batch": found,
-        "batch_url": reverse("daemons:pool_command_batch", args=[pool.pk, batch]) if batch else "",
+        "batch": batch,
+        "batch_url": _batch_url(pool, batch.id) if batch else "",
         "nav": "pools",
         "breadcrumbs": [
             pools_crumb(),

@@ -18,6 +18,7 @@ from daemons.models import CommandRecord
 
 logger = logging.getLogger(__name__)
 
+
 def pool_group(pool_id: int) -> str:
     return f"pool.{int(pool_id)}"
 

@@ -142,7 +142,7 @@ _MASTER_OFF = (
 _CHILD_OFF = " To bring it back, send DaemonOn for its subsystem from its master's page."
 _STOPS_ITSELF = frozenset({Command.OffGraceful, Command.OffPeaceful, Command.OffFast, Command.OffForce})
 HISTORY_LENGTH = 10
-# Bulk commands go out within the request, a few at a time; this bounds how long it can take.
+# Rows one bulk command writes at most; it also bounds how long its sends hold a background thread.
 BULK_LIMIT = 200
 
 
@@ -317,6 +317,7 @@ def pool_timeline(pool: Pool, *, limit: int = TIMELINE_LIMIT) -> list[TimelineEn
 
 @dataclass(frozen=True)
 class CommandBatch:
+    id: uuid.UUID
     records: list[CommandRecord]
     sent: int
     pending: int
@@ -334,6 +335,7 @@ def command_batch(pool: Pool, batch: uuid.UUID) -> CommandBatch | None:
     rounds = math.ceil(len(records) / settings.CONDORWEB_WORKERS_PER_POOL)
     bound = timedelta(seconds=(rounds + 1) * settings.CONDORWEB_HTCONDOR_TIMEOUT + STALLED_MARGIN)
     return CommandBatch(
+        id=batch,
         records=records,
         sent=sum(1 for r in records if r.outcome == CommandRecord.Outcome.SENT),
         pending=len(pending),
