@@ -7,6 +7,8 @@ daemons never touch the pool ``make run`` uses).
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import signal
 import sys
@@ -177,3 +179,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if shots:
             config.hook.pytest_deselected(items=shots)
             items[:] = [item for item in items if item.get_closest_marker("screenshots") is None]
+
+
+@pytest.fixture
+def console_log() -> Iterator[io.StringIO]:
+    """What the console's own log handler writes (settings.LOGGING), formatted and filtered as in production."""
+    handler = next(h for h in logging.getLogger().handlers if h.name == "console")
+    written = io.StringIO()
+    previous = handler.setStream(written)
+    try:
+        yield written
+    finally:
+        handler.setStream(previous)
