@@ -9,6 +9,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from condorweb.login import next_in_session
 from configview import access, selectors, services
 from configview.forms import DiffForm, FilterForm, LocalForm, RuntimeEditForm, SearchForm, ShareForm
 from configview.models import ConfigSnapshot, Share
@@ -199,6 +200,7 @@ def _diff_error(request: HttpRequest, form: DiffForm, error: str) -> HttpRespons
     return _page(request, "configview/diff.html", {"form": form, "error": error}, status=400)
 
 
+@next_in_session
 @require_GET
 def share_open(request: HttpRequest, token: str) -> HttpResponse:
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import secrets
 from datetime import timedelta
@@ -14,10 +15,12 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from condorweb.logfilters import redact_share_tokens
 from configview import access, services
 from configview.models import LOOKUP_LENGTH, ConfigSnapshot, Share
 from configview.selectors import SideChoice
 from daemons.models import Daemon
+from tests.conftest import PASSWORD
 from tests.configview_helpers import htcondor, make_daemon, make_snapshot  # noqa: F401 - fixture
 
 SECRETS = {"DB_PASSWORD": "hunter2-db", "SEC_TOKEN_DIRECTORY_KEY": "swordfish-key", "POOL_SIGNING_KEY": "k3y-b1ts"}
@@ -143,3 +146,41 @@ def test_the_link_page_shows_the_token_once_and_the_list_never(viewer: User, htc
     assert token in created.content.decode()
     assert token[LOOKUP_LENGTH:] not in client.get(reverse("configview:share_list")).content.decode()
 
+
+
+def test_no_live_token_reaches_the_log_when_a_revoked_link_is_a_404(viewer: User, console_log: io.StringIO) -> None:
+    share, token = _share(viewer)
+    services.share_revoke(share=share)
+
+    _client(viewer).get(reverse("configview:share_open", args=[token]))
+
+    written = console_log.getvalue()
+    assert f"GET /config/s/{token[:LOOKUP_LENGTH]}[redacted]/ (404): Not Found" in written
+    assert token[LOOKUP_LENGTH:] not in written
+
+
+def test_the_redaction_pattern_matches_the_share_links_the_console_makes() -> None:
+    token = secrets.token_urlsafe(8)[:LOOKUP_LENGTH] + secrets.token_urlsafe(32)
+
+    redacted = redact_share_tokens(f"GET {reverse('configview:share_open', args=[token])} 404")
+
+    assert token[LOOKUP_LENGTH:] not in redacted and token[:LOOKUP_LENGTH] in redacted
+
+
+def test_a_logged_out_visitor_is_sent_to_a_login_page_whose_address_carries_no_token(viewer: User) -> None:
+    _, token = _share(viewer)
+    client = Client()
+
+    to_login = client.get(reverse("configview:share_open", args=[token]))
+
+    assert to_login.status_code == 302
+    assert token[LOOKUP_LENGTH:] not in to_login["Location"] and to_login["Location"] == reverse("login")
+    logged_in = client.post(reverse("login"), {"username": viewer.username, "password": PASSWORD})
+    assert logged_in["Location"] == reverse("configview:share_open", args=[token])
+    assert client.get(logged_in["Location"]).status_code == 200
+
+
+def test_other_pages_still_come_back_through_next(viewer: User) -> None:
+    to_login = Client().get(reverse("configview:index"))
+
+    assert to_login["Location"] == f"{reverse('login')}?next={reverse('configview:index')}"
