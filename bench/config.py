@@ -57,7 +57,7 @@ def run(context: Any) -> list[Row]:
     # thousands the fetch comparison leaves in TIME_WAIT slow every connect to
     # the same master for a minute (a snapshot after them took 3 s, not 0.7).
     snapshot = _snapshot_rows(context)
-    return _fetch_rows(context) + snapshot + _diff_page_rows()
+    return _fetch_rows(context) + snapshot + _diff_page_rows() + _share_miss_rows()
 
 
 # --------------------------------------------------------------------------
@@ -305,3 +305,43 @@ def _stored_pair(size: int) -> tuple[Any, Any]:
         )
 
     return stored(base), stored(changed)
+
+
+def _share_miss_rows() -> list[Row]:
+    """A share link with a lookup that exists and a wrong secret, beside a random one: same cost, or it leaks."""
+    import secrets
+
+    from django.contrib.auth.models import User
+    from django.test import Client
+    from django.urls import reverse
+
+    from configview import services
+    from configview.models import LOOKUP_LENGTH
+    from configview.selectors import SideChoice
+
+    left, right = _stored_pair(1200)
+    user, _ = User.objects.get_or_create(username="bench-viewer")
+    _, token = services.share_create(user=user, left=SideChoice(left), right=SideChoice(right), title="bench")
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user)
+    kinds = {
+        "near miss": lambda: token[:LOOKUP_LENGTH] + secrets.token_urlsafe(32),
+        "random": lambda: secrets.token_urlsafe(8)[:LOOKUP_LENGTH] + secrets.token_urlsafe(32),
+    }
+    samples: dict[str, list[float]] = {kind: [] for kind in kinds}
+    # Interleaved, so the machine's noise falls on both alike.
+    for _ in range(3 + PAGE_RUNS):
+        for kind, make in kinds.items():
+            url = reverse("configview:share_open", args=[make()])
+            started = time.perf_counter()
+            assert client.get(url).status_code == 404
+            samples[kind].append((time.perf_counter() - started) * 1000)
+    near, far = (statistics.median(samples[kind][3:]) for kind in kinds)
+    return [
+        Row(
+            figure=f"share link miss, lookup exists (near miss), median of {PAGE_RUNS}",
+            value=near, unit="ms", target="same as a random token", met=abs(near - far) <= max(0.1 * far, 0.3),
+            anchor="random token", anchor_value=far,
+            note=f"difference {near - far:+.2f} ms; 1,200-knob snapshots behind the share; Django test client",
+        )
+    ]

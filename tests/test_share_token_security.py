@@ -11,7 +11,9 @@ from urllib.parse import quote
 import pytest
 from django.contrib.auth.models import User
 from django.core import serializers
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -184,3 +186,21 @@ def test_other_pages_still_come_back_through_next(viewer: User) -> None:
     to_login = Client().get(reverse("configview:index"))
 
     assert to_login["Location"] == f"{reverse('login')}?next={reverse('configview:index')}"
+
+
+def _queries_of_a_miss(token: str) -> list[str]:
+    with CaptureQueriesContext(connection) as queries, pytest.raises(access.ShareUnavailable):
+        access.share_for_token(token)
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def test_a_near_miss_costs_the_same_queries_as_a_random_token_and_loads_no_snapshot(viewer: User) -> None:
+    _, token = _share(viewer)
+    near_miss = token[:LOOKUP_LENGTH] + secrets.token_urlsafe(32)
+    random_token = secrets.token_urlsafe(8)[:LOOKUP_LENGTH] + secrets.token_urlsafe(32)
+
+    near, far = _queries_of_a_miss(near_miss), _queries_of_a_miss(random_token)
+
+    assert len(near) == len(far) == 1
+    assert near[0].replace(token[:LOOKUP_LENGTH], random_token[:LOOKUP_LENGTH]) == far[0]
+    assert ConfigSnapshot._meta.db_table not in near[0]
