@@ -78,7 +78,9 @@ def test_a_later_value_already_taken_back_is_set_again_when_a_removal_fails(oper
     assert htcondor.sent[-2:] == [("unset", "test_p3"), ("set", "test_p3", "c")]
 
 
-def test_an_unset_is_refused_before_any_removal_when_the_daemon_hides_part_of_its_list(operator, htcondor, monkeypatch) -> None:
+def test_an_unset_is_refused_before_any_removal_when_the_daemon_hides_part_of_its_list(
+    operator, htcondor, monkeypatch
+) -> None:
     def hidden(target, credentials):
         return protocol.parse_runtime_values("TEST_P1 = a\n # at: <runtime>, line 1\n")
 
@@ -110,9 +112,7 @@ def test_a_value_with_a_newline_is_rejected_without_even_reading_the_knob(operat
 
 
 def test_a_refusal_is_recorded_with_the_knobs_that_allow_runtime_changes(operator, htcondor) -> None:
-def test_an_unset_is_refused_before_any_removal_when_the_daemon_hides_part_of_its_list(
-    operator, htcondor, monkeypatch
-) -> None:
+    htcondor.set_error = protocol.Refused("The daemon refused to set NOT_SETTABLE_KNOB.", hint=protocol.RUNTIME_CONFIG_HINT)
     record = change(operator, knob="NOT_SETTABLE_KNOB", value="x", reconfig=True)
     assert record.outcome == CommandRecord.Outcome.REFUSED
     for knob in ("ENABLE_RUNTIME_CONFIG", "ALLOW_CONFIG", "SETTABLE_ATTRS_CONFIG"):
