@@ -24,7 +24,14 @@ from configview.models import ConfigSnapshot, Share, share_secret_digest
 from configview.selectors import NotComparable, SideChoice
 from daemons import background, protocol
 from daemons.models import CommandRecord, Daemon
-from daemons.services import ClientInfo, credentials_for, daemon_config_set, daemon_config_unset, target_for
+from daemons.services import (
+    ClientInfo,
+    RuntimeChange,
+    credentials_for,
+    daemon_config_set,
+    daemon_config_unset,
+    target_for,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -243,7 +250,7 @@ def runtime_config_change(
     value: str | None,
     reconfig: bool,
     client: ClientInfo,
-) -> CommandRecord:
+) -> RuntimeChange:
     """Set (``value`` given) or unset (``value`` None) a runtime knob, recorded with secrets redacted.
 
     Invalid input reaches the audited call too, which rejects it before
@@ -254,10 +261,11 @@ def runtime_config_change(
         return daemon_config_unset(
             user=user, daemon=daemon, knob=knob, old_value=old_value, reconfig=reconfig, client=client
         )
-    return daemon_config_set(
+    record = daemon_config_set(
         user=user, daemon=daemon, knob=knob, value=value, old_value=old_value,
         recorded_value=redaction.redact_text(knob, value), reconfig=reconfig, client=client,
     )
+    return RuntimeChange(record=record, moved=())
 
 
 def _current_value(daemon: Daemon, knob: str, value: str | None) -> str:

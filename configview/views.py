@@ -278,17 +278,19 @@ def runtime_edit(request: HttpRequest, daemon_id: int) -> HttpResponse:
             command_forbidden_record(user=request.user, daemon=daemon, command=command, client=client)
         raise PermissionDenied
     record: CommandRecord | None = None
+    moved: tuple[str, ...] = ()
     if request.method == "POST":
         form = RuntimeEditForm(request.POST)
         change = form.change()
         if change is not None:
-            record = services.runtime_config_change(user=request.user, daemon=daemon, client=client, **change)
+            done = services.runtime_config_change(user=request.user, daemon=daemon, client=client, **change)
+            record, moved = done.record, done.moved
     else:
         form = RuntimeEditForm(initial={"knob": request.GET.get("knob", "")[:256], "action": "set", "reconfig": True})
     return _page(
         request,
         "configview/runtime_edit.html",
-        {"daemon": daemon, "form": form, "record": record, "sent": record is not None and record.outcome == CommandRecord.Outcome.SENT,
+        {"daemon": daemon, "form": form, "record": record, "moved": moved, "sent": record is not None and record.outcome == CommandRecord.Outcome.SENT,
          "breadcrumbs": [*_configuration_trail(daemon), {"label": "Change at runtime", "url": ""}]},
         partial="editor",
     )

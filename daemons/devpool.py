@@ -201,6 +201,7 @@ def up(name: str = "dev", port: int = 9618, *, timeout: float = 90.0) -> DevPool
             if pid is not None:
                 # ENABLE_RUNTIME_CONFIG and friends are read once per process.
                 _stop_master(pid)
+            _stop_orphans(inst)
             _launch(inst, port)
             fresh = True
         _wait_ready(inst, time.monotonic() + timeout)
@@ -235,6 +236,7 @@ def down(name: str = "dev") -> None:
         pid = _master_pid(inst)
         if pid is not None:
             _stop_master(pid)
+        _stop_orphans(inst)
     if inst.route == "chroot":
         root = Path(inst.host_root)
         with _locked(_rootfs_lock(inst.cache)):
@@ -588,6 +590,50 @@ def _stop_master(pid: int) -> None:
                 return
             time.sleep(0.1)
     raise RuntimeError(f"condor_master (pid {pid}) did not exit")
+
+
+def _stop_orphans(inst: _Instance) -> None:
+    """Stop what a master that died without stopping its daemons left of the instance.
+
+    A master that aborts (e.g. HTCondor's runtime-unset double free, see
+    SECURITY.md) leaves its children running: the shared port daemon keeps
+    the instance's port, so the next start would fail with "already in use".
+    """
+    for sig, grace in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 5.0)):
+        pids = _instance_processes(inst)
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+            time.sleep(0.1)
+    left = _instance_processes(inst)
+    if left:
+        raise RuntimeError(f"processes {left} of dev pool {inst.name!r} did not exit")
+
+
+def _instance_processes(inst: _Instance) -> list[int]:
+    """Live processes of this instance and no other: every one runs in its root with its CONDOR_CONFIG.
+
+    ``argv`` starts the master with exactly that CONDOR_CONFIG and its
+    daemons inherit it; other instances in the same chroot have their own
+    file, and nothing else on the host names it. Never matched by name.
+    """
+    expected_root = inst.host_root or "/"
+    marker = f"CONDOR_CONFIG={inst.config_file}".encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/{entry}/root") != expected_root:
+                continue
+            environ = Path(f"/proc/{entry}/environ").read_bytes().split(b"\0")
+            if marker in environ and _alive(int(entry)):
+                found.append(int(entry))
+    return found
 
 
 def _alive(pid: int) -> bool:

@@ -29,7 +29,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -826,18 +826,57 @@ def _config_val(credentials: Credentials) -> list[str]:
     return [found]
 
 
+def remote_runtime_values(target: Target, credentials: Credentials) -> list[tuple[str, str]]:
+    """The daemon's runtime values as of its last Reconfig, in the order of its list: ``(knob, raw value)``.
+
+    The daemon files each runtime value under ``<runtime>, line N``, N being
+    its place in the list. Raises Refused when a place is missing (a value
+    hidden by a later one for the same knob), since the console could then
+    not say what lies where.
+    """
+    output = _pool_for(credentials).call(
+        "config_val", (_config_val(credentials), ["-address", target.address, "-dump", "-verbose"]),
+        timeout=max(_settings.timeout, 30.0),
+    )
+    return parse_runtime_values(output)
+
+
+_RUNTIME_SOURCE_RE = re.compile(r"<runtime>, line (\d+)\Z")
+
+
+def parse_runtime_values(output: str) -> list[tuple[str, str]]:
+    """The ``<runtime>`` entries of ``condor_config_val -dump -verbose`` output, in the daemon's list order."""
+    places: dict[int, tuple[str, str]] = {}
+    for name, value, source in _dump_entries(output):
+        found = _RUNTIME_SOURCE_RE.match(source)
+        if found:
+            places[int(found.group(1))] = (name, value)
+    if sorted(places) != list(range(len(places))):
+        raise Refused(
+            "The daemon holds runtime values the console cannot see (one hidden by a later value for the same knob), "
+            "so it cannot remove one safely.",
+            hint="Restart the daemon to drop every runtime value, then set again those you need.",
+        )
+    return [places[place] for place in sorted(places)]
+
+
 def parse_config_dump_sources(output: str) -> dict[str, str]:
     """Read ``condor_config_val -dump -verbose``: each ``NAME = value`` is followed by `` # at: SOURCE``."""
-    sources: dict[str, str] = {}
-    current = ""
+    return {name: source for name, _value, source in _dump_entries(output)}
+
+
+def _dump_entries(output: str) -> Iterator[tuple[str, str, str]]:
+    """``(name, raw value, source)`` of each knob in ``condor_config_val -dump -verbose`` output."""
+    current: tuple[str, str] | None = None
     for line in output.splitlines():
         if line.startswith(" # at: ") and current:
-            sources[current] = line[len(" # at: ") :].strip()
+            yield (*current, line[len(" # at: ") :].strip())
+            current = None
         elif line and not line.startswith((" ", "#")) and " = " in line:
-            current = line.split(" = ", 1)[0].strip()
+            name, value = line.split(" = ", 1)
+            current = (name.strip(), value)
         elif line and not line.startswith((" ", "#")) and line.rstrip().endswith(" ="):
-            current = line.rstrip()[:-2].strip()
-    return sources
+            current = (line.rstrip()[:-2].strip(), "")
 
 
 def send_command(target: Target, command: Command, credentials: Credentials, *, subsystem: str = "") -> None:

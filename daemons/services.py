@@ -453,13 +453,64 @@ def daemon_config_unset(
     old_value: str = "",
     reconfig: bool = False,
     client: ClientInfo,
-) -> CommandRecord:
-    """Remove a runtime value from ``daemon`` (and Reconfig it if asked), recorded."""
-    return _runtime_change(
+) -> RuntimeChange:
+    """Remove a runtime value from ``daemon`` (and Reconfig it if asked), recorded.
+
+    Never removes one from the middle of the daemon's list (see
+    ``_unset_from_the_end``); the result names the later values that were
+    taken back and set again on the way.
+    """
+    moved: list[str] = []
+    record = _runtime_change(
         user=user, daemon=daemon, command="RuntimeUnset", knob=knob, old_value=old_value, new_value="",
-        reconfig=reconfig, client=client,
-        change=lambda: protocol.remote_config_unset(target_for(daemon), knob, credentials_for(daemon.pool)),
+        reconfig=reconfig, client=client, change=lambda: moved.extend(_unset_from_the_end(daemon, knob)),
     )
+    return RuntimeChange(record=record, moved=tuple(moved))
+
+
+@dataclass(frozen=True)
+class RuntimeChange:
+    """An audited runtime change and the later runtime values an unset set again to remove only from the end."""
+
+    record: CommandRecord
+    moved: tuple[str, ...]
+
+
+def _unset_from_the_end(daemon: Daemon, knob: str) -> list[str]:
+    """Remove ``knob``'s runtime value removing only the last entry of the daemon's list, ever.
+
+    Why: HTCondor's ``set_runtime_config`` (src/condor_utils/condor_config.cpp,
+    23.9 here and unchanged at the 25.x head) removes an entry of its
+    ``std::vector<RuntimeConfigItem>`` with ``std::remove_if`` + ``erase``.
+    ``RuntimeConfigItem`` owns two malloc'd ``char*`` and has a copy
+    constructor and a destructor but no copy assignment, so shifting the later
+    entries down copies their pointers and erasing the tail frees them: the
+    daemon keeps dangling strings and aborts on a double free at the next
+    removal (set three values, unset the first, unset the second). Removing
+    the last entry shifts nothing. So the values after ``knob`` are removed
+    last first, then ``knob``, then they are set again in their order, which
+    puts them back as they were; none of it takes effect before a Reconfig.
+
+    The list is read from the daemon's configuration dump, which shows it as
+    of the last Reconfig; a Reconfig first makes that the list the daemon
+    holds, values set without Reconfig included. Returns the knobs set again.
+    """
+    target, credentials = target_for(daemon), credentials_for(daemon.pool)
+    protocol.send_command(target, Command.Reconfig, credentials)
+    values = protocol.remote_runtime_values(target, credentials)
+    names = [name.lower() for name, _ in values]
+    later = values[names.index(knob.lower()) + 1 :] if knob.lower() in names else []
+    removed: list[tuple[str, str]] = []
+    try:
+        for name, value in reversed(later):
+            protocol.remote_config_unset(target, name, credentials)
+            removed.insert(0, (name, value))
+        protocol.remote_config_unset(target, knob, credentials)
+    finally:
+        # Also after a failure, so no later value stays lost; each set appends at the end.
+        for name, value in removed:
+            protocol.remote_config_set(target, name, value, credentials)
+    return [name for name, _ in later]
 
 
 def _runtime_change(

@@ -92,6 +92,8 @@ class FakeHTCondor:
         ]
         self.fetch_error: protocol.ProtocolError | None = None
         self.set_error: protocol.ProtocolError | None = None
+        # The daemon's list of runtime values, in its order, as its dump shows it.
+        self.runtime: list[tuple[str, str]] = []
         self.sent: list[tuple[str, ...]] = []
         self.progress: list[tuple[int, int]] = []
 
@@ -121,6 +123,10 @@ class FakeHTCondor:
             raise self.set_error
         self.sent.append(("set", name, value))
 
+    def remote_runtime_values(self, target: protocol.Target, credentials: Any) -> list[tuple[str, str]]:
+        self.sent.append(("dump",))
+        return list(self.runtime)
+
     def remote_config_unset(self, target: protocol.Target, name: str, credentials: Any) -> None:
         protocol.validate_knob(name)
         self.sent.append(("unset", name))
@@ -143,7 +149,7 @@ def htcondor(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHTCondor]:
     fake = FakeHTCondor()
     for name in (
         "remote_config_all", "remote_config_sources", "remote_config_value", "remote_config_set",
-        "remote_config_unset", "send_command", "local_config", "local_reload", "tools_available",
+        "remote_config_unset", "remote_runtime_values", "send_command", "local_config", "local_reload", "tools_available",
     ):
         monkeypatch.setattr(protocol, name, getattr(fake, name))
     yield fake

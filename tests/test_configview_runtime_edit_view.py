@@ -31,6 +31,16 @@ def test_an_operator_unsets_a_knob(operator, htcondor) -> None:
     assert CommandRecord.objects.get().command == "RuntimeUnset"
 
 
+def test_an_unset_in_the_middle_of_the_list_says_what_was_moved_and_why(operator, htcondor) -> None:
+    htcondor.runtime = [("test_p1", "a"), ("test_p2", "b"), ("test_p3", "c")]
+    response = client_for(operator).post(url(make_daemon()), {"knob": "TEST_P1", "action": "unset", "reconfig": "on"})
+    page = " ".join(response.content.decode().split())
+    assert "the console first sent Reconfig" in page
+    assert "HTCondor crashes when a runtime value is removed from the middle" in page
+    assert ('took back <span class="mono">test_p3</span>, <span class="mono">test_p2</span> from the end') in page
+    assert 'set <span class="mono">test_p2</span>, <span class="mono">test_p3</span> again' in page
+
+
 def test_htmx_gets_the_editor_back_in_place(operator, htcondor) -> None:
     response = client_for(operator).post(
         url(make_daemon()), {"knob": "CONDORWEB_TEST_KNOB", "value": "1", "action": "set"}, HTTP_HX_REQUEST="true"

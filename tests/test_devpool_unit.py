@@ -6,12 +6,15 @@ import fnmatch
 import os
 import re
 import shutil
+import signal
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from daemons import devpool
+from tests.helpers import wait_for
 
 
 def _knobs(config: str) -> dict[str, str]:
@@ -251,6 +254,33 @@ def test_it_notices_a_port_that_is_already_taken() -> None:
         port = listener.getsockname()[1]
         assert devpool._port_in_use(port) is True
     assert devpool._port_in_use(port) is False
+
+
+def _daemon_of(inst: devpool._Instance) -> subprocess.Popen[bytes]:
+    """A stand-in for one of the instance's daemons: a process started with its CONDOR_CONFIG."""
+    return subprocess.Popen(
+        ["sleep", "120"], env={"PATH": os.defpath, "CONDOR_CONFIG": inst.config_file}, start_new_session=True
+    )
+
+
+def test_down_stops_the_daemons_a_dead_master_left_behind_and_nothing_of_other_instances(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    mine, other = _personal_instance(tmp_path, "mine"), _personal_instance(tmp_path, "other")
+    monkeypatch.setattr(devpool, "_instance", lambda name, provision: mine)
+    orphan, neighbour = _daemon_of(mine), _daemon_of(other)
+    try:
+        for process in (orphan, neighbour):
+            wait_for(lambda: Path(f"/proc/{process.pid}/cmdline").read_bytes().startswith(b"sleep"), timeout=5)
+
+        devpool.down("mine")
+
+        assert orphan.wait(timeout=5) == -signal.SIGTERM
+        assert neighbour.poll() is None
+    finally:
+        for process in (orphan, neighbour):
+            process.kill()
+            process.wait()
 
 
 def _no_route(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
