@@ -5,6 +5,8 @@ byte it last showed: ``?file=<id>&offset=<n>``, or a ``{"resume_from": n,
 "file": id}`` message), then every new line. Refusals accept first and then
 close with a code a browser can read (a refused handshake only says 403):
 
+* 4400: the client sent something other than a resume request, in the query or
+  a message (the last message says why; the server logs one line),
 * 4401: not logged in, 4403: lacking the permission, 4404: no such daemon or log,
 * 4503: the log exists but the console cannot read it (the last message says why).
 
@@ -12,14 +14,14 @@ To the client: ``{"type": "lines", "file", "start", "end", "lines": [...]}``
 (``end`` is the byte to resume from), ``{"type": "state", "state", "message"}``,
 for a daemon's log ``{"type": "daemon", "state", "message"}`` (the inventory
 saw it change) and ``{"type": "command", "message"}`` (a command about it
-finished), and ``{"type": "error", "message"}`` for a message it sent that
-made no sense.
+finished), and ``{"type": "error", "message"}`` just before a 4400.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -31,11 +33,22 @@ from django.http import Http404
 
 from daemons import access, events, logstream, logtail, selectors
 
+CLOSE_BAD_REQUEST = 4400
 CLOSE_LOGIN = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_UNAVAILABLE = 4503
 _MAX_OFFSET = 2**62
+# A resume request is under 100 characters. Anything longer is refused before
+# json.loads, whose recursion a frame of nested brackets would exhaust.
+MAX_MESSAGE_LENGTH = 256
+_EXPECTED = 'expected {"resume_from": <byte offset>, "file": <file id>}'
+
+logger = logging.getLogger(__name__)
+
+
+class BadRequest(ValueError):
+    """What the client sent is not a resume request; the message says why without echoing it."""
 
 
 class _LogConsumer(AsyncWebsocketConsumer):
@@ -58,10 +71,16 @@ class _LogConsumer(AsyncWebsocketConsumer):
         # The reader hands lines over from its own task: one thing at a time
         # touches this viewer's position, as channels' dispatch would ensure.
         self.turn = asyncio.Lock()
+        self.refused = False
         await self.accept()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_LOGIN)
+            return
+        try:
+            start = parse_resume_query(self.scope.get("query_string", b""))
+        except BadRequest as exc:
+            await self._refuse(str(exc))
             return
         try:
             location = await self.locate()
@@ -81,7 +100,6 @@ class _LogConsumer(AsyncWebsocketConsumer):
         async with self.turn:
             logstream.join(location, self)
             await self.joined()
-            start = self._resume_from_query()
             if start is None:
                 await self._run(self.follower.start_at_end, settings.CONDORWEB_LOG_BACKLOG_LINES)
             else:
@@ -98,18 +116,13 @@ class _LogConsumer(AsyncWebsocketConsumer):
             self.follower = None
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.follower is None:
+        if self.follower is None or self.refused:
             return
         try:
-            message = json.loads(text_data or "")
-        except ValueError:
-            await self._send({"type": "error", "message": "Messages must be JSON."})
+            file, offset = parse_resume_message(text_data)
+        except BadRequest as exc:
+            await self._refuse(str(exc))
             return
-        start = _resume_request(message)
-        if start is None:
-            await self._send({"type": "error", "message": 'Expected {"resume_from": <byte offset>, "file": <file id>}.'})
-            return
-        file, offset = start
         async with self.turn:
             await self._run(self.follower.resume, file or self.follower.file, offset)
 
@@ -167,25 +180,48 @@ class _LogConsumer(AsyncWebsocketConsumer):
         await self._send({"type": "state", "state": "unavailable", "message": message})
         await self.close(code=code)
 
-    def _resume_from_query(self) -> tuple[str, int] | None:
-        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
-        return _resume_request(
-            {"file": (query.get("file") or [""])[0], "resume_from": (query.get("offset") or [None])[0]}
-        )
+    async def _refuse(self, why: str) -> None:
+        # A browser's viewer only ever sends offsets the console gave it: this
+        # client is broken or probing, so it is told once, logged once, and closed.
+        self.refused = True
+        user = self.scope["user"].get_username()
+        logger.warning("Websocket %r of %s closed with %d: %s", self.scope["path"], user, CLOSE_BAD_REQUEST, why)
+        await self._send({"type": "error", "message": why})
+        await self.close(code=CLOSE_BAD_REQUEST)
 
 
-def _resume_request(message: object) -> tuple[str, int] | None:
-    """(file id or "", offset) from a client's resume request, or None if it is not a valid one."""
+def parse_resume_message(text: str | None) -> tuple[str, int]:
+    """(file id or "", offset) from a client's message; BadRequest unless it is a resume request."""
+    if text is None:
+        raise BadRequest(f"binary messages are not understood: {_EXPECTED}")
+    if len(text) > MAX_MESSAGE_LENGTH:
+        raise BadRequest(f"a message of {len(text)} characters (at most {MAX_MESSAGE_LENGTH}): {_EXPECTED}")
+    try:
+        message = json.loads(text)
+    except ValueError:
+        raise BadRequest(f"a message that is not JSON: {_EXPECTED}") from None
     if not isinstance(message, dict):
+        raise BadRequest(_EXPECTED)
+    return _resume_request(message.get("file"), message.get("resume_from"))
+
+
+def parse_resume_query(query_string: bytes) -> tuple[str, int] | None:
+    """(file id or "", offset) from ``?file=<id>&offset=<n>``, None without an offset; BadRequest if not valid."""
+    query = parse_qs(query_string.decode("latin-1"))
+    if "offset" not in query:
         return None
-    offset = message.get("resume_from")
-    if isinstance(offset, str) and offset.isdigit() and len(offset) < 20:
+    return _resume_request((query.get("file") or [""])[0], query["offset"][0])
+
+
+def _resume_request(file: object, offset: object) -> tuple[str, int]:
+    # isdigit() and isdecimal() accept other scripts' digits ("²", "٣"), some of which int() refuses.
+    if isinstance(offset, str) and offset.isascii() and offset.isdecimal() and len(offset) < 20:
         offset = int(offset)
     if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset < _MAX_OFFSET:
-        return None
-    file = message.get("file") or ""
-    if file and not logtail.valid_file_id(file):
-        return None
+        raise BadRequest(f"resume_from must be a byte offset, digits 0-9 below 2**62: {_EXPECTED}")
+    file = file or ""
+    if file and not (isinstance(file, str) and file.isascii() and logtail.valid_file_id(file)):
+        raise BadRequest(f"file must be a file id the console sent: {_EXPECTED}")
     return file, offset
 
 

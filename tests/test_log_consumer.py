@@ -222,28 +222,6 @@ async def test_a_resume_message_restarts_the_stream_at_that_offset(master: Daemo
     await communicator.disconnect()
 
 
-@pytest.mark.parametrize(
-    "sent",
-    ["not json", "[1, 2]", '{"resume_from": -1}', '{"resume_from": true}', '{"resume_from": 1, "file": "../etc"}', "{}"],
-)
-async def test_a_message_that_makes_no_sense_gets_an_error_and_the_stream_goes_on(
-    master: Daemon, log_dir: Path, viewer: object, sent: str
-) -> None:
-    log = log_dir / "MasterLog"
-    append(log, "one")
-    communicator = await connect(viewer, url(master))
-    await lines_until(communicator, "one")
-
-    await communicator.send_to(text_data=sent)
-    error = await receive(communicator)
-    append(log, "two")
-    lines, _, _ = await lines_until(communicator, "two")
-
-    assert error["type"] == "error"
-    assert lines == ["two"]
-    await communicator.disconnect()
-
-
 async def test_viewers_of_one_file_share_one_reader_which_stops_when_the_last_leaves(
     master: Daemon, log_dir: Path, viewer: object, operator: object
 ) -> None:

@@ -49,3 +49,57 @@ async def test_every_websocket_route_closes_for_an_anonymous_visitor(route: str)
 
     assert closed == {"type": "websocket.close", "code": CLOSE_LOGIN}
     await communicator.wait()
+
+
+async def handshake(origin: bytes | None, host: bytes = b"127.0.0.1:8000", scheme: str = "ws", extra: list | None = None) -> bool:
+    from condorweb.asgi import application
+
+    headers = [(b"host", host), *(extra or [])] + ([(b"origin", origin)] if origin is not None else [])
+    communicator = WebsocketCommunicator(application, "/ws/diagnostics/client-log/", headers=headers)
+    communicator.scope["scheme"] = scheme
+    accepted, _ = await communicator.connect()
+    await communicator.disconnect()
+    return accepted
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "origin",
+    [b"http://127.0.0.1:9999", b"https://127.0.0.1", b"ftp://127.0.0.1:8000", b"http://localhost:31337", b"https://127.0.0.1:8000",
+     b"http://127.0.0.1", b"http://evil.example", b"null", b"http://127.0.0.1:8000.evil.example", None],
+)
+async def test_a_page_from_another_scheme_host_or_port_is_refused_at_the_handshake(origin: bytes | None) -> None:
+    assert await handshake(origin) is False
+    assert await handshake(b"http://127.0.0.1:8000") is True
+
+
+@pytest.mark.django_db
+async def test_a_secure_connection_accepts_only_its_https_origin() -> None:
+    assert await handshake(b"https://127.0.0.1:8000", scheme="wss") is True
+    assert await handshake(b"http://127.0.0.1:8000", scheme="wss") is False
+
+
+@pytest.mark.django_db
+async def test_behind_a_tls_proxy_the_forwarded_scheme_decides(settings) -> None:
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    forwarded = [(b"x-forwarded-proto", b"https")]
+
+    assert await handshake(b"https://127.0.0.1:8000", extra=forwarded) is True
+    assert await handshake(b"http://127.0.0.1:8000", extra=forwarded) is False
+
+
+@pytest.mark.django_db
+async def test_a_trusted_origin_is_accepted_with_its_scheme_and_port_only(settings) -> None:
+    settings.CSRF_TRUSTED_ORIGINS = ["https://condorweb.example.org", "https://*.example.net"]
+
+    assert await handshake(b"https://condorweb.example.org") is True
+    assert await handshake(b"https://ops.example.net") is True
+    assert await handshake(b"http://condorweb.example.org") is False
+    assert await handshake(b"https://condorweb.example.org:444") is False
+    assert await handshake(b"http://ops.example.net") is False
+
+
+@pytest.mark.django_db
+async def test_a_host_that_is_not_allowed_is_refused_even_with_a_matching_origin() -> None:
+    # DNS rebinding: evil.example resolves to the console, and its page's origin matches its own Host.
+    assert await handshake(b"http://evil.example:8000", host=b"evil.example:8000") is False

@@ -5,7 +5,7 @@
   "use strict";
 
   const MAX_LINES = 20000; // kept in the page; the download has everything
-  const STOP_CODES = { 4401: "stopped: log in again", 4403: "stopped: not allowed", 4404: "stopped: no such daemon or log", 4503: "stopped: log unavailable" };
+  const STOP_CODES = { 4400: "stopped: the console did not understand this viewer", 4401: "stopped: log in again", 4403: "stopped: not allowed", 4404: "stopped: no such daemon or log", 4503: "stopped: log unavailable" };
   const ERROR_RE = /\b(error|errors|failed|failure|fatal|exception|abort(ed)?|denied|refused)\b/i;
   const WARN_RE = /\b(warn|warning|retrying|timed? ?out)\b/i;
 
