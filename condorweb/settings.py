@@ -279,7 +279,6 @@ CONDORWEB_REDACT_PATTERNS = env_list(
     "CONDORWEB_REDACT_PATTERNS",
     ["*PASSWORD*", "*PASSWD*", "*SECRET*", "*TOKEN*", "*_KEY", "*KEY_*", "*CREDENTIAL*", "*PRIVATE*"],
 )
-CONDORWEB_CONDOR_CONFIG_VAL = env_str("CONDORWEB_CONDOR_CONFIG_VAL")
 # The console host's own HTCondor configuration ("local" in diffs); blank: HTCondor's usual search.
 CONDORWEB_LOCAL_CONDOR_CONFIG = env_str("CONDORWEB_LOCAL_CONDOR_CONFIG", env_str("CONDOR_CONFIG"))
 CONDORWEB_TOOL_LOG = env_str("CONDORWEB_TOOL_LOG", str(DATA_DIR / "htcondor-client.log"))

@@ -132,6 +132,11 @@ class _Instance:
         return self.cache / "pools" / self.name
 
     @property
+    def tools_dir(self) -> Path:
+        """Executables that run the instance's own tools as the console (a pool's command is one path)."""
+        return self.pool_dir / "bin"
+
+    @property
     def token_file(self) -> Path:
         return self.pool_dir / "tokens" / CONSOLE_USER
 
@@ -190,6 +195,7 @@ def up(name: str = "dev", port: int = 9618, *, timeout: float = 90.0) -> DevPool
     inst = _instance(name, provision=True)
     with _locked(inst.lock_file):
         prepared = _prepare(inst, port)
+        _write_tools(inst)
         pid = _master_pid(inst)
         if pid is not None and not prepared.config_changed:
             if REQUIRED_AD_TYPES.issubset(_ad_types(inst)):
@@ -687,6 +693,24 @@ def _token_paths(inst: _Instance) -> list[Path]:
     return list(dict.fromkeys([inst.token_file, inst.host(inst.console_token_dir) / CONSOLE_USER]))
 
 
+def _write_tools(inst: _Instance) -> None:
+    """``condor_config_val`` and ``condor_fetchlog`` as the console runs them: one executable each.
+
+    A pool's tool command is the path of one executable, run without a shell
+    (SECURITY.md); these scripts hold the chroot and environment around the
+    instance's own tool. Written by root, mode 755: the console may run them,
+    not change them.
+    """
+    inst.tools_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
+    for tool in ("condor_config_val", "condor_fetchlog"):
+        script = f"#!/bin/sh\nexec {shlex.join(inst.argv(tool, as_console=True))} \"$@\"\n"
+        path = inst.tools_dir / tool
+        partial = inst.tools_dir / f".{tool}.partial"
+        partial.write_text(script)
+        partial.chmod(0o755)
+        os.replace(partial, path)
+
+
 def _write_token(inst: _Instance, uid_domain: str) -> None:
     token = _run(inst.argv("condor_token_create", "-identity", f"{CONSOLE_USER}@{uid_domain}")).stdout
     for path in _token_paths(inst):
@@ -708,7 +732,7 @@ def _devpool(inst: _Instance, port: int, uid_domain: str) -> DevPool:
         token_file=str(inst.token_file),
         host_root=inst.host_root,
         log_dir=inst.log_dir,
-        config_val=inst.argv("condor_config_val", as_console=True),
+        config_val=[str(inst.tools_dir / "condor_config_val")],
         uid_domain=uid_domain,
         route=inst.route,
     )

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shlex
-
 from django import forms
 
 from daemons import protocol
@@ -37,22 +34,19 @@ class PoolForm(forms.ModelForm):
         path = self.cleaned_data["token_file"].strip()
         if not path:
             return ""
-        if not os.path.isabs(path):
-            raise forms.ValidationError("Give the token file's absolute path on the console host.")
-        if not os.path.isfile(path):
-            raise forms.ValidationError(f"There is no file at {path}.")
-        if not os.access(path, os.R_OK):
-            raise forms.ValidationError("The console cannot read this file; make it readable by the console's user.")
-        self.warnings.extend(protocol.Credentials(token_file=path).check())
-        return path
+        try:
+            return protocol.validate_token_file(path)
+        except protocol.InvalidInput as exc:
+            raise forms.ValidationError(str(exc)) from None
 
     def clean_config_val(self) -> str:
-        command = self.cleaned_data["config_val"].strip()
+        path = self.cleaned_data["config_val"].strip()
+        if not path:
+            return ""
         try:
-            shlex.split(command)
-        except ValueError as exc:
-            raise forms.ValidationError(f"This is not a shell command line: {exc}.") from None
-        return command
+            return protocol.validate_tool_command(path)
+        except protocol.InvalidInput as exc:
+            raise forms.ValidationError(str(exc)) from None
 
 
 class DaemonFilterForm(forms.Form):

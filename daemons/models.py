@@ -29,7 +29,7 @@ class Pool(models.Model):
     config_val = models.CharField(
         max_length=1024,
         blank=True,
-        help_text="Command that runs condor_config_val for this pool (shell words); blank: condor_config_val on PATH.",
+        help_text="Absolute path of the executable that runs condor_config_val for this pool, run without a shell; blank: condor_config_val on PATH.",
     )
     description = models.TextField(blank=True)
     last_refreshed_at = models.DateTimeField(null=True, blank=True)

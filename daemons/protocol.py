@@ -25,6 +25,7 @@ import queue
 import re
 import shutil
 import socket
+import stat
 import subprocess
 import tempfile
 import threading
@@ -179,6 +180,75 @@ def validate_collector(collector: str) -> str:
         if port is not None and not 0 < int(port) < 65536:
             raise InvalidInput(f"{part!r} has a port outside 1-65535.")
     return ",".join(parts)
+
+
+# Kernel views and devices: never a file the console should hand to HTCondor
+# (/proc/self/environ would give away the console's own environment).
+_SYSTEM_TREES = ("/proc", "/sys", "/dev")
+
+
+def _outside_system_trees(path: str) -> str:
+    """``path`` resolved through every symlink; InvalidInput if it or its target is under /proc, /sys or /dev."""
+    real = os.path.realpath(path)
+    for candidate in (os.path.normpath(path), real):
+        for tree in _SYSTEM_TREES:
+            if candidate == tree or candidate.startswith(tree + "/"):
+                raise InvalidInput(
+                    f"{path[:200]} is under {tree}.", hint="Give a file of its own; /proc, /sys and /dev are refused."
+                )
+    return real
+
+
+def validate_token_file(path: str) -> str:
+    """A pool's IDTOKEN file: absolute, a regular file, owned by the console's user, mode 600 (or stricter).
+
+    The console hands the file to HTCondor, which sends what it reads to the
+    pool's daemons: a path to another file would send that file (e.g.
+    /etc/shadow) to whoever runs the collector.
+    """
+    if not os.path.isabs(path):
+        raise InvalidInput(f"{path!r} is not an absolute path.", hint="Give the token file's absolute path on the console host.")
+    _outside_system_trees(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InvalidInput(f"There is no file at {path}.") from None
+    except OSError as exc:
+        raise InvalidInput(f"The console cannot look at {path}: {exc.strerror}.") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise InvalidInput(f"{path} is not a regular file.", hint="A token file is a plain file written by condor_token_fetch or condor_token_create.")
+    if st.st_uid != os.geteuid():
+        raise InvalidInput(
+            f"{path} is owned by uid {st.st_uid}, not by the console's user (uid {os.geteuid()}).",
+            hint="A token file belongs to the user the console runs as: chown it to that user.",
+        )
+    if st.st_mode & 0o077:
+        raise InvalidInput(
+            f"{path} has mode {st.st_mode & 0o777:o}: group or others may read it.", hint=f"Run chmod 600 {path}."
+        )
+    if not os.access(path, os.R_OK):
+        raise InvalidInput(f"The console cannot read {path}.", hint="Make it readable by its owner (chmod 600).")
+    return path
+
+
+def validate_tool_command(path: str) -> str:
+    """A pool's condor_config_val: the absolute path of one executable, which the console runs without a shell.
+
+    Arguments are not accepted: a command line such as ``/bin/sh -c '...'``
+    would let whoever edits a pool run anything as the console.
+    """
+    if not os.path.isabs(path):
+        raise InvalidInput(
+            f"{path[:200]!r} is not an absolute path.",
+            hint="Give the absolute path of condor_config_val (or of a script that runs it); no arguments, no shell.",
+        )
+    real = _outside_system_trees(path)
+    if not os.path.isfile(real) or not os.access(real, os.X_OK):
+        raise InvalidInput(
+            f"{path[:200]} is not an executable file.",
+            hint="Give the absolute path of condor_config_val (or of a script that runs it); no arguments, no shell.",
+        )
+    return path
 
 
 # --------------------------------------------------------------------------

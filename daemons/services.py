@@ -8,7 +8,6 @@ state-change broadcasts leave only once the row is committed.
 from __future__ import annotations
 
 import logging
-import shlex
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -43,7 +42,8 @@ class ClientInfo:
 
 
 def credentials_for(pool: Pool) -> protocol.Credentials:
-    return protocol.Credentials(token_file=pool.token_file, config_val=tuple(shlex.split(pool.config_val)))
+    # The command is one executable's path, run without a shell (PoolForm.clean_config_val).
+    return protocol.Credentials(token_file=pool.token_file, config_val=(pool.config_val,) if pool.config_val else ())
 
 
 def target_for(daemon: Daemon) -> protocol.Target:

@@ -152,15 +152,20 @@ def test_it_runs_personal_tools_on_the_host_with_a_clean_environment(tmp_path: P
     ]
 
 
-def test_the_config_val_command_authenticates_as_the_console_with_a_token_the_chroot_can_see(
+def test_the_config_val_command_is_one_executable_that_runs_the_chroots_tool_as_the_console(
     tmp_path: Path,
 ) -> None:
-    pool = devpool._devpool(_chroot_instance(tmp_path, "test"), 9718, "vm")
+    inst = _chroot_instance(tmp_path, "test")
+    devpool._write_tools(inst)
+    pool = devpool._devpool(inst, 9718, "vm")
 
-    assert pool.config_val[:4] == ["chroot", str(tmp_path / "rootfs"), "env", "-i"]
-    assert "_CONDOR_SEC_TOKEN_DIRECTORY=/var/lib/condorweb/test/console-tokens" in pool.config_val
-    assert "_CONDOR_SEC_CLIENT_AUTHENTICATION_METHODS=IDTOKENS" in pool.config_val
-    assert pool.config_val[-1] == "condor_config_val"
+    assert pool.config_val == [str(tmp_path / "pools/test/bin/condor_config_val")]
+    script = Path(pool.config_val[0]).read_text()
+    assert script.startswith(f"#!/bin/sh\nexec chroot {tmp_path / 'rootfs'} env -i ")
+    assert "_CONDOR_SEC_TOKEN_DIRECTORY=/var/lib/condorweb/test/console-tokens" in script
+    assert "_CONDOR_SEC_CLIENT_AUTHENTICATION_METHODS=IDTOKENS condor_config_val \"$@\"" in script
+    assert os.access(pool.config_val[0], os.X_OK)
+    assert (tmp_path / "pools/test/bin/condor_fetchlog").read_text().count("condor_fetchlog") == 1
 
 
 def test_a_chroot_instance_keeps_a_copy_of_the_console_token_inside_the_pool(tmp_path: Path) -> None:
