@@ -6,6 +6,7 @@ refuse bad values at start-up.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -210,6 +211,15 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # Behind TLS (CONDORWEB_HTTPS=1) every cookie and header on Django's
 # deployment checklist is switched on.
 HTTPS = env_bool("CONDORWEB_HTTPS", False)
+# A deployed console (CONDORWEB_HTTPS=1) does not run as root: a flaw in it
+# would then be root on the host, and nothing it does needs root (the dev
+# pool's chroot does, and that is `make run`'s, not the server's). Set
+# CONDORWEB_ALLOW_ROOT=1 only to run a one-off management command as root.
+if HTTPS and os.geteuid() == 0 and not env_bool("CONDORWEB_ALLOW_ROOT", False):
+    raise ImproperEnvironment(
+        "condorweb refuses to run as root with CONDORWEB_HTTPS=1: run it as its own user "
+        "(User=condorweb in its systemd unit, docs/deployment.md), or set CONDORWEB_ALLOW_ROOT=1 for a one-off command."
+    )
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS and env_bool("CONDORWEB_SSL_REDIRECT", True)

@@ -25,6 +25,9 @@ def _check_deploy(tmp_path: Path, **overrides: str) -> subprocess.CompletedProce
             "CONDORWEB_ALLOWED_HOSTS": "condorweb.example.org",
             "CONDORWEB_CSRF_TRUSTED_ORIGINS": "https://condorweb.example.org",
             "CONDORWEB_DATA_DIR": str(tmp_path),
+            # The suite runs as root (the dev pool's chroot needs it); the
+            # refusal itself is tested below.
+            "CONDORWEB_ALLOW_ROOT": "1" if os.geteuid() == 0 else "0",
             **overrides,
         }
     )
@@ -46,3 +49,20 @@ def test_the_checklist_warns_when_https_is_off(tmp_path: Path) -> None:
 
     assert result.returncode != 0
     assert "security.W012" in result.stderr  # SESSION_COOKIE_SECURE
+
+
+def test_production_settings_refuse_to_start_as_root_unless_allowed(tmp_path: Path) -> None:
+    script = "import os; os.geteuid = lambda: 0; import django; django.setup()"
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith(("CONDORWEB_", "DATABASE_URL"))
+    } | {"DJANGO_SETTINGS_MODULE": "condorweb.settings", "CONDORWEB_HTTPS": "1", "CONDORWEB_DATA_DIR": str(tmp_path),
+         "CONDORWEB_SECRET_KEY": secrets.token_urlsafe(64)}
+
+    def start(**extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-c", script], env=environment | extra, cwd=BASE_DIR,
+                              capture_output=True, text=True, timeout=120, check=False)
+
+    refused, allowed, development = start(), start(CONDORWEB_ALLOW_ROOT="1"), start(CONDORWEB_HTTPS="0")
+    assert refused.returncode != 0 and "refuses to run as root with CONDORWEB_HTTPS=1" in refused.stderr
+    assert allowed.returncode == 0, allowed.stderr
+    assert development.returncode == 0, development.stderr
