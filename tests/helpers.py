@@ -110,6 +110,20 @@ def register(pool: devpool.DevPool) -> object:
     )
 
 
+def registered_master(pool: devpool.DevPool) -> object:
+    """The real pool's master, up in the console's inventory once a refresh has seen it."""
+    from daemons import services
+    from daemons.models import Daemon
+
+    registered = register(pool)
+
+    def refreshed() -> Daemon | None:
+        services.pool_refresh(pool=registered)
+        return Daemon.objects.filter(pool=registered, kind="master", state=Daemon.State.UP).first()
+
+    return wait_for(refreshed, what="the master in the inventory")
+
+
 @contextmanager
 def schedd_turned_off(master: protocol.Target, credentials: protocol.Credentials) -> Iterator[None]:
     """DaemonOff SCHEDD through the master, and DaemonOn again on the way out whatever happened."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 
 import pytest
 from django.urls import reverse
@@ -11,7 +10,7 @@ from configview.models import ConfigSnapshot
 from daemons import devpool, protocol, services
 from daemons.models import CommandRecord, Daemon
 from tests.configview_helpers import client_for, inline_jobs  # noqa: F401 - fixture
-from tests.helpers import wait_for
+from tests.helpers import registered_master, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("inline_jobs")]
 
@@ -20,16 +19,7 @@ KNOB = "CONDORWEB_TEST_CONFIGVIEW"
 
 @pytest.fixture
 def master(healthy_pool: devpool.DevPool, credentials: protocol.Credentials) -> Daemon:
-    pool = services.pool_upsert(
-        name=healthy_pool.name, collector=healthy_pool.collector, token_file=healthy_pool.token_file,
-        config_val=shlex.join(healthy_pool.config_val),
-    )
-
-    def refreshed() -> Daemon | None:
-        services.pool_refresh(pool=pool)
-        return Daemon.objects.filter(pool=pool, kind="master", state=Daemon.State.UP).first()
-
-    return wait_for(refreshed, what="the master in the inventory")
+    return registered_master(healthy_pool)
 
 
 def fetch(client, daemon: Daemon) -> ConfigSnapshot:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shlex
 
 import pytest
 
@@ -18,7 +17,7 @@ from configview import services as configview_services
 from daemons import devpool, protocol, services
 from daemons.models import CommandRecord, Daemon
 from daemons.services import ClientInfo
-from tests.helpers import wait_for
+from tests.helpers import registered_master, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -27,16 +26,7 @@ VALUES = {"TEST_RUNTIME_P1": "a", "TEST_RUNTIME_P2": "b", "TEST_RUNTIME_P3": "c"
 
 @pytest.fixture
 def master(healthy_pool: devpool.DevPool) -> Daemon:
-    pool = services.pool_upsert(
-        name=healthy_pool.name, collector=healthy_pool.collector, token_file=healthy_pool.token_file,
-        config_val=shlex.join(healthy_pool.config_val),
-    )
-
-    def refreshed() -> Daemon | None:
-        services.pool_refresh(pool=pool)
-        return Daemon.objects.filter(pool=pool, kind="master", state=Daemon.State.UP).first()
-
-    return wait_for(refreshed, what="the master in the inventory")
+    return registered_master(healthy_pool)
 
 
 def change(user, master: Daemon, knob: str, value: str | None) -> configview_services.RuntimeChange:
