@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import re
+import stat
 import threading
 import time
 from dataclasses import dataclass
@@ -44,14 +45,20 @@ PATH_CACHE_SECONDS = 300.0
 logger = logging.getLogger(__name__)
 
 
-class LogUnavailable(Exception):
-    """The log cannot be streamed; ``message`` says why and ``hint`` what would fix it."""
+class LogUnavailable(logtail.Unreadable):
+    """The log cannot be streamed; ``message`` says why and ``hint`` what would fix it.
 
-    def __init__(self, message: str, *, hint: str = "", missing_key: bool = False) -> None:
+    ``refused``: the confinement rule forbids the file, so condor_fetchlog
+    must not be tried instead. An ``Unreadable``, so a follower that meets it
+    while following stops with this reason.
+    """
+
+    def __init__(self, message: str, *, hint: str = "", missing_key: bool = False, refused: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.missing_key = missing_key
+        self.refused = refused
 
     def __str__(self) -> str:
         return f"{self.message} {self.hint}".strip()
@@ -62,6 +69,10 @@ class LogLocation:
     key: str
     daemon_path: str  # as the daemon writes it
     path: str  # where the console reads it
+    # The only directory the file may lie in (the daemon's LOG, mapped), and
+    # the directory that one must lie in (where the pool's mapping points).
+    directory: str
+    anchor: str
     # Where the console cannot read the file: the daemon to fetch it from
     # with condor_fetchlog, and why the file itself is out of reach.
     fetch_from: tuple[protocol.Target, protocol.Credentials] | None = None
@@ -161,53 +172,209 @@ def locate(daemon: Daemon, key: str) -> LogLocation:
     if key != default_key(daemon) and key not in log_keys(daemon):
         raise LogUnavailable(f"{daemon.name} names no {key} in its configuration.", missing_key=True)
 
-    def ask() -> str | None:
-        try:
-            return protocol.remote_config_value(target_for(daemon), key, credentials_for(daemon.pool))
-        except protocol.ProtocolError as exc:
-            raise LogUnavailable(f"The console could not ask the daemon where {key} is: {exc}") from None
+    def ask(knob: str):  # noqa: ANN202 - () -> str | None
+        def value() -> str | None:
+            try:
+                return protocol.remote_config_value(target_for(daemon), knob, credentials_for(daemon.pool))
+            except protocol.ProtocolError as exc:
+                raise LogUnavailable(f"The console could not ask the daemon where {knob} is: {exc}") from None
 
-    daemon_path = _cached(("path", key, *_identity(daemon)), ask)
+        return value
+
+    daemon_path = _cached(("path", key, *_identity(daemon)), ask(key))
     if not daemon_path:
         raise LogUnavailable(f"{daemon.name} has no {key} defined.", missing_key=True)
+    log_dir = _cached(("path", "LOG", *_identity(daemon)), ask("LOG"))
+    _check_in_log_dir(daemon, key, daemon_path, log_dir)
     try:
-        location = LogLocation(key=key, daemon_path=daemon_path, path=map_path(daemon.pool, daemon_path))
+        location = LogLocation(
+            key=key,
+            daemon_path=daemon_path,
+            path=map_path(daemon.pool, daemon_path),
+            directory=map_path(daemon.pool, log_dir),
+            anchor=daemon.pool.log_path_to or "/",
+        )
+        _check_not_the_consoles_own(location)
         check_readable(location)
     except LogUnavailable as exc:
         credentials = credentials_for(daemon.pool)
-        if not protocol.fetchlog_available(credentials):
+        # A refused file stays refused: the daemon would hand over the same file.
+        if exc.refused or not protocol.fetchlog_available(credentials):
             raise
         return LogLocation(
-            key=key, daemon_path=daemon_path, path=daemon_path, fetch_from=(target_for(daemon), credentials), why=str(exc)
+            key=key,
+            daemon_path=daemon_path,
+            path=daemon_path,
+            directory=os.path.normpath(log_dir),
+            anchor="/",
+            fetch_from=(target_for(daemon), credentials),
+            why=str(exc),
         )
     return location
 
 
+def _check_in_log_dir(daemon: Daemon, key: str, daemon_path: str, log_dir: str | None) -> None:
+    """The daemon's own path must name a file in its LOG directory, before anything is opened or fetched.
+
+    Only as text: the daemon's symlinks are resolved where the file is opened
+    (``open_file``); condor_fetchlog reads on the daemon's host, and a path
+    that leaves LOG by ``..`` or ``/proc/self`` must not be fetched either.
+    """
+    if not log_dir or not os.path.isabs(log_dir):
+        raise LogUnavailable(
+            f"The console will not read {daemon_path}: {daemon.name} names no absolute LOG directory.",
+            hint=CONFINEMENT_RULE,
+            refused=True,
+        )
+    if not _inside(os.path.normpath(daemon_path), os.path.normpath(log_dir)):
+        raise LogUnavailable(
+            f"The console will not read {daemon_path} ({key}): it is not in {daemon.name}'s log directory "
+            f"{os.path.normpath(log_dir)} (LOG).",
+            hint=CONFINEMENT_RULE,
+            refused=True,
+        )
+
+
+def _check_not_the_consoles_own(location: LogLocation) -> None:
+    """A pool's LOG must not resolve into or around the console's own files (its secret key, database, tokens).
+
+    Where a pool has no log-path mapping, its LOG is taken as a console-host
+    directory; this keeps a hostile pool from naming the console's.
+    """
+    root = os.path.realpath(location.directory)
+    for own in (str(settings.BASE_DIR), str(settings.DATA_DIR)):
+        own = os.path.realpath(own)
+        if _inside(root, own) or _inside(own, root):
+            raise LogUnavailable(
+                f"The console will not read {location.path}: the log directory {location.directory} "
+                f"resolves to {root}, which overlaps the console's own files ({own}).",
+                hint=CONFINEMENT_RULE,
+                refused=True,
+            )
+
+
 def client_log_location() -> LogLocation:
-    """The console's own HTCondor client log (TOOL_LOG)."""
+    """The console's own HTCondor client log (TOOL_LOG), confined to the directory the settings name."""
     path = protocol.client_logging()[1] or settings.CONDORWEB_TOOL_LOG
-    return LogLocation(key=CLIENT_LOG_KEY, daemon_path=path, path=path)
+    directory = os.path.dirname(os.path.abspath(path))
+    return LogLocation(key=CLIENT_LOG_KEY, daemon_path=path, path=path, directory=directory, anchor=directory)
 
 
-def check_readable(location: LogLocation) -> None:
-    """Raise LogUnavailable where the console cannot read the log (a missing file is fine: not started yet)."""
-    if location.fetch_from is not None:
-        return
-    directory = os.path.dirname(location.path)
-    if not os.path.isdir(directory):
+CONFINEMENT_RULE = (
+    "The console reads only a regular file whose real path, with every symbolic link and “..” resolved, lies in "
+    "the daemon's log directory (its LOG knob, through the pool's log-path mapping)."
+)
+# A log directory never resolves into these: their files are the console's
+# own (/proc/self/...) or devices, and "/" would confine nothing.
+_PSEUDO_FILESYSTEMS = ("/proc", "/sys", "/dev")
+_DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# O_NONBLOCK: a FIFO swapped in after the check must not hang the open.
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+
+
+def _inside(path: str, directory: str) -> bool:
+    """``path`` is ``directory`` or below it (both absolute and normalised)."""
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def open_file(location: LogLocation, path: str | None = None) -> io.BufferedReader:
+    """The one way the console opens a log file: ``path`` (the log itself, or a rotated copy beside it), read-only.
+
+    The real path must lie in the location's directory, and that in its
+    anchor. The file is then reached from the directory one component at a
+    time with O_NOFOLLOW, so a symbolic link swapped in after the check is
+    not followed, and it must be a regular file before and after the open.
+    Raises FileNotFoundError where there is no such file (yet), LogUnavailable
+    (``refused``) where the rule forbids it, LogUnavailable where the console
+    may not read it.
+    """
+    path = location.path if path is None else path
+    anchor = os.path.realpath(location.anchor)
+    root = os.path.realpath(location.directory)
+
+    def refuse(why: str) -> LogUnavailable:
+        return LogUnavailable(f"The console will not read {path}: {why}.", hint=CONFINEMENT_RULE, refused=True)
+
+    if not _inside(root, anchor):
+        raise refuse(f"the log directory {location.directory} resolves to {root}, outside {anchor}")
+    if root == "/" or any(_inside(root, pseudo) for pseudo in _PSEUDO_FILESYSTEMS):
+        raise refuse(f"the log directory {location.directory} resolves to {root}")
+    real = os.path.realpath(path)
+    if real == root:
+        raise refuse(f"it is a directory, the log directory {root} itself")
+    if not _inside(real, root):
+        raise refuse(f"its real path {real} is not in the log directory {root}")
+    try:
+        directory_fd = os.open(root, _DIRECTORY_FLAGS)
+    except FileNotFoundError:
         mapped = location.path != location.daemon_path
         raise LogUnavailable(
-            f"The console host has no directory {directory}"
+            f"The console host has no directory {location.directory}"
             + (f" (the daemon's {os.path.dirname(location.daemon_path)} through the pool's mapping)." if mapped else "."),
             hint="If the daemons run on another host, mount their log directory on the console host and set the "
             f"pool's log-path mapping: “log path from” {os.path.dirname(location.daemon_path)} → "
             "“log path to” the mount point.",
-        )
-    if os.path.exists(location.path) and not os.access(location.path, os.R_OK):
-        raise LogUnavailable(
-            f"The console may not read {location.path}.",
-            hint="Give the user the console runs as read access to the daemon's log directory.",
-        )
+        ) from None
+    except PermissionError:
+        raise _not_permitted(path) from None
+    except OSError as exc:
+        raise refuse(f"the log directory {root} cannot be opened as a directory ({exc.strerror})") from None
+    try:
+        *parents, name = os.path.relpath(real, root).split("/")
+        for part in parents:
+            next_fd = os.open(part, _DIRECTORY_FLAGS, dir_fd=directory_fd)
+            os.close(directory_fd)
+            directory_fd = next_fd
+        before = os.stat(name, dir_fd=directory_fd, follow_symlinks=False)
+        if not stat.S_ISREG(before.st_mode):
+            # Refused unopened: opening a device may already do something.
+            raise refuse(f"it is {_kind(before.st_mode)}")
+        fd = os.open(name, _FILE_FLAGS, dir_fd=directory_fd)
+    except FileNotFoundError:
+        raise
+    except PermissionError:
+        raise _not_permitted(path) from None
+    except OSError as exc:
+        # ELOOP or ENOTDIR: a symbolic link was swapped in after the check.
+        raise refuse(f"it changed while it was opened ({exc.strerror})") from None
+    finally:
+        os.close(directory_fd)
+    after = os.fstat(fd)
+    if not stat.S_ISREG(after.st_mode) or (after.st_dev, after.st_ino) != (before.st_dev, before.st_ino):
+        os.close(fd)
+        raise refuse("it was replaced while it was opened")
+    return os.fdopen(fd, "rb")
+
+
+def _not_permitted(path: str) -> LogUnavailable:
+    return LogUnavailable(
+        f"The console may not read {path}.",
+        hint="Give the user the console runs as read access to the daemon's log directory.",
+    )
+
+
+def check_readable(location: LogLocation) -> None:
+    """Raise LogUnavailable where the console cannot or will not read the log (a missing file is fine: not started yet)."""
+    if location.fetch_from is not None:
+        return
+    try:
+        open_file(location).close()
+    except FileNotFoundError:
+        pass
 
 
 def tail_lines(location: LogLocation, lines: int) -> tuple[list[str], str, int]:
@@ -223,7 +390,7 @@ def tail_lines(location: LogLocation, lines: int) -> tuple[list[str], str, int]:
 
 def follower_for(location: LogLocation) -> logtail.LogFollower | logtail.FetchedLogFollower:
     if location.fetch_from is None:
-        return logtail.LogFollower(location.path)
+        return logtail.LogFollower(location.path, lambda path: open_file(location, path))
     target, credentials = location.fetch_from
     log = location.key[: -len("_LOG")]
     return logtail.FetchedLogFollower(
@@ -272,9 +439,13 @@ class _Reader:
                     self.loop.call_soon_threadsafe(self._queue.put_nowait, events)
                 self._stop.wait(POLL_INTERVAL)
                 events = follower.poll()
-        except (logtail.Unreadable, OSError):
-            # Viewers check readability themselves and say why; the reader just stops.
-            pass
+        except (logtail.Unreadable, OSError) as exc:
+            # The reader stops; told, each viewer reads on with its own follower,
+            # meets the same reason and closes with it.
+            try:
+                self.loop.call_soon_threadsafe(self._queue.put_nowait, [logtail.State("unreadable", str(exc))])
+            except RuntimeError:
+                pass  # the event loop closed under us
         except RuntimeError:
             pass  # the event loop closed under us
         finally:
@@ -394,13 +565,12 @@ def client_log_view(*, with_tail: bool) -> LogView:
 def _with_tail(view: LogView) -> LogView:
     assert view.location is not None
     try:
-        check_readable(view.location)
         lines, file, offset = tail_lines(view.location, settings.CONDORWEB_LOG_BACKLOG_LINES)
+    except LogUnavailable as exc:
+        return dataclasses.replace(view, problem=exc)
     except logtail.Unreadable as exc:
         why = f"condor_fetchlog was tried because: {view.location.why}" if view.location.why else ""
         return dataclasses.replace(view, problem=LogUnavailable(str(exc), hint=why))
-    except LogUnavailable as exc:
-        return dataclasses.replace(view, problem=exc)
     return dataclasses.replace(view, lines=tuple(lines), file=file, offset=offset, with_tail=True)
 
 
@@ -412,10 +582,7 @@ def open_log(location: LogLocation):  # noqa: ANN201 - a binary file object
             return io.BytesIO(protocol.fetch_log(target, location.key[: -len("_LOG")], credentials))
         except protocol.ProtocolError as exc:
             raise LogUnavailable(f"condor_fetchlog could not fetch the log: {exc}") from None
-    check_readable(location)
     try:
-        return open(location.path, "rb")  # noqa: SIM115 - closed by the response
+        return open_file(location)
     except FileNotFoundError:
         raise LogUnavailable(f"{os.path.basename(location.path)} does not exist yet (is the daemon started?).") from None
-    except OSError as exc:
-        raise LogUnavailable(f"The console could not open {location.path}: {exc.strerror}.") from None

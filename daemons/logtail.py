@@ -13,7 +13,9 @@ import os
 import re
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import BinaryIO
 
 # Most a single read hands out; a client far behind catches up in several chunks.
 CHUNK_BYTES = 256 * 1024
@@ -86,10 +88,16 @@ def _newlines_backwards(handle, size: int):  # noqa: ANN001, ANN202
 
 
 class LogFollower:
-    """One reader's position in one log path."""
+    """One reader's position in one log path.
 
-    def __init__(self, path: str) -> None:
+    ``opener`` opens the log or a rotated copy beside it, by path, for
+    reading in binary; it raises FileNotFoundError where there is none and
+    Unreadable where the console may not or will not read it.
+    """
+
+    def __init__(self, path: str, opener: Callable[[str], BinaryIO]) -> None:
         self.path = path
+        self._opener = opener
         self._handle = None
         self.file = ""
         self.offset = 0
@@ -177,12 +185,10 @@ class LogFollower:
 
     def _open_current(self) -> bool:
         try:
-            self._handle = open(self.path, "rb")  # noqa: SIM115 - kept open to follow the inode
+            self._handle = self._opener(self.path)  # kept open to follow the inode
         except FileNotFoundError:
             self._handle = None
             return False
-        except PermissionError as exc:
-            raise Unreadable(f"The console may not read {self.path}: {exc.strerror}.") from None
         self.file = file_id(os.fstat(self._handle.fileno()))
         return True
 
@@ -231,8 +237,8 @@ class LogFollower:
         for name in names:
             candidate = os.path.join(directory, name)
             try:
-                handle = open(candidate, "rb")  # noqa: SIM115
-            except OSError:
+                handle = self._opener(candidate)
+            except (OSError, Unreadable):
                 continue
             if file_id(os.fstat(handle.fileno())) == file:
                 return handle

@@ -132,3 +132,15 @@ def schedd_turned_off(master: protocol.Target, credentials: protocol.Credentials
         yield
     finally:
         protocol.send_command(master, protocol.Command.DaemonOn, credentials, subsystem="SCHEDD")
+
+
+def downloaded(response: object) -> bytes:
+    """What a download streams, whether its iterator is synchronous or asynchronous."""
+    from asgiref.sync import async_to_sync
+
+    async def collect() -> bytes:
+        return b"".join([part async for part in response.streaming_content])
+
+    if getattr(response, "is_async", False):
+        return async_to_sync(collect)()
+    return b"".join(response.streaming_content)

@@ -28,12 +28,20 @@ DAEMON_LOG_DIR = "/var/log/condor"
 
 
 @pytest.fixture
-def log_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Where the fake daemon's /var/log/condor is on the console host."""
-    monkeypatch.setattr(protocol, "remote_config_value", lambda target, key, credentials: f"{DAEMON_LOG_DIR}/MasterLog")
-    monkeypatch.setattr(protocol, "remote_config_names", lambda target, credentials: ["MASTER_LOG", "SCHEDD_LOG", "Log"])
+def knobs(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The fake daemon's configuration, as it answers the console; a test may change it."""
+    config = {"LOG": DAEMON_LOG_DIR, "MASTER_LOG": f"{DAEMON_LOG_DIR}/MasterLog", "SCHEDD_LOG": f"{DAEMON_LOG_DIR}/SchedLog"}
+    monkeypatch.setattr(protocol, "remote_config_value", lambda target, key, credentials: config.get(key))
+    monkeypatch.setattr(protocol, "remote_config_names", lambda target, credentials: [*config, "Log"])
     logstream.forget_cached_paths()
-    return tmp_path
+    return config
+
+
+@pytest.fixture
+def log_dir(tmp_path: Path, knobs: dict[str, str]) -> Path:
+    """Where the fake daemon's /var/log/condor is on the console host."""
+    (tmp_path / "log").mkdir()
+    return tmp_path / "log"
 
 
 @pytest.fixture
@@ -263,9 +271,8 @@ async def test_a_log_the_daemon_does_not_name_is_not_found(master: Daemon, viewe
 
 
 async def test_another_log_the_daemon_names_is_streamed_from_its_own_path(
-    master: Daemon, log_dir: Path, viewer: object, monkeypatch: pytest.MonkeyPatch
+    master: Daemon, log_dir: Path, viewer: object
 ) -> None:
-    monkeypatch.setattr(protocol, "remote_config_value", lambda target, key, credentials: f"{DAEMON_LOG_DIR}/SchedLog")
     append(log_dir / "SchedLog", "from the schedd")
     communicator = await connect(viewer, url(master, "SCHEDD_LOG"))
 
@@ -275,10 +282,8 @@ async def test_another_log_the_daemon_names_is_streamed_from_its_own_path(
     await communicator.disconnect()
 
 
-async def test_a_log_outside_the_mapping_is_explained_and_closed(
-    master: Daemon, viewer: object, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(protocol, "remote_config_value", lambda target, key, credentials: "/elsewhere/MasterLog")
+async def test_a_log_outside_the_mapping_is_explained_and_closed(master: Daemon, viewer: object, knobs: dict[str, str]) -> None:
+    knobs.update(LOG="/elsewhere", MASTER_LOG="/elsewhere/MasterLog")
     communicator = await connect(viewer, url(master))
 
     message = await receive(communicator)
@@ -287,6 +292,46 @@ async def test_a_log_outside_the_mapping_is_explained_and_closed(
     assert message["state"] == "unavailable"
     assert "outside the pool's log-path mapping" in message["message"]
     assert closed == {"type": "websocket.close", "code": 4503}
+
+
+async def closing_message(communicator: WebsocketCommunicator) -> tuple[list[dict], int]:
+    """Every message until the close, and its code."""
+    messages = []
+    while (output := await communicator.receive_output(timeout=5))["type"] != "websocket.close":
+        messages.append(json.loads(output["text"]))
+    return messages, output["code"]
+
+
+async def test_a_log_that_is_a_symlink_out_of_the_log_directory_is_refused_with_the_rule(
+    master: Daemon, log_dir: Path, viewer: object, tmp_path: Path
+) -> None:
+    (tmp_path / "secret_key").write_text("the console's secret key\n")
+    (log_dir / "MasterLog").symlink_to(tmp_path / "secret_key")
+    communicator = await connect(viewer, url(master))
+
+    messages, code = await closing_message(communicator)
+
+    assert code == 4503
+    assert [m["type"] for m in messages] == ["state"]
+    assert messages[0]["message"].startswith(f"The console will not read {log_dir}/MasterLog: its real path")
+    assert logstream.CONFINEMENT_RULE in messages[0]["message"]
+
+
+async def test_a_followed_log_swapped_for_a_symlink_out_closes_the_stream_with_the_rule(
+    master: Daemon, log_dir: Path, viewer: object, tmp_path: Path
+) -> None:
+    (tmp_path / "secret_key").write_text("the console's secret key\n")
+    append(log_dir / "MasterLog", "before")
+    communicator = await connect(viewer, url(master))
+    await lines_until(communicator, "before")
+
+    (log_dir / "MasterLog").unlink()
+    (log_dir / "MasterLog").symlink_to(tmp_path / "secret_key")
+    messages, code = await closing_message(communicator)
+
+    assert code == 4503
+    assert not any("secret" in line for m in messages for line in m.get("lines", []))
+    assert logstream.CONFINEMENT_RULE in messages[-1]["message"]
 
 
 async def test_an_unreachable_daemon_is_explained_and_closed(
@@ -417,7 +462,7 @@ async def test_a_schedd_log_viewer_is_told_of_a_command_naming_its_subsystem_on_
     other_master = await database_sync_to_async(Daemon.objects.create)(
         pool=master.pool, kind="master", name="master@node2", machine="node2", address="<127.0.0.2:9618>", subsystem="MASTER"
     )
-    append(log_dir / "MasterLog", "last words")
+    append(log_dir / "SchedLog", "last words")
     communicator = await connect(viewer, f"/ws/daemon/{schedd.pk}/log/SCHEDD_LOG/")
     await lines_until(communicator, "last words")
     reconfig = await database_sync_to_async(finished_command)(master, "Reconfig")

@@ -13,7 +13,7 @@ from django.urls import reverse
 from daemons import devpool, logstream, logtail, protocol, services
 from daemons.models import Daemon, Pool
 from daemons.routing import websocket_urlpatterns
-from tests.helpers import master_log, register
+from tests.helpers import downloaded, master_log, register
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -111,7 +111,7 @@ def test_the_log_page_and_download_use_condor_fetchlog_where_the_file_is_out_of_
 
     assert "fetched whole with condor_fetchlog" in page
     assert "/nonexistent-mount" in page  # why the file itself could not be read
-    assert b"condor_master" in b"".join(download.streaming_content)
+    assert b"condor_master" in downloaded(download)
 
 
 async def test_viewers_see_the_master_exit_after_offfast_and_then_that_the_pool_cannot_be_read(

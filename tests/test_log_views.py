@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -9,17 +11,26 @@ from django.urls import reverse
 
 from daemons import logstream, protocol
 from daemons.models import Daemon
-from tests.helpers import fresh_pool
+from tests.helpers import downloaded, fresh_pool
 
 DAEMON_LOG_DIR = "/var/log/condor"
 
 
 @pytest.fixture
-def log_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(protocol, "remote_config_value", lambda target, key, credentials: f"{DAEMON_LOG_DIR}/MasterLog")
-    monkeypatch.setattr(protocol, "remote_config_names", lambda target, credentials: ["MASTER_LOG", "SCHEDD_LOG"])
+def knobs(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The fake daemon's configuration, as it answers the console; a test may change it."""
+    config = {"LOG": DAEMON_LOG_DIR, "MASTER_LOG": f"{DAEMON_LOG_DIR}/MasterLog", "SCHEDD_LOG": f"{DAEMON_LOG_DIR}/SchedLog"}
+    monkeypatch.setattr(protocol, "remote_config_value", lambda target, key, credentials: config.get(key))
+    monkeypatch.setattr(protocol, "remote_config_names", lambda target, credentials: list(config))
     logstream.forget_cached_paths()
-    return tmp_path
+    return config
+
+
+@pytest.fixture
+def log_dir(tmp_path: Path, knobs: dict[str, str]) -> Path:
+    """Where the fake daemon's /var/log/condor is on the console host."""
+    (tmp_path / "log").mkdir()
+    return tmp_path / "log"
 
 
 @pytest.fixture
@@ -48,8 +59,8 @@ def test_the_log_page_shows_the_last_lines_as_text_and_where_to_resume(client, v
     assert '<option value="SCHEDD_LOG">' in text
 
 
-def test_the_log_page_says_why_a_log_outside_the_mapping_cannot_be_shown(client, viewer, master, monkeypatch) -> None:
-    monkeypatch.setattr(protocol, "remote_config_value", lambda target, key, credentials: "/srv/condor/MasterLog")
+def test_the_log_page_says_why_a_log_outside_the_mapping_cannot_be_shown(client, viewer, master, knobs) -> None:
+    knobs.update(LOG="/srv/condor", MASTER_LOG="/srv/condor/MasterLog")
     client.force_login(viewer)
 
     page = client.get(reverse("daemons:daemon_log", args=[master.pk]))
@@ -58,6 +69,103 @@ def test_the_log_page_says_why_a_log_outside_the_mapping_cannot_be_shown(client,
     assert page.status_code == 200
     assert "outside the pool&#x27;s log-path mapping" in text
     assert "prefix of /srv/condor" in text
+
+
+SECRET = "the console's secret key"
+
+
+@pytest.fixture
+def chrooted(db: None, tmp_path: Path, knobs: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Daemon:
+    """A master in a chroot at tmp_path/root, which its pool maps / to; the console's secret lies beyond it."""
+    root = tmp_path / "root"
+    (root / "var/log/condor").mkdir(parents=True)
+    (root / "etc").mkdir()
+    (root / "etc/condor_config").write_text(SECRET)
+    (tmp_path / "console").mkdir()
+    (tmp_path / "console/secret_key").write_text(SECRET)
+    (root / "var/log/condor/MasterLog").write_text("a log line\n")
+    (root / "var/log/condor/escape").symlink_to(tmp_path / "console/secret_key")
+    # A chroot's mounted /proc shows the console its own /proc/self, and so its cwd.
+    (root / "proc").symlink_to("/proc")
+    monkeypatch.chdir(tmp_path / "console")
+    pool = fresh_pool("chrooted")
+    pool.log_path_to = str(root)
+    pool.save()
+    return Daemon.objects.create(pool=pool, kind="master", name="master@node1", address="<127.0.0.1:9618>", subsystem="MASTER")
+
+
+ESCAPES = {
+    "dot-dot": "/var/log/condor/../../../etc/condor_config",
+    "symlink-out-of-the-chroot": "/var/log/condor/escape",
+    "proc-self-cwd": "/proc/self/cwd/secret_key",
+    "inside-the-mapping-outside-LOG": "/etc/condor_config",
+}
+
+
+def page_and_download(client: object, daemon: Daemon, key: str) -> tuple[object, object]:
+    page = client.get(reverse("daemons:daemon_log", args=[daemon.pk]), {"log": key})
+    download = client.get(reverse("daemons:daemon_log_download", args=[daemon.pk]), {"log": key}, follow=True)
+    return page, download
+
+
+@pytest.mark.parametrize("daemon_path", ESCAPES.values(), ids=ESCAPES.keys())
+def test_a_log_knob_naming_a_file_outside_the_daemons_log_directory_is_refused(
+    client, operator, chrooted, knobs, daemon_path
+) -> None:
+    knobs["TEST_X_LOG"] = daemon_path
+    client.force_login(operator)
+
+    page, download = page_and_download(client, chrooted, "TEST_X_LOG")
+
+    assert download.redirect_chain, "the download must not be the file"
+    for response in (page, download):
+        text = response.content.decode()
+        assert response.status_code == 200
+        assert SECRET.replace("'", "&#x27;") not in text
+        assert "The console will not read" in text and daemon_path in text
+        assert "lies in the daemon&#x27;s log directory (its LOG knob" in text
+
+
+NOT_FILES = {"a FIFO": os.mkfifo, "a device": lambda path: os.mknod(path, stat.S_IFCHR | 0o600, os.makedev(1, 3))}
+
+
+@pytest.mark.parametrize("kind", NOT_FILES.keys())
+def test_a_log_knob_naming_a_fifo_or_a_device_is_refused_unread(client, operator, chrooted, knobs, kind) -> None:
+    try:
+        NOT_FILES[kind](f"{chrooted.pool.log_path_to}/var/log/condor/special")
+    except PermissionError:
+        pytest.skip("creating a device node needs root")
+    knobs["TEST_X_LOG"] = "/var/log/condor/special"
+    client.force_login(operator)
+
+    page, download = page_and_download(client, chrooted, "TEST_X_LOG")
+
+    assert download.redirect_chain
+    for response in (page, download):
+        assert f"/var/log/condor/special: it is {kind}." in response.content.decode()
+
+
+@pytest.mark.parametrize("daemon_path", ["/var/log/condor/old", "/var/log/condor"])
+def test_a_log_knob_naming_a_directory_gets_a_clear_page_and_download(client, operator, chrooted, knobs, daemon_path) -> None:
+    (Path(chrooted.pool.log_path_to) / "var/log/condor/old").mkdir()
+    knobs["TEST_X_LOG"] = daemon_path
+    client.force_login(operator)
+
+    page, download = page_and_download(client, chrooted, "TEST_X_LOG")
+
+    assert page.status_code == 200 and download.status_code == 200
+    assert download.redirect_chain[-1][0].startswith(reverse("daemons:daemon_log", args=[chrooted.pk]))
+    for response in (page, download):
+        assert f"The console will not read {chrooted.pool.log_path_to}{daemon_path}: it is a directory" in response.content.decode()
+
+
+def test_a_regular_log_in_the_chroot_is_shown(client, operator, chrooted) -> None:
+    client.force_login(operator)
+
+    page, download = page_and_download(client, chrooted, "MASTER_LOG")
+
+    assert "<div>a log line</div>" in page.content.decode()
+    assert downloaded(download) == b"a log line\n"
 
 
 def test_the_log_page_explains_an_unreachable_daemon(client, viewer, master, monkeypatch) -> None:
@@ -105,7 +213,7 @@ def test_the_download_is_what_the_file_holds_as_a_plain_text_attachment(client, 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="logs-master_node1-MasterLog.txt"'
-    assert b"".join(response.streaming_content) == b"one\n<b>two</b>\n"
+    assert downloaded(response) == b"one\n<b>two</b>\n"
 
 
 def test_a_missing_log_cannot_be_downloaded_and_the_log_page_says_why(client, viewer, master) -> None:
@@ -175,4 +283,4 @@ def test_the_client_log_downloads_for_administrators(client, admin, operator, tm
     response = client.get(reverse("daemons:client_log_download"))
 
     assert refused.status_code == 403
-    assert b"".join(response.streaming_content) == b"client line\n"
+    assert downloaded(response) == b"client line\n"
