@@ -24,7 +24,7 @@ from daemons import background, devpool, protocol, services
 from daemons.models import Daemon, Pool
 from tests.helpers import fresh_pool, register, wait_for
 from tests.services import child_processes
-from tests.test_log_consumer import append, connect, lines_until, log_dir, master, url  # noqa: F401 - fixtures
+from tests.test_log_consumer import append, connect, knobs, lines_until, log_dir, master, url  # noqa: F401 - fixtures
 from tests.test_protocol_workers import black_hole, short_timeout  # noqa: F401 - fixtures
 
 BOGUS_TOKEN = "eyJhbGciOiJIUzI1NiIsImtpZCI6IlBPT0wifQ.eyJzdWIiOiJjb25zb2xlIn0.c2lnbmF0dXJl\n"
