@@ -284,6 +284,9 @@ CONDORWEB_FETCH_WORKERS = env_int("CONDORWEB_FETCH_WORKERS", 3, minimum=1, maxim
 CONDORWEB_INVENTORY_MAX_AGE = env_float("CONDORWEB_INVENTORY_MAX_AGE", 30.0, minimum=1.0)
 CONDORWEB_TIMELINE_DAYS = env_int("CONDORWEB_TIMELINE_DAYS", 90, minimum=1)
 CONDORWEB_LOG_BACKLOG_LINES = env_int("CONDORWEB_LOG_BACKLOG_LINES", 500, minimum=0, maximum=100_000)
+# A log download larger than this is refused with a message; below it a
+# download costs one 64 KiB chunk of memory whatever its size.
+CONDORWEB_LOG_DOWNLOAD_MAX_BYTES = env_int("CONDORWEB_LOG_DOWNLOAD_MAX_BYTES", 2 * 2**30, minimum=2**20)
 CONDORWEB_FETCHLOG_INTERVAL = env_float("CONDORWEB_FETCHLOG_INTERVAL", 5.0, minimum=0.5)
 CONDORWEB_REDACT_PATTERNS = env_list(
     "CONDORWEB_REDACT_PATTERNS",

@@ -8,7 +8,7 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -95,8 +95,9 @@ def client_log_download(request: HttpRequest) -> HttpResponse:
     return _download(handle, "condorweb-htcondor-client.log.txt")
 
 
-def _download(handle: object, name: str) -> FileResponse:
-    """What the file holds now, streamed as plain text: never rendered, so nothing in it is markup."""
-    response = FileResponse(handle, as_attachment=True, filename=re.sub(r"[^A-Za-z0-9._-]", "_", name))
-    response["Content-Type"] = "text/plain; charset=utf-8"
+def _download(handle: object, name: str) -> StreamingHttpResponse:
+    """What the file holds now, streamed as plain text a chunk at a time: never rendered, so nothing in it is markup."""
+    response = StreamingHttpResponse(logstream.download_chunks(handle), content_type="text/plain; charset=utf-8")
+    filename = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

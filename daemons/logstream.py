@@ -27,6 +27,7 @@ import re
 import stat
 import threading
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -575,7 +576,7 @@ def _with_tail(view: LogView) -> LogView:
 
 
 def open_log(location: LogLocation):  # noqa: ANN201 - a binary file object
-    """The log file for a download, or LogUnavailable saying why not."""
+    """The log file for a download, or LogUnavailable saying why not (one over the size limit included)."""
     if location.fetch_from is not None:
         target, credentials = location.fetch_from
         try:
@@ -583,6 +584,39 @@ def open_log(location: LogLocation):  # noqa: ANN201 - a binary file object
         except protocol.ProtocolError as exc:
             raise LogUnavailable(f"condor_fetchlog could not fetch the log: {exc}") from None
     try:
-        return open_file(location)
+        handle = open_file(location)
     except FileNotFoundError:
         raise LogUnavailable(f"{os.path.basename(location.path)} does not exist yet (is the daemon started?).") from None
+    size = os.fstat(handle.fileno()).st_size
+    limit = settings.CONDORWEB_LOG_DOWNLOAD_MAX_BYTES
+    if size > limit:
+        handle.close()
+        raise LogUnavailable(
+            f"{os.path.basename(location.path)} is {size / 2**20:,.0f} MiB, more than the console's download limit "
+            f"of {limit / 2**20:,.0f} MiB (CONDORWEB_LOG_DOWNLOAD_MAX_BYTES). Copy it from the daemon's host instead."
+        )
+    return handle
+
+
+# A download is read and sent this much at a time: the memory one costs.
+DOWNLOAD_CHUNK = 64 * 1024
+
+
+async def download_chunks(handle) -> AsyncIterator[bytes]:  # noqa: ANN001 - a binary file object
+    """``handle``'s bytes up to its size at the start, a chunk at a time, read off the event loop; closes it.
+
+    An asynchronous iterator because Django serves a synchronous one under
+    ASGI by reading it whole into a list first: a 24 GB "log" (/dev/zero)
+    grew the server to 24 GB before the kernel killed it (issue 14). The
+    size is taken once, so a log that grows while it is sent ends there.
+    """
+    try:
+        left = len(handle.getbuffer()) if isinstance(handle, io.BytesIO) else os.fstat(handle.fileno()).st_size
+        while left > 0:
+            chunk = await asyncio.to_thread(handle.read, min(DOWNLOAD_CHUNK, left))
+            if not chunk:
+                return
+            left -= len(chunk)
+            yield chunk
+    finally:
+        handle.close()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import stat
+import tracemalloc
 from pathlib import Path
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.urls import reverse
 
 from daemons import logstream, protocol
@@ -284,3 +286,39 @@ def test_the_client_log_downloads_for_administrators(client, admin, operator, tm
 
     assert refused.status_code == 403
     assert downloaded(response) == b"client line\n"
+
+
+def test_a_large_download_is_sent_a_chunk_at_a_time_as_the_asgi_server_sends_it(client, viewer, master, log_dir) -> None:
+    size = 256 * 2**20
+    with open(log_dir / "MasterLog", "wb") as log:
+        log.truncate(size)  # sparse: no disk, all zeros
+    client.force_login(viewer)
+    response = client.get(reverse("daemons:daemon_log_download", args=[master.pk]))
+
+    async def send() -> int:
+        # What Django's ASGI handler does with a streaming response.
+        sent = 0
+        async for part in response:
+            sent += len(part)
+        return sent
+
+    tracemalloc.start()
+    try:
+        sent = async_to_sync(send)()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert sent == size
+    assert peak < 16 * 2**20, f"{peak / 2**20:.0f} MiB held while sending {size / 2**20:.0f} MiB"
+
+
+def test_a_log_over_the_download_limit_is_refused_with_the_limit_named(client, viewer, master, log_dir, settings) -> None:
+    settings.CONDORWEB_LOG_DOWNLOAD_MAX_BYTES = 2**20
+    with open(log_dir / "MasterLog", "wb") as log:
+        log.truncate(3 * 2**20)
+    client.force_login(viewer)
+
+    response = client.get(reverse("daemons:daemon_log_download", args=[master.pk]), follow=True)
+
+    assert response.redirect_chain[-1][0].startswith(reverse("daemons:daemon_log", args=[master.pk]))
+    assert "MasterLog is 3 MiB, more than the console&#x27;s download limit of 1 MiB" in response.content.decode()
