@@ -19,6 +19,11 @@ from typing import BinaryIO
 
 # Most a single read hands out; a client far behind catches up in several chunks.
 CHUNK_BYTES = 256 * 1024
+# Most one poll reads of a log, whatever it has grown by (or however far back a
+# viewer resumes): the rest before it is skipped with a "gap" notice, so a log
+# that gains gigabytes between two polls (or /dev/zero-sized growth) costs this
+# much memory, not its growth (issue 14). The download still has every byte.
+READ_LIMIT = 16 * CHUNK_BYTES
 _FILE_ID_RE = re.compile(r"\d{1,20}-\d{1,20}\Z")
 
 
@@ -199,6 +204,11 @@ class LogFollower:
         if size < self.offset:
             events.append(State("truncated", "The log was truncated; reading it from the start.", file=self.file))
             self.offset = 0
+        if size - self.offset > READ_LIMIT:
+            skipped = self._skip_to(size - READ_LIMIT)
+            events.append(State("gap", f"{skipped:,} bytes of the log were skipped: a viewer is sent at most "
+                                       f"{READ_LIMIT // 2**20} MiB at once (download the log for all of it).",
+                                file=self.file, offset=self.offset))
         while self.offset < size:
             self._handle.seek(self.offset)
             data = self._handle.read(min(CHUNK_BYTES, size - self.offset))
@@ -214,6 +224,15 @@ class LogFollower:
             events.append(Chunk(self.file, self.offset, self.offset + cut, data[:cut]))
             self.offset += cut
         return events
+
+    def _skip_to(self, offset: int) -> int:
+        """Moves to the first line that starts at or after ``offset`` (within a chunk); returns the bytes skipped."""
+        assert self._handle is not None
+        self._handle.seek(offset)
+        newline = self._handle.read(CHUNK_BYTES).find(b"\n")
+        start = offset + newline + 1 if newline >= 0 else offset
+        skipped, self.offset = start - self.offset, start
+        return skipped
 
     def _missing(self) -> list[Event]:
         if self._reported == "missing":
