@@ -23,6 +23,7 @@ import multiprocessing.connection
 import os
 import queue
 import re
+import selectors
 import shutil
 import socket
 import stat
@@ -90,12 +91,21 @@ class ToolsUnavailable(ProtocolError):
     outcome = "error"
 
 
+class OutputTooLarge(ProtocolError):
+    """A tool printed more than the console reads of it (TOOL_OUTPUT_LIMIT)."""
+
+    outcome = "error"
+
+
 def _rebuild_error(name: str, message: str, hint: str) -> ProtocolError:
     cls = {c.__name__: c for c in _ERROR_CLASSES}[name]
     return cls(message, hint=hint)
 
 
-_ERROR_CLASSES = (ProtocolError, InvalidInput, DaemonUnreachable, NotAuthorized, Refused, ProtocolTimeout, ToolsUnavailable)
+_ERROR_CLASSES = (
+    ProtocolError, InvalidInput, DaemonUnreachable, NotAuthorized, Refused, ProtocolTimeout, ToolsUnavailable,
+    OutputTooLarge,
+)
 
 RUNTIME_CONFIG_HINT = (
     "The daemon refuses runtime configuration unless ENABLE_RUNTIME_CONFIG = True, "
@@ -435,6 +445,11 @@ class LocalKnob:
 NOT_DEFINED = "Not defined"
 # condor_config_val -dump -verbose takes about 0.8 s on loopback; leave room for real networks.
 _TOOL_TIMEOUT = 60.0
+# The most a tool's output may hold. condor_config_val -dump -verbose of a
+# master prints about 250 KiB; condor_fetchlog prints a whole log (HTCondor
+# rotates them at 10 MiB by default), which a hostile daemon could make
+# endless: the console stops reading and kills the tool past this (issue 14).
+TOOL_OUTPUT_LIMIT = 64 * 2**20
 
 
 # --------------------------------------------------------------------------
@@ -1134,13 +1149,46 @@ def _worker_handlers(htcondor2: Any) -> dict[str, Callable[..., Any]]:
     def run_tool(tool: str, argv: list[str]) -> tuple[int, bytes, str]:
         """``argv`` run within the tools' bound: its exit status, its output, and the last line it printed."""
         try:
-            result = subprocess.run(argv, capture_output=True, timeout=_TOOL_TIMEOUT, check=False)
+            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         except FileNotFoundError:
             raise ToolsUnavailable(f"{argv[0]} is not installed on the console host.") from None
+        with process:
+            try:
+                stdout, stderr = _bounded_output(tool, process)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+        printed = (stderr or stdout).decode(errors="replace").strip().splitlines()
+        return process.returncode, stdout, printed[-1] if printed else ""
+
+    def _bounded_output(tool: str, process: subprocess.Popen) -> tuple[bytes, bytes]:
+        """What ``process`` prints on stdout and stderr until it exits, within the tools' time and size bounds."""
+        deadline = time.monotonic() + _TOOL_TIMEOUT
+        printed = {process.stdout: bytearray(), process.stderr: bytearray()}
+        with selectors.DefaultSelector() as selector:
+            for stream in printed:
+                selector.register(stream, selectors.EVENT_READ)
+            while selector.get_map():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise ProtocolTimeout(f"{tool} did not finish in time.")
+                for key, _ in selector.select(left):
+                    data = os.read(key.fd, 64 * 1024)
+                    if not data:
+                        selector.unregister(key.fileobj)
+                        continue
+                    printed[key.fileobj] += data
+                    if len(printed[key.fileobj]) > TOOL_OUTPUT_LIMIT:
+                        raise OutputTooLarge(
+                            f"{tool} printed more than {TOOL_OUTPUT_LIMIT // 2**20} MiB; the console stopped reading it.",
+                            hint="Read the log on the daemon's host, or give the pool a log-path mapping so the "
+                            "console reads the file itself.",
+                        )
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             raise ProtocolTimeout(f"{tool} did not finish in time.") from None
-        printed = (result.stderr or result.stdout).decode(errors="replace").strip().splitlines()
-        return result.returncode, result.stdout, printed[-1] if printed else ""
+        return bytes(printed[process.stdout]), bytes(printed[process.stderr])
 
     def config_val(argv: list[str], args: list[str]) -> str:
         # Runs in this worker so a host-installed condor_config_val sees this

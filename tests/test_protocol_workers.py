@@ -108,3 +108,15 @@ def test_it_refuses_bad_client_logging_settings() -> None:
         protocol.set_client_logging(debug="D_ALL\nX", log_path="/tmp/x")
     with pytest.raises(protocol.InvalidInput):
         protocol.set_client_logging(debug="D_ALL", log_path="relative.log")
+
+
+def test_a_tool_that_prints_without_end_is_stopped_at_the_output_limit(tmp_path) -> None:
+    tool = tmp_path / "condor_fetchlog"
+    tool.write_text("#!/bin/sh\nexec cat /dev/zero\n")
+    tool.chmod(0o755)
+    target = protocol.Target(address="<127.0.0.1:9618>", kind="master")
+    try:
+        with pytest.raises(protocol.OutputTooLarge, match=f"printed more than {protocol.TOOL_OUTPUT_LIMIT // 2**20} MiB"):
+            protocol.fetch_log(target, "MASTER", protocol.Credentials(config_val=(str(tmp_path / "condor_config_val"),)))
+    finally:
+        protocol.shutdown_workers()
