@@ -72,6 +72,7 @@ class _LogConsumer(AsyncWebsocketConsumer):
         # touches this viewer's position, as channels' dispatch would ensure.
         self.turn = asyncio.Lock()
         self.refused = False
+        self.left = False  # the shared reader was left (_stop_following)
         await self.accept()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -109,7 +110,14 @@ class _LogConsumer(AsyncWebsocketConsumer):
         """After the handshake's checks: what else this kind of log listens to."""
 
     async def disconnect(self, code: int) -> None:
-        if self.location is not None:
+        await self._stop_following()
+
+    async def _stop_following(self) -> None:
+        # Once per connection: on disconnect, or at once when the console
+        # closes a refused one (the shared reader must not wait for the
+        # client to finish the closing handshake, which a broken client never does).
+        if self.location is not None and not self.left:
+            self.left = True
             logstream.leave(self.location, self)
         if self.follower is not None:
             await asyncio.to_thread(self.follower.close)
@@ -187,6 +195,7 @@ class _LogConsumer(AsyncWebsocketConsumer):
         user = self.scope["user"].get_username()
         logger.warning("Websocket %r of %s closed with %d: %s", self.scope["path"], user, CLOSE_BAD_REQUEST, why)
         await self._send({"type": "error", "message": why})
+        await self._stop_following()
         await self.close(code=CLOSE_BAD_REQUEST)
 
 
