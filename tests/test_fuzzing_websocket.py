@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from condorweb.asgi import application  # here: its first import reconfigures logging, which would unhook caplog
+from daemons import logstream
 from daemons.consumers import CLOSE_BAD_REQUEST
 from daemons.models import Daemon
 from daemons.routing import websocket_urlpatterns
@@ -105,6 +106,18 @@ async def test_a_message_that_is_not_a_resume_request_is_answered_logged_once_an
     assert sent not in warnings(caplog)[0]
     assert await still_following(other, log_dir)
     await other.disconnect()
+
+
+async def test_a_refused_viewer_leaves_the_shared_reader_before_its_client_finishes_closing(
+    master: Daemon, log_dir: Path, viewer: object
+) -> None:
+    client = await watching(viewer, master, log_dir)
+
+    await client.send_to(text_data="nonsense")
+    _, code = await until_closed(client)
+
+    # No disconnect from the client: a broken one may never send it.
+    assert (code, logstream.readers_running()) == (CLOSE_BAD_REQUEST, 0)
 
 
 async def test_a_binary_message_is_closed_like_any_other_nonsense(
