@@ -1,5 +1,8 @@
 # condorweb: `make run` serves the console, `make test` runs every test.
-PYTHON ?= python3.11
+# Debian's interpreter where there is one: under `make run` the console runs as
+# an unprivileged user (devtools/run.py), who cannot reach an interpreter in
+# root's home (pyenv's, for one).
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11) python3.11)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -17,11 +20,10 @@ $(STAMP): requirements.txt requirements-test.txt
 system-deps:
 	@bash scripts/system-deps.sh
 
+# Migrations, the first administrator, the dev pool and the server; as root,
+# only the dev pool runs as root and the rest as CONDORWEB_RUN_AS (devtools/run.py).
 run: $(STAMP) system-deps
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py ensure_admin
-	-$(PY) manage.py devpool up
-	$(PY) manage.py runserver $(HOST):$(PORT) --noreload
+	$(PY) -m devtools.run --host $(HOST) --port $(PORT)
 
 # `make test` runs the suite on SQLite and the in-memory channel layer, then
 # again on real PostgreSQL and Redis servers (tests/services.py) the tests

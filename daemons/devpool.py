@@ -141,11 +141,9 @@ class _Instance:
         return self.pool_dir / "tokens" / CONSOLE_USER
 
     @property
-    def console_token_dir(self) -> str:
-        """The console's token directory as the instance's own tools see it."""
-        if self.route == "chroot":
-            return f"{self.local_dir}/console-tokens"
-        return str(self.token_file.parent)
+    def client_config(self) -> Path:
+        """The config file the console's copy of the tools reads on the host (chroot route)."""
+        return self.pool_dir / "client.config"
 
     @property
     def lock_file(self) -> Path:
@@ -155,41 +153,62 @@ class _Instance:
         """Host path of a path as the daemons see it."""
         return Path(self.host_root + inside)
 
-    def argv(self, tool: str, *args: str, as_console: bool = False) -> list[str]:
-        """Command that runs an HTCondor tool against this instance.
+    def argv(self, tool: str, *args: str) -> list[str]:
+        """Command that runs an HTCondor tool against this instance, as the user running it.
 
         ``env -i`` because the caller's environment may carry ``_CONDOR_*``
         settings meant for a host-side client (e.g. its token directory).
-        Without ``as_console`` the tool authenticates as the user running it
-        (FS, root inside the chroot); with it, as the console through its
-        token, so that it has exactly the console's rights (e.g. CONFIG).
+        Inside the chroot the tool authenticates by FS, as root.
         """
         prefix = ["chroot", self.host_root] if self.route == "chroot" else []
-        console_env = (
-            [
-                f"_CONDOR_SEC_TOKEN_DIRECTORY={self.console_token_dir}",
+        return [*prefix, "env", "-i", f"PATH={self.tool_path}", f"CONDOR_CONFIG={self.config_file}", tool, *args]
+
+    def console_argv(self, tool: str) -> list[str]:
+        """Command that runs an HTCondor tool as the console: its token, its rights (e.g. CONFIG), its user.
+
+        The chroot's tools need the chroot's glibc (2.38+, newer than the
+        host's), and chroot(2) needs root, which the console does not have
+        (SECURITY.md, "The dev server's user"). So the console runs the
+        chroot's binary on the host through the chroot's own dynamic loader
+        and libraries, with a host-side client config pointing at its token.
+        """
+        if self.route != "chroot":
+            return [
+                "env",
+                "-i",
+                f"PATH={self.tool_path}",
+                f"CONDOR_CONFIG={self.config_file}",
+                f"_CONDOR_SEC_TOKEN_DIRECTORY={self.token_file.parent}",
                 "_CONDOR_SEC_CLIENT_AUTHENTICATION_METHODS=IDTOKENS",
+                tool,
             ]
-            if as_console
-            else []
-        )
-        return [
-            *prefix,
-            "env",
-            "-i",
-            f"PATH={self.tool_path}",
-            f"CONDOR_CONFIG={self.config_file}",
-            *console_env,
-            tool,
-            *args,
+        root = Path(self.host_root)
+        loader = _one(sorted(root.glob("lib*/ld-linux*.so.*")), f"the dynamic loader in {root}")
+        binary = _one([d / tool for d in (root / "usr/bin", root / "usr/sbin") if (d / tool).is_file()], f"{tool} in {root}")
+        libraries = [
+            *sorted(str(d) for d in root.glob("lib/*-linux-gnu*") if d.is_dir()),
+            *sorted(str(d) for d in root.glob("usr/lib/*-linux-gnu*") if d.is_dir()),
+            str(root / "usr/lib"),
+            str(root / "usr/lib/condor"),
         ]
+        return ["env", "-i", f"CONDOR_CONFIG={self.client_config}", str(loader), "--library-path", ":".join(libraries), str(binary)]
 
 
-def up(name: str = "dev", port: int = 9618, *, timeout: float = 90.0) -> DevPool:
+def _one(found: Sequence[Path], what: str) -> Path:
+    if not found:
+        raise RuntimeError(f"The dev pool's root lacks {what}: remove it to bootstrap it again.")
+    return found[0]
+
+
+def up(
+    name: str = "dev", port: int = 9618, *, timeout: float = 90.0, token_owner: tuple[int, int] | None = None
+) -> DevPool:
     """Start instance ``name`` on ``port`` (bootstrapping once if needed) and wait until it is up.
 
     Idempotent: an instance already running with the same config returns at once.
     ``timeout`` bounds the wait for the daemons, not the one-off bootstrap.
+    ``token_owner`` (uid, gid) gets the console's token; by default it keeps
+    its owner (the caller, when new).
     """
     _check_port_number(port)
     inst = _instance(name, provision=True)
@@ -199,6 +218,7 @@ def up(name: str = "dev", port: int = 9618, *, timeout: float = 90.0) -> DevPool
         pid = _master_pid(inst)
         if pid is not None and not prepared.config_changed:
             if REQUIRED_AD_TYPES.issubset(_ad_types(inst)):
+                _give_token(inst, inst.token_file, token_owner)
                 return _devpool(inst, port, prepared.uid_domain)
             # A live master with missing daemons had some turned off (DaemonOff).
             _run(inst.argv("condor_on"))
@@ -211,8 +231,10 @@ def up(name: str = "dev", port: int = 9618, *, timeout: float = 90.0) -> DevPool
             _launch(inst, port)
             fresh = True
         _wait_ready(inst, time.monotonic() + timeout)
-        if fresh or not all(path.exists() for path in _token_paths(inst)):
-            _write_token(inst, prepared.uid_domain)
+        if fresh or not inst.token_file.exists():
+            _write_token(inst, prepared.uid_domain, token_owner)
+        else:
+            _give_token(inst, inst.token_file, token_owner)
         return _devpool(inst, port, prepared.uid_domain)
 
 
@@ -688,22 +710,25 @@ def _log_tail(inst: _Instance, lines: int = 15) -> str:
     return "\nMasterLog ends with:\n" + "\n".join(text.splitlines()[-lines:])
 
 
-def _token_paths(inst: _Instance) -> list[Path]:
-    """The console's token for host-side clients, and the copy the pool's own tools read."""
-    return list(dict.fromkeys([inst.token_file, inst.host(inst.console_token_dir) / CONSOLE_USER]))
-
-
 def _write_tools(inst: _Instance) -> None:
     """``condor_config_val`` and ``condor_fetchlog`` as the console runs them: one executable each.
 
     A pool's tool command is the path of one executable, run without a shell
-    (SECURITY.md); these scripts hold the chroot and environment around the
-    instance's own tool. Written by root, mode 755: the console may run them,
-    not change them.
+    (SECURITY.md); these scripts hold the environment around the instance's
+    own tool. Written by root, mode 755: the console may run them, not change
+    them.
     """
     inst.tools_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
+    if inst.route == "chroot":
+        _write_if_changed(
+            inst.client_config,
+            "# Written by condorweb's devpool: how the console's copy of the instance's tools reaches it.\n"
+            "SEC_CLIENT_AUTHENTICATION_METHODS = IDTOKENS\n"
+            f"SEC_TOKEN_DIRECTORY = {inst.token_file.parent}\n"
+            "ENABLE_IPV6 = False\n",
+        )
     for tool in ("condor_config_val", "condor_fetchlog"):
-        script = f"#!/bin/sh\nexec {shlex.join(inst.argv(tool, as_console=True))} \"$@\"\n"
+        script = f"#!/bin/sh\nexec {shlex.join(inst.console_argv(tool))} \"$@\"\n"
         path = inst.tools_dir / tool
         partial = inst.tools_dir / f".{tool}.partial"
         partial.write_text(script)
@@ -711,17 +736,36 @@ def _write_tools(inst: _Instance) -> None:
         os.replace(partial, path)
 
 
-def _write_token(inst: _Instance, uid_domain: str) -> None:
+def _write_token(inst: _Instance, uid_domain: str, owner: tuple[int, int] | None) -> None:
+    """The console's IDTOKEN, mode 600 in a 700 directory, owned by ``owner`` (default: as it was)."""
+    path = inst.token_file
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    owner = owner or _owner_of(path)
     token = _run(inst.argv("condor_token_create", "-identity", f"{CONSOLE_USER}@{uid_domain}")).stdout
-    for path in _token_paths(inst):
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path.parent.chmod(0o700)
-        # Written aside and renamed: a client may be reading the directory right now.
-        partial = path.parent.parent / f"{CONSOLE_USER}.partial"
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(token.strip() + "\n")
-        os.replace(partial, path)
+    # Written aside and renamed: a client may be reading the directory right now.
+    partial = path.parent.parent / f"{CONSOLE_USER}.partial"
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(token.strip() + "\n")
+    _give_token(inst, partial, owner)
+    os.replace(partial, path)
+
+
+def _owner_of(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_uid, st.st_gid
+
+
+def _give_token(inst: _Instance, path: Path, owner: tuple[int, int] | None) -> None:
+    """Hand the token (and its directory) to the user the console runs as: it refuses a token it does not own."""
+    if owner is None or _owner_of(path) == owner == _owner_of(inst.token_file.parent):
+        return
+    os.chown(inst.token_file.parent, *owner)
+    os.chown(path, *owner)
 
 
 def _devpool(inst: _Instance, port: int, uid_domain: str) -> DevPool:

@@ -4,6 +4,12 @@
 # else it says what is missing and leaves the decision to the caller.
 set -euo pipefail
 
+# The user `make run` runs the console as when started by root (devtools/run.py).
+if [ "$(id -u)" -eq 0 ] && ! getent passwd condorweb >/dev/null; then
+  echo "condorweb: creating the system user condorweb, which the console runs as under make run"
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin condorweb
+fi
+
 packages=(debootstrap chromium redis-server postgresql)
 missing=()
 for pkg in "${packages[@]}"; do

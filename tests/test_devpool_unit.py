@@ -152,36 +152,82 @@ def test_it_runs_personal_tools_on_the_host_with_a_clean_environment(tmp_path: P
     ]
 
 
-def test_the_config_val_command_is_one_executable_that_runs_the_chroots_tool_as_the_console(
+def _fake_chroot_root(root: Path) -> None:
+    """The files of a Debian root the console's tool route needs: a loader, libraries, the tools."""
+    for directory in ("lib64", "lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu", "usr/lib/condor", "usr/bin", "usr/sbin"):
+        (root / directory).mkdir(parents=True, exist_ok=True)
+    (root / "lib64/ld-linux-x86-64.so.2").touch()
+    (root / "usr/bin/condor_config_val").touch()
+    (root / "usr/sbin/condor_fetchlog").touch()
+
+
+def test_the_config_val_command_runs_the_chroots_tool_through_its_own_loader_without_chroot(
     tmp_path: Path,
 ) -> None:
     inst = _chroot_instance(tmp_path, "test")
+    _fake_chroot_root(tmp_path / "rootfs")
     devpool._write_tools(inst)
     pool = devpool._devpool(inst, 9718, "vm")
 
     assert pool.config_val == [str(tmp_path / "pools/test/bin/condor_config_val")]
     script = Path(pool.config_val[0]).read_text()
-    assert script.startswith(f"#!/bin/sh\nexec chroot {tmp_path / 'rootfs'} env -i ")
-    assert "_CONDOR_SEC_TOKEN_DIRECTORY=/var/lib/condorweb/test/console-tokens" in script
-    assert "_CONDOR_SEC_CLIENT_AUTHENTICATION_METHODS=IDTOKENS condor_config_val \"$@\"" in script
+    root = tmp_path / "rootfs"
+    assert script.startswith(f"#!/bin/sh\nexec env -i CONDOR_CONFIG={tmp_path / 'pools/test/client.config'} {root}/lib64/ld-linux-x86-64.so.2 ")
+    assert "chroot" not in script
+    assert f"--library-path {root}/lib/x86_64-linux-gnu:{root}/usr/lib/x86_64-linux-gnu:{root}/usr/lib:{root}/usr/lib/condor " in script
+    assert script.endswith(f' {root}/usr/bin/condor_config_val "$@"\n')
     assert os.access(pool.config_val[0], os.X_OK)
-    assert (tmp_path / "pools/test/bin/condor_fetchlog").read_text().count("condor_fetchlog") == 1
+    assert (tmp_path / "pools/test/bin/condor_fetchlog").read_text().endswith(f' {root}/usr/sbin/condor_fetchlog "$@"\n')
 
 
-def test_a_chroot_instance_keeps_a_copy_of_the_console_token_inside_the_pool(tmp_path: Path) -> None:
+def test_the_chroot_tools_read_a_host_client_config_that_points_at_the_console_token(tmp_path: Path) -> None:
+    inst = _chroot_instance(tmp_path, "test")
+    _fake_chroot_root(tmp_path / "rootfs")
+    devpool._write_tools(inst)
+
+    assert _knobs(inst.client_config.read_text()) == {
+        "SEC_CLIENT_AUTHENTICATION_METHODS": "IDTOKENS",
+        "SEC_TOKEN_DIRECTORY": str(tmp_path / "pools/test/tokens"),
+        "ENABLE_IPV6": "False",
+    }
+
+
+def test_a_chroot_without_a_dynamic_loader_is_named_in_the_error(tmp_path: Path) -> None:
     inst = _chroot_instance(tmp_path, "test")
 
-    assert devpool._token_paths(inst) == [
-        tmp_path / "pools/test/tokens/console",
-        tmp_path / "rootfs/var/lib/condorweb/test/console-tokens/console",
-    ]
+    with pytest.raises(RuntimeError, match="lacks the dynamic loader"):
+        inst.console_argv("condor_config_val")
 
 
-def test_a_personal_instance_shares_one_token_file_between_host_clients_and_its_tools(tmp_path: Path) -> None:
+def test_a_personal_instance_runs_its_tools_with_the_console_token(tmp_path: Path) -> None:
     inst = _personal_instance(tmp_path)
 
-    assert devpool._token_paths(inst) == [tmp_path / "pools/dev/tokens/console"]
-    assert "_CONDOR_SEC_TOKEN_DIRECTORY=" + str(tmp_path / "pools/dev/tokens") in inst.argv("x", as_console=True)
+    argv = inst.console_argv("condor_config_val")
+    assert "_CONDOR_SEC_TOKEN_DIRECTORY=" + str(tmp_path / "pools/dev/tokens") in argv
+    assert argv[-1] == "condor_config_val"
+
+
+def test_the_token_and_its_directory_go_to_the_user_the_console_runs_as(tmp_path: Path) -> None:
+    inst = _chroot_instance(tmp_path)
+    inst.token_file.parent.mkdir(parents=True, mode=0o700)
+    inst.token_file.write_text("token\n")
+    owner = (4242, 4343)
+
+    devpool._give_token(inst, inst.token_file, owner)
+
+    assert (inst.token_file.stat().st_uid, inst.token_file.stat().st_gid) == owner
+    assert (inst.token_file.parent.stat().st_uid, inst.token_file.parent.stat().st_gid) == owner
+
+
+def test_without_an_owner_the_token_keeps_the_one_it_has(tmp_path: Path) -> None:
+    inst = _chroot_instance(tmp_path)
+    inst.token_file.parent.mkdir(parents=True, mode=0o700)
+    inst.token_file.write_text("token\n")
+    os.chown(inst.token_file, 4242, 4343)
+
+    devpool._give_token(inst, inst.token_file, None)
+
+    assert (inst.token_file.stat().st_uid, inst.token_file.stat().st_gid) == (4242, 4343)
 
 
 def test_it_maps_paths_inside_the_chroot_to_host_paths(tmp_path: Path) -> None:

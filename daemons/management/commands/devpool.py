@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pwd
 import shlex
 from typing import Any
 
@@ -17,8 +18,13 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=["up", "down", "status"])
         parser.add_argument("--name", default="dev", help="Instance name (default: dev).")
         parser.add_argument("--port", type=int, default=9618, help="Collector port (default: 9618).")
+        parser.add_argument(
+            "--token-owner",
+            default="",
+            help="The user the console runs as, who gets the console's token (default: it keeps its owner).",
+        )
 
-    def handle(self, *args: Any, action: str, name: str, port: int, **options: Any) -> None:
+    def handle(self, *args: Any, action: str, name: str, port: int, token_owner: str, **options: Any) -> None:
         if action == "down":
             devpool.down(name)
             self.stdout.write(f"Dev pool {name!r} stopped.")
@@ -29,7 +35,7 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"Starting the HTCondor dev pool {name!r} on 127.0.0.1:{port} (the first run bootstraps it)...")
         try:
-            pool_info = devpool.up(name, port)
+            pool_info = devpool.up(name, port, token_owner=_user(token_owner))
         except devpool.DevPoolUnavailable as exc:
             raise CommandError(f"The dev pool cannot run on this machine: {exc}") from None
         except (RuntimeError, TimeoutError) as exc:
@@ -48,3 +54,13 @@ class Command(BaseCommand):
         if pool.last_refresh_error:
             raise CommandError(f"The dev pool started but the console cannot read it: {pool.last_refresh_error}")
         self.stdout.write(self.style.SUCCESS(f"Dev pool {name!r} is up at {pool_info.collector}: {found} daemons registered."))
+
+
+def _user(name: str) -> tuple[int, int] | None:
+    if not name:
+        return None
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        raise CommandError(f"There is no user {name!r} to own the console's token.") from None
+    return entry.pw_uid, entry.pw_gid

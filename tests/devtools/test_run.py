@@ -1,0 +1,107 @@
+"""``make run`` as root runs the console as an unprivileged user (devtools/run.py)."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from devtools import run
+
+NOBODY = pwd.getpwnam("nobody")
+
+
+def _nobody() -> run.RunAs:
+    return run.RunAs("nobody", NOBODY.pw_uid, NOBODY.pw_gid)
+
+
+def _status(pid: int) -> dict[str, str]:
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return dict(line.split(":\t", 1) for line in lines if ":\t" in line)
+
+
+def test_a_caller_who_is_not_root_runs_the_console_as_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+
+    assert run.console_user({"CONDORWEB_RUN_AS": "nobody"}) is None
+
+
+def test_root_runs_the_console_as_the_configured_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+
+    assert run.console_user({"CONDORWEB_RUN_AS": "nobody"}) == _nobody()
+
+
+def test_root_runs_the_console_as_condorweb_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+
+    user = run.console_user({})
+
+    assert user is not None and user.name == "condorweb" and user.uid != 0
+
+
+def test_a_missing_user_stops_the_run_and_says_how_to_create_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+
+    with pytest.raises(SystemExit, match="make system-deps"):
+        run.console_user({"CONDORWEB_RUN_AS": "no-such-user-here"})
+
+
+def test_root_is_not_accepted_as_the_user_to_run_as(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+
+    with pytest.raises(SystemExit, match="is root"):
+        run.console_user({"CONDORWEB_RUN_AS": "root"})
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing users needs root")
+def test_a_spawned_process_has_the_users_ids_and_none_of_roots_groups() -> None:
+    process = run.spawn(["sleep", "30"], _nobody())
+    try:
+        deadline = time.monotonic() + 5
+        while _status(process.pid).get("Name") != "sleep" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        status = _status(process.pid)
+    finally:
+        process.kill()
+        process.wait()
+
+    assert status["Uid"].split() == [str(NOBODY.pw_uid)] * 4
+    assert status["Gid"].split() == [str(NOBODY.pw_gid)] * 4
+    assert status["Groups"].split() == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing owners needs root")
+def test_the_data_directory_and_everything_in_it_are_handed_to_the_user(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    (data / "logs").mkdir(parents=True)
+    (data / "db.sqlite3-wal").write_text("")
+    (data / "logs" / "htcondor-client.log").write_text("")
+    (data / "link").symlink_to("/etc/hostname")
+
+    run.hand_over(data, _nobody())
+
+    owned = [data, data / "logs", data / "db.sqlite3-wal", data / "logs" / "htcondor-client.log"]
+    assert {path.lstat().st_uid for path in [*owned, data / "link"]} == {NOBODY.pw_uid}
+    assert Path("/etc/hostname").stat().st_uid == 0, "a symlink's target is not the user's to take"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing users needs root")
+def test_an_interpreter_the_user_cannot_reach_is_named_with_the_way_out(tmp_path: Path) -> None:
+    hidden = tmp_path / "private"
+    hidden.mkdir(mode=0o700)
+    (hidden / "python").symlink_to("/bin/true")
+
+    with pytest.raises(SystemExit, match="Rebuild the virtualenv"):
+        run.spawn([str(hidden / "python")], _nobody())
+
+
+def test_the_run_target_is_the_runner() -> None:
+    makefile = (run.BASE_DIR / "Makefile").read_text()
+
+    assert "\t$(PY) -m devtools.run --host $(HOST) --port $(PORT)\n" in makefile
+    assert "runserver" not in makefile
