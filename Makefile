@@ -47,7 +47,7 @@ devpool-down: $(STAMP)
 	$(PY) manage.py devpool down
 
 clean:
-	rm -rf $(VENV) staticfiles
+	rm -rf $(VENV)
 
 bench: $(STAMP) system-deps
 	$(PY) -m bench --markdown var/bench-latest.md

@@ -194,7 +194,8 @@ STATIC_URL = "static/"
 # hashed, compressed copies. A fresh checkout serves static/ as it is, through
 # whitenoise's finders, with nothing to collect first.
 _DEPLOYED_STATIC_ROOT = env_str("CONDORWEB_STATIC_ROOT")
-STATIC_ROOT = Path(_DEPLOYED_STATIC_ROOT or BASE_DIR / "staticfiles")
+# Under DATA_DIR, not the checkout: the console need not write where its code lives.
+STATIC_ROOT = Path(_DEPLOYED_STATIC_ROOT or DATA_DIR / "staticfiles")
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request otherwise
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
