@@ -58,10 +58,12 @@ def config_snapshot_fetch(*, user: AbstractBaseUser, daemon: Daemon) -> ConfigSn
         requested_by=user,
         requested_by_name=user.get_username(),
     )
-    # The row is committed already (no surrounding transaction), so the
-    # job's own database connection finds it.
-    background.submit_once(
-        ("config-fetch", snapshot.pk), lambda: config_snapshot_fill(snapshot_id=snapshot.pk)
+    # The job's own database connection finds the row only once it is
+    # committed; inside a caller's transaction that is at its commit.
+    transaction.on_commit(
+        lambda: background.submit_once(
+            ("config-fetch", snapshot.pk), lambda: config_snapshot_fill(snapshot_id=snapshot.pk)
+        )
     )
     return snapshot
 
