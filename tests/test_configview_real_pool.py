@@ -93,7 +93,8 @@ def test_a_knob_outside_settable_attrs_is_refused_explained_and_recorded(operato
 def test_a_fetch_from_an_unreachable_daemon_fails_with_the_reason(operator, master) -> None:
     Daemon.objects.filter(pk=master.pk).update(address="<127.0.0.1:9?sock=gone>")
     client = client_for(operator)
-    client.post(reverse("configview:snapshot_fetch", args=[master.pk]))
+    with committed():
+        client.post(reverse("configview:snapshot_fetch", args=[master.pk]))
     snapshot = ConfigSnapshot.objects.latest("created_at")
     assert snapshot.status == ConfigSnapshot.Status.FAILED
     assert "Cannot connect" in snapshot.error
