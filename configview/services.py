@@ -23,7 +23,7 @@ from configview import redaction
 from configview.models import ConfigSnapshot, Share, share_secret_digest
 from configview.selectors import NotComparable, SideChoice
 from daemons import background, protocol
-from daemons.models import CommandRecord, Daemon
+from daemons.models import Daemon
 from daemons.services import (
     ClientInfo,
     RuntimeChange,
