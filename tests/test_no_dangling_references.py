@@ -1,4 +1,4 @@
-"""What comments and docstrings point at exists: modules, classes and files, not names from the past."""
+"""What comments and docstrings cite as ``module.Name`` exists: no names left from before a rename."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import re
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
-from tests.services import BASE_DIR
+BASE_DIR = Path(settings.BASE_DIR)
 
 _APP_CODE = ("condorweb", "daemons", "configview", "condor", "bench", "scripts")
 # ``module.Name`` in double backquotes, e.g. ``consumers._LogConsumer``; resolved in the file's package.
