@@ -10,10 +10,11 @@ from django.conf import settings
 
 from tests.services import BASE_DIR
 
-# Where the code reads its configuration: env_* helpers and os.environ look-ups
-# (an assignment to os.environ[...] sets a variable, it does not read one).
+# Where the code reads its configuration: env_* helpers and look-ups in
+# os.environ or a mapping passed in its place (``environ.get(...)``); an
+# assignment to environ[...] sets a variable, it does not read one.
 _READ = re.compile(
-    r"""(?:env_(?:str|bool|int|float|list)\(|os\.environ\.get\(|os\.environ\[|getenv\()\s*["']([A-Z][A-Z0-9_]+)["'](?!\]\s*=[^=])"""
+    r"""(?:env_(?:str|bool|int|float|list)\(|\benviron\.get\(|\benviron\[|getenv\()\s*["']([A-Z][A-Z0-9_]+)["'](?!\]\s*=[^=])"""
 )
 _SHELL_READ = re.compile(r"\$\{?([A-Z][A-Z0-9_]+)")
 _NOT_CODE = {"tests", "bench", ".venv", "migrations", "node_modules"}
