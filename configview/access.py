@@ -84,7 +84,7 @@ def share_for_token(token: str) -> Share:
     # costs: one indexed query for two short columns, then one digest
     # comparison (against a digest no secret has, when no row matched). The
     # snapshots are loaded only for a link that opens; loading them with the
-    # row made a near miss 3.4 ms slower at the median of 50 (issue 14).
+    # row made a near miss 3.4 ms slower at the median of 50.
     found = Share.objects.filter(lookup=lookup).values_list("pk", "secret_hash").first() if well_formed else None
     pk, secret_hash = found or (None, _NO_SECRET_DIGEST)
     # Compared in constant time, so response times say nothing about the secret.

@@ -23,7 +23,7 @@ from configview import redaction
 from configview.models import ConfigSnapshot, Share, share_secret_digest
 from configview.selectors import NotComparable, SideChoice
 from daemons import background, protocol
-from daemons.models import CommandRecord, Daemon
+from daemons.models import Daemon
 from daemons.services import (
     ClientInfo,
     RuntimeChange,
@@ -58,10 +58,12 @@ def config_snapshot_fetch(*, user: AbstractBaseUser, daemon: Daemon) -> ConfigSn
         requested_by=user,
         requested_by_name=user.get_username(),
     )
-    # The row is committed already (no surrounding transaction), so the
-    # job's own database connection finds it.
-    background.submit_once(
-        ("config-fetch", snapshot.pk), lambda: config_snapshot_fill(snapshot_id=snapshot.pk)
+    # The job's own database connection finds the row only once it is
+    # committed; inside a caller's transaction that is at its commit.
+    transaction.on_commit(
+        lambda: background.submit_once(
+            ("config-fetch", snapshot.pk), lambda: config_snapshot_fill(snapshot_id=snapshot.pk)
+        )
     )
     return snapshot
 

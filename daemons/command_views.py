@@ -19,7 +19,6 @@ from daemons.command_forms import AuditFilterForm, BulkSelectForm, BulkSendForm,
 from daemons.crumbs import pool_crumb, pools_crumb
 from daemons.models import CommandRecord, Daemon, Pool
 from daemons.permissions import may_send
-from daemons.protocol import Command
 from daemons.services import ClientInfo
 
 AUDIT_PAGE_SIZE = 50

@@ -10,7 +10,7 @@ Redis, a line to 200 viewers was 200 round trips through Redis, which one
 daphne process could not keep up with. Every daphne process follows the files
 its own viewers watch, so each viewer gets every line from the process it is
 connected to, and the reader stops when the last one leaves. Each viewer also
-keeps its own position (see ``consumers.LogConsumer``), so a viewer that fell
+keeps its own position (see ``consumers._LogConsumer``), so a viewer that fell
 behind reads again from the file, never skipping or repeating a line.
 """
 
@@ -607,7 +607,7 @@ async def download_chunks(handle) -> AsyncIterator[bytes]:  # noqa: ANN001 - a b
 
     An asynchronous iterator because Django serves a synchronous one under
     ASGI by reading it whole into a list first: a 24 GB "log" (/dev/zero)
-    grew the server to 24 GB before the kernel killed it (issue 14). The
+    grew the server to 24 GB before the kernel killed it. The
     size is taken once, so a log that grows while it is sent ends there.
     """
     try:

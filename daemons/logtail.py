@@ -22,7 +22,7 @@ CHUNK_BYTES = 256 * 1024
 # Most one poll reads of a log, whatever it has grown by (or however far back a
 # viewer resumes): the rest before it is skipped with a "gap" notice, so a log
 # that gains gigabytes between two polls (or /dev/zero-sized growth) costs this
-# much memory, not its growth (issue 14). The download still has every byte.
+# much memory, not its growth. The download still has every byte.
 READ_LIMIT = 16 * CHUNK_BYTES
 _FILE_ID_RE = re.compile(r"\d{1,20}-\d{1,20}\Z")
 

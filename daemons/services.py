@@ -312,10 +312,6 @@ def daemon_command_send(
     )
 
 
-def daemon_reconfig(*, user: AbstractBaseUser, daemon: Daemon, client: ClientInfo) -> CommandRecord:
-    return daemon_command_send(user=user, daemon=daemon, command=Command.Reconfig, client=client)
-
-
 def daemon_command(
     *, user: AbstractBaseUser, daemon: Daemon, command: Command, subsystem: str = "", client: ClientInfo
 ) -> CommandRecord:

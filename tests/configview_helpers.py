@@ -6,11 +6,12 @@ Import the fixtures by name into a test module (``from tests.configview_helpers 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, TestCase
 from django.utils import timezone
 
 from configview import redaction
@@ -67,6 +68,14 @@ def make_snapshot(
         sources=sources or {},
         knob_count=len(values),
     )
+
+
+def committed() -> AbstractContextManager[list[Callable[[], None]]]:
+    """The commit of the block's work: what it left to ``transaction.on_commit`` (a fetch's job) runs as it ends.
+
+    A test runs inside a transaction that is never committed, so without this those callbacks never run.
+    """
+    return TestCase.captureOnCommitCallbacks(execute=True)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.apps import apps as django_apps
 from django.contrib.auth.models import User
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -54,17 +53,6 @@ class World:
             "share_id": self.share.pk, "token": self.token, "batch": self.batch,
         }
         return reverse(name, kwargs={p: wanted[p] for p in route_parameters(name)})
-
-    def counts(self) -> dict[str, int]:
-        """How many rows each of the console's own models holds: state, as far as a request can change it."""
-        return {
-            model._meta.label: model.objects.count()
-            for app in ("daemons", "configview", "auth", "axes")
-            for model in django_apps.get_app_config(app).get_models()
-        }
-
-    def revocations(self) -> int:
-        return Share.objects.exclude(revoked_at=None).count()
 
 
 def route_parameters(name: str) -> list[str]:

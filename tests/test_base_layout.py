@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import django_htmx
 import pytest
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.templatetags.static import static
 from django.test import Client
 from django.urls import reverse
 
@@ -76,3 +81,15 @@ def test_no_page_loads_anything_from_another_host(client: Client, admin, pool) -
         html = page(client, admin, url)
         loaded = re.findall(r'<(?:script|link|img)\b[^>]*\b(?:src|href)="([^"]+)"', html)
         assert loaded and all(address.startswith("/") and not address.startswith("//") for address in loaded), loaded
+
+
+def test_htmx_is_the_copy_django_htmx_ships_served_from_the_console(client: Client, admin, pool) -> None:
+    html = page(client, admin, reverse("daemons:pool_list"))
+
+    assert f'<script src="{static("django_htmx/htmx-2.min.js")}" defer></script>' in html
+    assert finders.find("django_htmx/htmx-2.min.js") == str(Path(django_htmx.__file__).parent / "static/django_htmx/htmx-2.min.js")
+    assert client.get(static("django_htmx/htmx-2.min.js")).status_code == 200
+
+
+def test_no_copy_of_htmx_is_kept_in_static() -> None:
+    assert [path.name for path in Path(settings.BASE_DIR, "static").rglob("*htmx*")] == []

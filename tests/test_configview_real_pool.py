@@ -9,7 +9,7 @@ from django.urls import reverse
 from configview.models import ConfigSnapshot
 from daemons import devpool, protocol, services
 from daemons.models import CommandRecord, Daemon
-from tests.configview_helpers import client_for, inline_jobs  # noqa: F401 - fixture
+from tests.configview_helpers import client_for, committed, inline_jobs  # noqa: F401 - fixture
 from tests.helpers import registered_master, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("inline_jobs")]
@@ -24,7 +24,8 @@ def master(healthy_pool: devpool.DevPool, credentials: protocol.Credentials) -> 
 
 def fetch(client, daemon: Daemon) -> ConfigSnapshot:
     """“Fetch now”; the job runs inline (test_configview_background_fetch covers the real thread)."""
-    response = client.post(reverse("configview:snapshot_fetch", args=[daemon.pk]))
+    with committed():
+        response = client.post(reverse("configview:snapshot_fetch", args=[daemon.pk]))
     assert response.status_code == 302
     snapshot = ConfigSnapshot.objects.latest("created_at")
     assert snapshot.status == ConfigSnapshot.Status.COMPLETE, snapshot.error
@@ -92,7 +93,8 @@ def test_a_knob_outside_settable_attrs_is_refused_explained_and_recorded(operato
 def test_a_fetch_from_an_unreachable_daemon_fails_with_the_reason(operator, master) -> None:
     Daemon.objects.filter(pk=master.pk).update(address="<127.0.0.1:9?sock=gone>")
     client = client_for(operator)
-    client.post(reverse("configview:snapshot_fetch", args=[master.pk]))
+    with committed():
+        client.post(reverse("configview:snapshot_fetch", args=[master.pk]))
     snapshot = ConfigSnapshot.objects.latest("created_at")
     assert snapshot.status == ConfigSnapshot.Status.FAILED
     assert "Cannot connect" in snapshot.error

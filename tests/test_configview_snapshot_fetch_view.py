@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from configview.models import ConfigSnapshot
-from tests.configview_helpers import client_for, htcondor, inline_jobs, make_daemon  # noqa: F401 - fixtures
+from tests.configview_helpers import client_for, committed, htcondor, inline_jobs, make_daemon  # noqa: F401 - fixtures
 
 
 def url(daemon) -> str:
@@ -13,7 +13,8 @@ def url(daemon) -> str:
 
 
 def test_the_request_only_creates_the_snapshot_and_hands_the_fetch_to_a_job(operator, htcondor, background_jobs) -> None:
-    response = client_for(operator).post(url(make_daemon()))
+    with committed():
+        response = client_for(operator).post(url(make_daemon()))
     snapshot = ConfigSnapshot.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("configview:snapshot_detail", args=[snapshot.pk])

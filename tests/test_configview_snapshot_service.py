@@ -10,14 +10,20 @@ from configview import services
 from configview.models import ConfigSnapshot
 from configview.redaction import MARKER
 from daemons import protocol
-from tests.configview_helpers import htcondor, inline_jobs, make_daemon  # noqa: F401 - fixtures
+from tests.configview_helpers import committed, htcondor, inline_jobs, make_daemon  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.usefixtures("inline_jobs")
 
 
+def fetch(**kwargs: object) -> ConfigSnapshot:
+    """``config_snapshot_fetch`` committed, as a request's is; its job then runs inline."""
+    with committed():
+        return services.config_snapshot_fetch(**kwargs)
+
+
 def test_a_fetch_stores_every_value_with_its_source_and_declared_type(operator, htcondor) -> None:
     daemon = make_daemon()
-    snapshot = services.config_snapshot_fetch(user=operator, daemon=daemon)
+    snapshot = fetch(user=operator, daemon=daemon)
     snapshot.refresh_from_db()
     assert snapshot.status == ConfigSnapshot.Status.COMPLETE
     assert snapshot.values == {"SCHEDD_NAME": "sched", "UPDATE_INTERVAL": "5"}
@@ -30,7 +36,7 @@ def test_a_fetch_stores_every_value_with_its_source_and_declared_type(operator, 
 
 def test_a_fetch_keeps_who_asked_and_whose_configuration_it_is(operator, htcondor) -> None:
     daemon = make_daemon(pool_name="pool-b", name="master@b")
-    snapshot = services.config_snapshot_fetch(user=operator, daemon=daemon)
+    snapshot = fetch(user=operator, daemon=daemon)
     daemon.pool.delete()
     snapshot.refresh_from_db()
     assert snapshot.daemon is None
@@ -50,21 +56,21 @@ def test_progress_is_written_as_chunks_arrive_at_most_every_interval(operator, h
         return written
 
     monkeypatch.setattr(services, "_advance", spy)
-    services.config_snapshot_fetch(user=operator, daemon=make_daemon())
+    fetch(user=operator, daemon=make_daemon())
     # The fake reports 0, 1 and 2 of 2 within microseconds: the first and the last are written.
     assert seen == [("running", 0, 2), ("running", 2, 2)]
 
 
 def test_an_undefined_knob_is_stored_as_none(operator, htcondor) -> None:
     htcondor.remote["CONDORWEB_UNSET"] = None
-    snapshot = services.config_snapshot_fetch(user=operator, daemon=make_daemon())
+    snapshot = fetch(user=operator, daemon=make_daemon())
     snapshot.refresh_from_db()
     assert snapshot.values["CONDORWEB_UNSET"] is None
 
 
 def test_a_failed_fetch_records_the_protocol_error_with_its_hint(operator, htcondor) -> None:
     htcondor.fetch_error = protocol.DaemonUnreachable("Cannot connect to the daemon.", hint="Check that it runs.")
-    snapshot = services.config_snapshot_fetch(user=operator, daemon=make_daemon())
+    snapshot = fetch(user=operator, daemon=make_daemon())
     snapshot.refresh_from_db()
     assert snapshot.status == ConfigSnapshot.Status.FAILED
     assert snapshot.error == "Cannot connect to the daemon. Check that it runs."
@@ -75,7 +81,7 @@ def test_without_htcondors_tools_the_snapshot_says_why_sources_are_missing(opera
     htcondor.sources = protocol.ToolsUnavailable(
         "HTCondor's command-line tools are not installed on the console host.", hint="Install condor_config_val."
     )
-    snapshot = services.config_snapshot_fetch(user=operator, daemon=make_daemon())
+    snapshot = fetch(user=operator, daemon=make_daemon())
     snapshot.refresh_from_db()
     assert snapshot.status == ConfigSnapshot.Status.COMPLETE
     assert snapshot.sources == {}
@@ -84,7 +90,7 @@ def test_without_htcondors_tools_the_snapshot_says_why_sources_are_missing(opera
 
 def test_a_refused_source_listing_does_not_fail_the_snapshot(operator, htcondor) -> None:
     htcondor.sources = protocol.NotAuthorized("condor_config_val failed: denied", hint="Add READ.")
-    snapshot = services.config_snapshot_fetch(user=operator, daemon=make_daemon())
+    snapshot = fetch(user=operator, daemon=make_daemon())
     snapshot.refresh_from_db()
     assert snapshot.status == ConfigSnapshot.Status.COMPLETE
     assert "denied" in snapshot.sources_note
@@ -93,7 +99,7 @@ def test_a_refused_source_listing_does_not_fail_the_snapshot(operator, htcondor)
 def test_secret_values_are_never_stored_in_clear(operator, htcondor) -> None:
     htcondor.remote["SEC_PASSWORD_FILE_CONTENT"] = "hunter2-very-secret"
     htcondor.remote["MY_PRIVATE_KEY"] = "-----BEGIN KEY-----"
-    snapshot = services.config_snapshot_fetch(user=operator, daemon=make_daemon())
+    snapshot = fetch(user=operator, daemon=make_daemon())
     stored = ConfigSnapshot.objects.filter(pk=snapshot.pk).values_list("values", "hashes", "types", "sources").get()
     dumped = json.dumps(stored)
     assert "hunter2" not in dumped and "BEGIN KEY" not in dumped
@@ -103,7 +109,7 @@ def test_secret_values_are_never_stored_in_clear(operator, htcondor) -> None:
 
 
 def test_a_complete_snapshot_is_never_changed_by_a_late_update(operator, htcondor) -> None:
-    snapshot = services.config_snapshot_fetch(user=operator, daemon=make_daemon())
+    snapshot = fetch(user=operator, daemon=make_daemon())
     services._progress_writer(snapshot.pk)(0, 99)
     services.config_snapshot_fill(snapshot_id=snapshot.pk)
     snapshot.refresh_from_db()
@@ -127,6 +133,6 @@ def test_reloading_the_local_configuration_asks_htcondor_to_reread_it(operator, 
 
 def test_a_runtime_knob_listed_in_lower_case_still_gets_its_declared_type(operator, htcondor) -> None:
     htcondor.remote["update_interval"] = htcondor.remote.pop("UPDATE_INTERVAL")
-    snapshot = services.config_snapshot_fetch(user=operator, daemon=make_daemon())
+    snapshot = fetch(user=operator, daemon=make_daemon())
     snapshot.refresh_from_db()
     assert snapshot.types == {"update_interval": "int"}

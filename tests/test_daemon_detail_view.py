@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.http import HttpResponse
 from django.test import Client
-from django.urls import include, path, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from daemons import devpool, services
-from daemons import urls as daemons_urls
 from daemons.models import Daemon, Pool
 from tests.helpers import fresh_pool, register, wait_for
 
@@ -110,24 +108,10 @@ def test_the_ads_attributes_are_shown_and_escaped(as_viewer: Client, pool: Pool)
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
 
 
-def _elsewhere(request: object, **kwargs: object) -> HttpResponse:
-    return HttpResponse()
-
-
-# The URL names the configuration and log pages will have, for the test below.
-urlpatterns = [
-    path("login/", _elsewhere, name="login"),
-    path("logout/", _elsewhere, name="logout"),
-    path("config/", include(([path("d/<int:daemon_id>/", _elsewhere, name="daemon_snapshots")], "configview"))),
-    path("", include((daemons_urls.urlpatterns + [path("log/<int:daemon_id>/", _elsewhere, name="daemon_log")], "daemons"))),
-]
-
-
-def test_once_config_and_log_pages_exist_it_links_to_them(as_viewer: Client, master: Daemon, settings) -> None:
-    settings.ROOT_URLCONF = __name__
+def test_it_links_to_the_daemons_configuration_and_live_log(as_viewer: Client, master: Daemon) -> None:
     page = page_of(as_viewer, master)
-    assert f'href="/config/d/{master.pk}/">Configuration</a>' in page
-    assert f'href="/log/{master.pk}/">Live log</a>' in page
+    assert f'href="{reverse("configview:daemon_snapshots", args=[master.pk])}">Configuration</a>' in page
+    assert f'href="{reverse("daemons:daemon_log", args=[master.pk])}">Live log</a>' in page
 
 
 def test_it_keeps_places_for_the_log_pane_and_the_command_forms(as_viewer: Client, master: Daemon) -> None:

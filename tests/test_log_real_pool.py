@@ -14,16 +14,16 @@ from django.utils.html import escape
 from daemons import devpool, logstream, logtail, protocol, services
 from daemons.models import Daemon, Pool
 from daemons.routing import websocket_urlpatterns
-from tests.helpers import downloaded, master_log, register
+from tests.helpers import downloaded, master_log, registered_master
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def registered_master(pool: devpool.DevPool) -> Daemon:
+def master_with_no_cached_log_path(pool: devpool.DevPool) -> Daemon:
+    """The shared ``registered_master``, its pool loaded (async code cannot load it later), with no log
+    path cached from an earlier test (rows are flushed between tests, so an id may name another daemon)."""
     logstream.forget_cached_paths()
-    refreshed = services.pool_refresh(pool=register(pool))
-    assert not refreshed.last_refresh_error, refreshed.last_refresh_error
-    return Daemon.objects.select_related("pool").get(pool__name=pool.name, kind="master")
+    return Daemon.objects.select_related("pool").get(pk=registered_master(pool).pk)
 
 
 async def viewer_from_the_end(pool: devpool.DevPool, master: Daemon, user: object) -> WebsocketCommunicator:
@@ -39,12 +39,14 @@ async def viewer_from_the_end(pool: devpool.DevPool, master: Daemon, user: objec
     return communicator
 
 
-async def test_a_viewer_of_the_masters_log_sees_the_sighup_a_reconfig_sends(healthy_pool: devpool.DevPool, operator) -> None:
-    master = await database_sync_to_async(registered_master)(healthy_pool)
+async def test_a_viewer_of_the_masters_log_sees_the_sighup_a_reconfig_sends(
+    healthy_pool: devpool.DevPool, operator, background_jobs
+) -> None:
+    master = await database_sync_to_async(master_with_no_cached_log_path)(healthy_pool)
     communicator = await viewer_from_the_end(healthy_pool, master, operator)
 
-    record = await database_sync_to_async(services.daemon_reconfig)(
-        user=operator, daemon=master, client=services.ClientInfo()
+    record = await database_sync_to_async(services.daemon_command)(
+        user=operator, daemon=master, command=protocol.Command.Reconfig, client=services.ClientInfo()
     )
     seen: list[str] = []
     while not any("Sent SIGHUP to SCHEDD" in line for line in seen):
@@ -58,7 +60,7 @@ async def test_a_viewer_of_the_masters_log_sees_the_sighup_a_reconfig_sends(heal
 def test_the_log_page_shows_the_masters_log_read_through_the_chroot_mapping(
     client, viewer, healthy_pool: devpool.DevPool
 ) -> None:
-    master = registered_master(healthy_pool)
+    master = master_with_no_cached_log_path(healthy_pool)
     client.force_login(viewer)
 
     last_line = master_log(healthy_pool).read_bytes().rstrip(b"\n").rsplit(b"\n", 1)[-1].decode(errors="replace")
@@ -77,12 +79,12 @@ def test_the_log_page_shows_the_masters_log_read_through_the_chroot_mapping(
 
 
 async def test_a_log_the_console_cannot_read_streams_through_condor_fetchlog(
-    healthy_pool: devpool.DevPool, operator, settings
+    healthy_pool: devpool.DevPool, operator, settings, background_jobs
 ) -> None:
     settings.CONDORWEB_FETCHLOG_INTERVAL = 0.5
 
     def unmapped_master() -> Daemon:
-        master = registered_master(healthy_pool)
+        master = master_with_no_cached_log_path(healthy_pool)
         Pool.objects.filter(pk=master.pool_id).update(log_path_to="/nonexistent-mount/")
         return Daemon.objects.select_related("pool").get(pk=master.pk)
 
@@ -95,7 +97,9 @@ async def test_a_log_the_console_cannot_read_streams_through_condor_fetchlog(
     while (await communicator.receive_json_from(timeout=30)).get("end", 0) < size_before:
         pass  # the backlog, which may hold the SIGHUPs of earlier tests
 
-    record = await database_sync_to_async(services.daemon_reconfig)(user=operator, daemon=master, client=services.ClientInfo())
+    record = await database_sync_to_async(services.daemon_command)(
+        user=operator, daemon=master, command=protocol.Command.Reconfig, client=services.ClientInfo()
+    )
     assert record.outcome == "sent", record.error
     seen: list[str] = []
     while not any("Sent SIGHUP to SCHEDD" in line for line in seen):
@@ -108,7 +112,7 @@ async def test_a_log_the_console_cannot_read_streams_through_condor_fetchlog(
 def test_the_log_page_and_download_use_condor_fetchlog_where_the_file_is_out_of_reach(
     client, viewer, healthy_pool: devpool.DevPool
 ) -> None:
-    master = registered_master(healthy_pool)
+    master = master_with_no_cached_log_path(healthy_pool)
     Pool.objects.filter(pk=master.pool_id).update(log_path_to="/nonexistent-mount/")
     client.force_login(viewer)
 
@@ -123,7 +127,7 @@ def test_the_log_page_and_download_use_condor_fetchlog_where_the_file_is_out_of_
 async def test_viewers_see_the_master_exit_after_offfast_and_then_that_the_pool_cannot_be_read(
     healthy_pool: devpool.DevPool, admin
 ) -> None:
-    master = await database_sync_to_async(registered_master)(healthy_pool)
+    master = await database_sync_to_async(master_with_no_cached_log_path)(healthy_pool)
     communicator = await viewer_from_the_end(healthy_pool, master, admin)
     lines: list[str] = []
     told: list[str] = []

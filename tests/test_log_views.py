@@ -61,6 +61,18 @@ def test_the_log_page_shows_the_last_lines_as_text_and_where_to_resume(client, v
     assert '<option value="SCHEDD_LOG">' in text
 
 
+def test_the_filter_says_what_it_matches_and_promises_no_slash_syntax(client, viewer, master, log_dir) -> None:
+    """logviewer.js matches text in any case, or a regular expression once "regex" is ticked; slashes are text."""
+    (log_dir / "MasterLog").write_text("a line\n")
+    client.force_login(viewer)
+
+    text = client.get(reverse("daemons:daemon_log", args=[master.pk])).content.decode()
+
+    assert '<input type="search" data-log-filter size="24" placeholder="text, any case">' in text
+    assert '<input type="checkbox" data-log-regex> regex</label>' in text
+    assert "/regex/" not in text
+
+
 def test_the_log_page_says_why_a_log_outside_the_mapping_cannot_be_shown(client, viewer, master, knobs) -> None:
     knobs.update(LOG="/srv/condor", MASTER_LOG="/srv/condor/MasterLog")
     client.force_login(viewer)

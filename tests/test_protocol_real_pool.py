@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from daemons import devpool, protocol
@@ -24,7 +26,7 @@ def test_the_collector_lists_every_daemon_of_a_personal_pool(healthy_pool: devpo
 def test_a_master_ad_carries_identity_and_child_states(healthy_pool: devpool.DevPool, credentials) -> None:
     master = master_of(healthy_pool, credentials)
     assert master.address.startswith("<127.0.0.1:")
-    assert "CondorVersion" in master.version or master.version.startswith("$CondorVersion")
+    assert re.fullmatch(r"\$CondorVersion: \d+\.\d+\.\d+ .+ \$", master.version), master.version
     assert master.start_time is not None
     assert master.children.get("SCHEDD") == "up"
 

@@ -52,6 +52,11 @@ def test_the_client_log_streams_as_text_pauses_and_survives_a_console_restart(br
     for line in ("rendered by the server", PAYLOAD, "arrived while paused", "written while the console was down"):
         assert texts.count(line) == 1, (line, texts)
 
+    # Text in any case; slashes are part of the text, not a regular expression.
+    page.get_by_label("Filter").fill("ARRIVED while")
+    expect(pane.locator("div:visible")).to_have_text(["arrived while paused"])
+    page.get_by_label("Filter").fill("/arrived/")
+    expect(pane.locator("div:visible")).to_have_count(0)
     page.get_by_label("regex").check()
     page.get_by_label("Filter").fill("([")
     expect(page.locator("[data-log-filter-error]")).to_contain_text("Not a valid regular expression")
