@@ -1,7 +1,7 @@
 """What the console adds to a daemon command: form POST to response, audit row included, against a bare send.
 
 On the bench pool's master, interleaved so load affects both alike: a bare
-``protocol.send_command``, and the same command posted to the daemon's command
+``condor.client.send_command``, and the same command posted to the daemon's command
 form through Django's test client (session, CSRF-exempt test client,
 permission check, form, audit row written before and completed after,
 on-commit broadcast, background refresh queued, redirect). The overhead is
@@ -38,7 +38,9 @@ def run(context: Any) -> list[Row]:
     from django.test import Client
     from django.urls import reverse
 
-    from daemons import background, events, protocol, services
+    import condor.client
+    from condor.commands import Command
+    from daemons import background, events, services
     from daemons.models import CommandRecord, Daemon
     from daemons.permissions import OPERATORS
 
@@ -61,8 +63,8 @@ def run(context: Any) -> list[Row]:
     daemon_on = {"command": "DaemonOn", "subsystem": "SCHEDD"}
 
     def bare(post: dict[str, str]) -> None:
-        command = protocol.Command[post["command"]]
-        protocol.send_command(target, command, credentials, subsystem=post.get("subsystem", ""))
+        command = Command[post["command"]]
+        condor.client.send_command(target, command, credentials, subsystem=post.get("subsystem", ""))
 
     def form(post: dict[str, str], htmx: bool = False) -> None:
         extra = {"HTTP_HX_REQUEST": "true"} if htmx else {}
@@ -120,7 +122,7 @@ def run(context: Any) -> list[Row]:
         Row(
             figure=f"command overhead: DaemonOn SCHEDD form POST to redirect, minus a bare send_command; p50 of {RUNS}",
             value=overhead, unit="ms", target=f"<= {TARGET_MS:g} ms", met=overhead <= TARGET_MS,
-            anchor="bare protocol.send_command(DaemonOn, SCHEDD)", anchor_value=p50["bare"],
+            anchor="bare condor.client.send_command(DaemonOn, SCHEDD)", anchor_value=p50["bare"],
             note=f"form p50 {p50['form']:.2f} ms, p95 {percentile(samples['form'], 95):.2f} ms; "
             f"bare p95 {percentile(samples['bare'], 95):.2f} ms; median of per-round differences {paired:.2f} ms; "
             f"CPU of the request's thread {cpu_p50['form'] - cpu_p50['bare']:.2f} ms more than the bare send's",
@@ -128,13 +130,13 @@ def run(context: Any) -> list[Row]:
         Row(
             figure=f"command overhead: the same via htmx (panel re-rendered with history), minus a bare send; p50 of {RUNS}",
             value=htmx_overhead, unit="ms", target=f"<= {TARGET_MS:g} ms", met=htmx_overhead <= TARGET_MS,
-            anchor="bare protocol.send_command(DaemonOn, SCHEDD)", anchor_value=p50["bare"],
+            anchor="bare condor.client.send_command(DaemonOn, SCHEDD)", anchor_value=p50["bare"],
             note=f"htmx p50 {p50['htmx']:.2f} ms, p95 {percentile(samples['htmx'], 95):.2f} ms",
         ),
         Row(
             figure=f"command overhead: Reconfig form POST to redirect, minus a bare send_command; p50 of {RUNS}",
             value=reconfig_overhead, unit="ms", target="-", met=None,
-            anchor="bare protocol.send_command(Reconfig)", anchor_value=p50["bare reconfig"],
+            anchor="bare condor.client.send_command(Reconfig)", anchor_value=p50["bare reconfig"],
             note=f"CPU of the request's thread {cpu_p50['form reconfig'] - cpu_p50['bare reconfig']:.2f} ms more than "
             "the bare send's; the rest is the bench pool's daemons rereading their configuration on the same "
             f"{os.cpu_count()} cores while the request finishes",

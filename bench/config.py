@@ -1,7 +1,7 @@
 """Configuration figures: a full fetch against its anchors, and the diff page.
 
 On the bench pool's master, in one run and interleaved so load affects all
-alike: the console's full fetch (protocol.remote_config_all), the bindings'
+alike: the console's full fetch (condor.client.remote_config_all), the bindings'
 plain sequential RemoteParam loop, and ``condor_config_val -master -dump``.
 Then the diff page of two stored 1,200-knob snapshots through Django's test
 client (server time, no network).
@@ -25,7 +25,7 @@ RUNS = 7
 PAGE_RUNS = 40
 
 # The anchor uses the bindings the plain way in a process of its own: inside
-# the console only daemons/protocol.py imports them.
+# the console only condor/child.py imports them.
 _REMOTE_PARAM_LOOP = (
     "import sys, time\n"
     "htcondor2 = __import__('htcondor2')\n"
@@ -66,11 +66,13 @@ def run(context: Any) -> list[Row]:
 
 
 def _fetch_rows(context: Any) -> list[Row]:
-    from daemons import devpool, protocol
+    import condor.client
+    from condor.types import Target
+    from daemons import devpool
 
-    master = next(d for d in protocol.discover(context.pool.collector, context.credentials) if d.kind == "master")
-    target = protocol.Target(address=master.address, kind="master", name=master.name)
-    protocol.remote_config_all(target, context.credentials)  # start the worker processes first
+    master = next(d for d in condor.client.discover(context.pool.collector, context.credentials) if d.kind == "master")
+    target = Target(address=master.address, kind="master", name=master.name)
+    condor.client.remote_config_all(target, context.credentials)  # start the worker processes first
     # Every connection to the master passes through condor_shared_port, so both daemons' CPU counts.
     master_pid = devpool.master_pid(context.pool.name)
     daemons = [master_pid, *(pid for pid, name in child_processes(master_pid).items() if name == "condor_shared_port")]
@@ -81,7 +83,7 @@ def _fetch_rows(context: Any) -> list[Row]:
     for _ in range(RUNS):
         daemons_before, workers_before = _cpu(daemons), _cpu(child_processes(os.getpid()))
         started = time.perf_counter()
-        knobs["console"] = len(protocol.remote_config_all(target, context.credentials))
+        knobs["console"] = len(condor.client.remote_config_all(target, context.credentials))
         console.append(time.perf_counter() - started)
         console_cpu["daemons"].append(_cpu(daemons) - daemons_before)
         console_cpu["workers"].append(_cpu(child_processes(os.getpid())) - workers_before)

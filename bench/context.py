@@ -6,7 +6,9 @@ import os
 import tempfile
 from types import TracebackType
 
-from daemons import devpool, protocol
+import condor.workers
+from condor.types import Credentials
+from daemons import devpool
 
 BENCH_POOL_NAME = os.environ.get("CONDORWEB_BENCH_POOL_NAME", "bench")
 BENCH_POOL_PORT = int(os.environ.get("CONDORWEB_BENCH_POOL_PORT", "9818"))
@@ -26,10 +28,10 @@ class BenchContext:
             connections["default"].close()
         call_command("migrate", verbosity=0, interactive=False)
         self.pool = devpool.up(BENCH_POOL_NAME, BENCH_POOL_PORT)
-        self.credentials = protocol.Credentials(token_file=self.pool.token_file, config_val=tuple(self.pool.config_val))
+        self.credentials = Credentials(token_file=self.pool.token_file, config_val=tuple(self.pool.config_val))
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        protocol.shutdown_workers()
+        condor.workers.shutdown_workers()
         devpool.down(BENCH_POOL_NAME)
         self._tmp.cleanup()

@@ -92,7 +92,9 @@ def _list_rows(client: object, anchor_ms: list[float], anchor_queries: int) -> l
 
 def _refresh_rows(context: BenchContext, big: object) -> list[Row]:
     """What a refresh costs: the real bench pool, and the database side of a 10,000-daemon one."""
-    from daemons import protocol, services
+    import condor.client
+    from condor.types import DaemonInfo
+    from daemons import services
 
     real = services.pool_upsert(
         name="bench-real",
@@ -102,24 +104,24 @@ def _refresh_rows(context: BenchContext, big: object) -> list[Row]:
     )
     services.pool_refresh(pool=real)
     refresh_ms = _repeat(lambda: services.pool_refresh(pool=real), 10)
-    discover_ms = _repeat(lambda: protocol.discover(context.pool.collector, context.credentials), 10)
+    discover_ms = _repeat(lambda: condor.client.discover(context.pool.collector, context.credentials), 10)
 
     answer = [
-        protocol.DaemonInfo(
+        DaemonInfo(
             kind=d.kind, name=d.name, machine=d.machine, address=d.address, version=d.version,
             platform=d.platform, start_time=d.start_time, subsystem=d.subsystem,
         )
         for d in big.daemons.all()
     ]
-    real_discover = protocol.discover
-    protocol.discover = lambda collector, credentials: answer
+    real_discover = condor.client.discover
+    condor.client.discover = lambda collector, credentials: answer
     try:
         write_ms = _repeat(lambda: services.pool_refresh(pool=big), 3)
     finally:
-        protocol.discover = real_discover
+        condor.client.discover = real_discover
     return [
         Row("refresh of the real bench pool p50", percentile(refresh_ms, 50), "ms", "-", None,
-            "protocol.discover alone", percentile(discover_ms, 50), note="runs in the background, never in a request"),
+            "condor.client.discover alone", percentile(discover_ms, 50), note="runs in the background, never in a request"),
         Row(f"refresh write of {BIG:,} daemons p50", percentile(write_ms, 50), "ms", "-", None,
             note="collector answer simulated; background thread"),
     ]

@@ -278,7 +278,7 @@ LOGGING = {
     "loggers": {"django.channels.server": {"level": "WARNING"}},
 }
 
-# HTCondor access (see daemons/protocol.py).
+# HTCondor access (see condor/workers.py).
 CONDORWEB_HTCONDOR_TIMEOUT = env_float("CONDORWEB_HTCONDOR_TIMEOUT", 10.0, minimum=0.5, maximum=600)
 CONDORWEB_WORKERS_PER_POOL = env_int("CONDORWEB_WORKERS_PER_POOL", 3, minimum=1, maximum=32)
 CONDORWEB_FETCH_WORKERS = env_int("CONDORWEB_FETCH_WORKERS", 3, minimum=1, maximum=32)

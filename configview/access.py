@@ -9,10 +9,10 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from condor.validation import KNOWN_SUBSYSTEMS
 from configview import selectors
 from configview.models import LOOKUP_LENGTH, ConfigSnapshot, Share, share_secret_digest
 from configview.selectors import NotComparable, SideChoice
-from daemons import protocol
 from daemons.access import User, get_daemon_for_user
 
 VIEW_SNAPSHOTS = "configview.view_configsnapshot"
@@ -62,7 +62,7 @@ def sides_for_user(
     else:
         snapshots = [None if spec == "local" else get_snapshot_for_user(user, int(spec)) for spec in (left, right)]
     if not subsystem:
-        seen_as = [s.subsystem for s in snapshots if s is not None and s.subsystem in protocol.KNOWN_SUBSYSTEMS]
+        seen_as = [s.subsystem for s in snapshots if s is not None and s.subsystem in KNOWN_SUBSYSTEMS]
         subsystem = seen_as[0] if seen_as else "TOOL"
     return SideChoice(snapshots[0], subsystem), SideChoice(snapshots[1], subsystem)
 

@@ -7,9 +7,10 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils import timezone
 
-from daemons import protocol
+from condor.errors import InvalidInput
+from condor.validation import KNOWN_SUBSYSTEMS, validate_knob, validate_value
 
-SUBSYSTEM_CHOICES = [("TOOL", "TOOL (as a command-line tool)")] + [(s, s) for s in sorted(protocol.KNOWN_SUBSYSTEMS)]
+SUBSYSTEM_CHOICES = [("TOOL", "TOOL (as a command-line tool)")] + [(s, s) for s in sorted(KNOWN_SUBSYSTEMS)]
 _SIDE = RegexValidator(r"\A(local|[1-9][0-9]{0,17})\Z", "Choose a snapshot or the console host.")
 
 
@@ -83,23 +84,23 @@ class RuntimeEditForm(forms.Form):
 
     def clean_knob(self) -> str:
         try:
-            return protocol.validate_knob(self.cleaned_data["knob"])
-        except protocol.InvalidInput as exc:
+            return validate_knob(self.cleaned_data["knob"])
+        except InvalidInput as exc:
             raise forms.ValidationError(str(exc)) from None
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("action") == "set" and "value" in data:
             try:
-                protocol.validate_value(data["value"])
-            except protocol.InvalidInput as exc:
+                validate_value(data["value"])
+            except InvalidInput as exc:
                 self.add_error("value", str(exc))
         return data
 
     def change(self) -> dict[str, Any] | None:
         """What to ask of the service, or None when there is nothing to do.
 
-        Input the protocol itself rejects is passed on as submitted: the
+        Input the condor package itself rejects is passed on as submitted: the
         audited call refuses it before sending and records the attempt.
         """
         if self.is_valid():
@@ -111,7 +112,7 @@ class RuntimeEditForm(forms.Form):
                 "action": self.data.get("action", ""),
                 "reconfig": bool(self.data.get("reconfig")),
             }
-            if not data["knob"] or data["action"] not in ("set", "unset") or not _protocol_rejects(data):
+            if not data["knob"] or data["action"] not in ("set", "unset") or not _condor_rejects(data):
                 return None
         return {
             "knob": data["knob"],
@@ -120,11 +121,11 @@ class RuntimeEditForm(forms.Form):
         }
 
 
-def _protocol_rejects(data: dict[str, Any]) -> bool:
+def _condor_rejects(data: dict[str, Any]) -> bool:
     try:
-        protocol.validate_knob(data["knob"])
+        validate_knob(data["knob"])
         if data["action"] == "set":
-            protocol.validate_value(data["value"])
-    except protocol.InvalidInput:
+            validate_value(data["value"])
+    except InvalidInput:
         return True
     return False

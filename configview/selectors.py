@@ -8,9 +8,9 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
+import condor.client
 from configview import diff, redaction
 from configview.models import ConfigSnapshot, Share
-from daemons import protocol
 from daemons.models import Daemon
 
 _Status = ConfigSnapshot.Status
@@ -68,7 +68,7 @@ def snapshot_side(snapshot: ConfigSnapshot) -> diff.Side:
 
 def local_side(subsystem: str = "TOOL") -> diff.Side:
     """The console host's configuration now, secrets hidden. Raises ProtocolError."""
-    knobs = protocol.local_config(subsystem)
+    knobs = condor.client.local_config(subsystem)
     types = {k.name: k.type for k in knobs}
     values, hashes = redaction.redact({k.name: k.value for k in knobs}, types)
     return diff.Side(values=values, types=types, hashes=hashes)

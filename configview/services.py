@@ -19,10 +19,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+import condor.client
+from condor.errors import ProtocolError, ToolsUnavailable
+from condor.types import Credentials, LocalKnob, Target
+from condor.validation import validate_value
 from configview import redaction
 from configview.models import ConfigSnapshot, Share, share_secret_digest
 from configview.selectors import NotComparable, SideChoice
-from daemons import background, protocol
+from daemons import background
 from daemons.models import Daemon
 from daemons.services import (
     ClientInfo,
@@ -75,7 +79,7 @@ def config_snapshot_fill(*, snapshot_id: int) -> None:
     try:
         snapshot = ConfigSnapshot.objects.select_related("daemon__pool").defer(*ConfigSnapshot.PAYLOAD).get(pk=snapshot_id)
         if snapshot.daemon is None:
-            raise protocol.ProtocolError("The daemon was removed from the console before its configuration was read.")
+            raise ProtocolError("The daemon was removed from the console before its configuration was read.")
         target = target_for(snapshot.daemon)
         credentials = credentials_for(snapshot.daemon.pool)
         # Sources (condor_config_val -dump -verbose) and declared types are
@@ -84,10 +88,10 @@ def config_snapshot_fill(*, snapshot_id: int) -> None:
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="configview-side") as side:
             sources = side.submit(_sources, target, credentials)
             types = side.submit(_declared_types)
-            values = protocol.remote_config_all(target, credentials, on_progress=_progress_writer(snapshot_id))
+            values = condor.client.remote_config_all(target, credentials, on_progress=_progress_writer(snapshot_id))
             source_map, sources_note = sources.result()
             declared = types.result()
-    except protocol.ProtocolError as exc:
+    except ProtocolError as exc:
         _advance(snapshot_id, {_Status.RUNNING}, status=_Status.FAILED, error=str(exc), completed_at=timezone.now())
         return
     except Exception as exc:
@@ -101,11 +105,11 @@ def config_snapshot_fill(*, snapshot_id: int) -> None:
 
 def config_snapshot_capture_local(*, user: AbstractBaseUser, subsystem: str = "TOOL") -> ConfigSnapshot:
     """Store the console host's configuration as ``subsystem`` sees it (a few milliseconds: no background)."""
-    return _local_snapshot_create(user=user, subsystem=subsystem, knobs=protocol.local_config(subsystem))
+    return _local_snapshot_create(user=user, subsystem=subsystem, knobs=condor.client.local_config(subsystem))
 
 
 def _local_snapshot_create(
-    *, user: AbstractBaseUser, subsystem: str, knobs: list[protocol.LocalKnob]
+    *, user: AbstractBaseUser, subsystem: str, knobs: list[LocalKnob]
 ) -> ConfigSnapshot:
     return ConfigSnapshot.objects.create(
         source=ConfigSnapshot.Source.LOCAL,
@@ -120,7 +124,7 @@ def _local_snapshot_create(
 
 def local_config_reload(*, user: AbstractBaseUser) -> None:
     """Make the console reread its own HTCondor configuration files."""
-    protocol.local_reload()
+    condor.client.local_reload()
     logger.info("%s reloaded the console host's HTCondor configuration", user.get_username())
 
 
@@ -171,19 +175,19 @@ def _progress_writer(snapshot_id: int) -> Callable[[int, int], None]:
     return write
 
 
-def _sources(target: protocol.Target, credentials: protocol.Credentials) -> tuple[dict[str, str], str]:
+def _sources(target: Target, credentials: Credentials) -> tuple[dict[str, str], str]:
     try:
-        return protocol.remote_config_sources(target, credentials), ""
-    except protocol.ToolsUnavailable as exc:
+        return condor.client.remote_config_sources(target, credentials), ""
+    except ToolsUnavailable as exc:
         return {}, str(exc)
-    except protocol.ProtocolError as exc:
+    except ProtocolError as exc:
         return {}, f"condor_config_val could not read them: {exc}"
 
 
 def _declared_types() -> dict[str, str]:
     try:
-        return {knob.name: knob.type for knob in protocol.local_config()}
-    except protocol.ProtocolError:
+        return {knob.name: knob.type for knob in condor.client.local_config()}
+    except ProtocolError:
         logger.warning("No declared knob types: the local parameter table could not be read", exc_info=True)
         return {}
 
@@ -210,7 +214,7 @@ def share_create(
         if side.snapshot is not None and not side.snapshot.is_complete:
             raise NotComparable(f"Snapshot #{side.snapshot.pk} is not complete; share it once it is.")
     # Read before the transaction, so no database lock waits on HTCondor.
-    live = {side.subsystem: protocol.local_config(side.subsystem) for side in (left, right) if side.snapshot is None}
+    live = {side.subsystem: condor.client.local_config(side.subsystem) for side in (left, right) if side.snapshot is None}
     lookup = secrets.token_urlsafe(8)
     secret = secrets.token_urlsafe(32)
     # All or nothing: a share that cannot be stored leaves no captured snapshot behind.
@@ -275,8 +279,8 @@ def _current_value(daemon: Daemon, knob: str, value: str | None) -> str:
     try:
         if value is not None:
             # Invalid input is not even read: the change is rejected anyway.
-            protocol.validate_value(value)
-        return protocol.remote_config_value(target_for(daemon), knob, credentials_for(daemon.pool)) or ""
-    except protocol.ProtocolError:
+            validate_value(value)
+        return condor.client.remote_config_value(target_for(daemon), knob, credentials_for(daemon.pool)) or ""
+    except ProtocolError:
         # The change itself meets the same problem and records it.
         return ""

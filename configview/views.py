@@ -9,12 +9,13 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+import condor.tools
+from condor.errors import ProtocolError
 from condorweb.login import next_in_session
 from configview import access, selectors, services
 from configview.forms import DiffForm, FilterForm, LocalForm, RuntimeEditForm, SearchForm, ShareForm
 from configview.models import ConfigSnapshot, Share
 from configview.selectors import NotComparable, SideChoice
-from daemons import protocol
 from daemons.access import get_daemon_for_user
 from daemons.crumbs import daemon_trail
 from daemons.models import CommandRecord, Daemon
@@ -91,7 +92,7 @@ def local(request: HttpRequest) -> HttpResponse:
     subsystem = data.get("subsystem") or "TOOL"
     try:
         rows, error = selectors.knob_rows(selectors.local_side(subsystem), data.get("q", "")), ""
-    except protocol.ProtocolError as exc:
+    except ProtocolError as exc:
         rows, error = [], str(exc)
     return _page(
         request,
@@ -107,7 +108,7 @@ def local_reload(request: HttpRequest) -> HttpResponse:
     access.check_perm(request.user, RELOAD)
     try:
         services.local_config_reload(user=request.user)
-    except protocol.ProtocolError as exc:
+    except ProtocolError as exc:
         messages.error(request, f"The console could not reread its configuration: {exc}")
     else:
         messages.success(request, "The console reread its HTCondor configuration files.")
@@ -121,7 +122,7 @@ def local_capture(request: HttpRequest) -> HttpResponse:
     subsystem = (form.cleaned_data.get("subsystem") if form.is_valid() else "") or "TOOL"
     try:
         snapshot = services.config_snapshot_capture_local(user=request.user, subsystem=subsystem)
-    except protocol.ProtocolError as exc:
+    except ProtocolError as exc:
         messages.error(request, f"The console could not read its configuration: {exc}")
         return redirect(f"{reverse('configview:local')}?{urlencode({'subsystem': subsystem})}")
     return redirect("configview:snapshot_detail", snapshot_id=snapshot.pk)
@@ -137,7 +138,7 @@ def daemon_snapshots(request: HttpRequest, daemon_id: int) -> HttpResponse:
         {
             "daemon": daemon,
             "snapshots": selectors.snapshots_of(daemon),
-            "tools": protocol.tools_available(credentials_for(daemon.pool)),
+            "tools": condor.tools.tools_available(credentials_for(daemon.pool)),
             "since_form": DiffForm(initial={"daemon": daemon.pk}),
             "breadcrumbs": [*daemon_trail(daemon), {"label": "Configuration", "url": ""}],
         },
@@ -188,7 +189,7 @@ def diff(request: HttpRequest) -> HttpResponse:
             daemon_id=data["daemon"], since=data["since"],
         )
         comparison = selectors.comparison(left, right)
-    except (NotComparable, protocol.ProtocolError) as exc:
+    except (NotComparable, ProtocolError) as exc:
         return _diff_error(request, form, str(exc))
     return _diff_page(request, form, comparison, share=None)
 
@@ -249,7 +250,7 @@ def share_create(request: HttpRequest) -> HttpResponse:
         share, token = services.share_create(
             user=request.user, left=left, right=right, title=data["title"], expires_at=form.expires_at
         )
-    except (NotComparable, protocol.ProtocolError) as exc:
+    except (NotComparable, ProtocolError) as exc:
         return _page(request, "configview/share_created.html", {"form": form, "error": str(exc)}, partial="result", status=400)
     link = request.build_absolute_uri(reverse("configview:share_open", kwargs={"token": token}))
     return _page(request, "configview/share_created.html", {"share": share, "link": link, "nav": "shares"}, partial="result")

@@ -8,9 +8,9 @@ class DaemonsConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from daemons import protocol
+        import condor.workers
 
-        protocol.configure(
+        condor.workers.configure(
             timeout=settings.CONDORWEB_HTCONDOR_TIMEOUT,
             workers_per_pool=settings.CONDORWEB_WORKERS_PER_POOL,
             fetch_workers=settings.CONDORWEB_FETCH_WORKERS,

@@ -2,7 +2,7 @@
 
 A page that finds its data stale asks for a refresh here and renders what it
 has; its htmx poll shows the new data once the job is done. The threads only
-wait: protocol calls run in worker processes with a bounded wait, so a
+wait: HTCondor calls run in worker processes with a bounded wait, so a
 black-holed pool costs one thread for ``CONDORWEB_HTCONDOR_TIMEOUT`` and never
 delays a request.
 """

@@ -7,19 +7,21 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
-from daemons import protocol
+from condor.commands import Command, commands_for_kind
+from condor.errors import InvalidInput
+from condor.types import DAEMON_KINDS
+from condor.validation import KNOWN_SUBSYSTEMS
 from daemons.models import CommandRecord, Daemon, Pool
-from daemons.protocol import Command
 from daemons.selectors import BULK_LIMIT, AuditFilter, TargetFilter
 
-_SUBSYSTEMS = sorted(protocol.KNOWN_SUBSYSTEMS - {"MASTER"})
+_SUBSYSTEMS = sorted(KNOWN_SUBSYSTEMS - {"MASTER"})
 
 
 def requested_command(data: Any) -> Command | None:
     """The command a POST names, before any other validation: the permission check needs it first."""
     try:
         return Command.by_name(str(data.get("command", "")))
-    except protocol.InvalidInput:
+    except InvalidInput:
         return None
 
 
@@ -55,7 +57,7 @@ class CommandForm(forms.Form):
     def __init__(self, *args: Any, daemon: Daemon, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.daemon = daemon
-        self.fields["command"].choices = [(c.name, c.name) for c in protocol.commands_for_kind(daemon.kind)]
+        self.fields["command"].choices = [(c.name, c.name) for c in commands_for_kind(daemon.kind)]
         self.fields["subsystem"].choices = [("", "–")] + [(s, s) for s in sorted(daemon.children)]
 
     def clean(self) -> dict[str, Any]:
@@ -72,7 +74,7 @@ class BulkSelectForm(forms.Form):
     command = forms.ChoiceField()
     subsystem = forms.ChoiceField(required=False, label="Daemon (for DaemonOn/Off*)",
                                   choices=[("", "–")] + [(s, s) for s in _SUBSYSTEMS])
-    kind = forms.ChoiceField(required=False, choices=[("", "Any kind")] + [(k, k) for k in protocol.DAEMON_KINDS])
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind")] + [(k, k) for k in DAEMON_KINDS])
     machine = forms.CharField(required=False, max_length=255, label="Machine contains")
     q = forms.CharField(required=False, max_length=255, label="Name contains")
 
@@ -112,7 +114,7 @@ class BulkSendForm(BulkSelectForm):
         command = data.get("command")
         if not isinstance(command, Command):
             return data
-        refusing = [d for d in data.get("daemons", []) if command not in protocol.commands_for_kind(d.kind)]
+        refusing = [d for d in data.get("daemons", []) if command not in commands_for_kind(d.kind)]
         if refusing:
             self.add_error("daemons", f"{command.name} goes to masters only; {refusing[0]} is a {refusing[0].kind}.")
         _require_typed_name(self, data, command, whose="pool's", name=self.pool.name)

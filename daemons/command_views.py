@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling, push_url
 
+from condor.commands import Command
 from daemons import access, selectors, services
 from daemons.command_forms import AuditFilterForm, BulkSelectForm, BulkSendForm, CommandForm, requested_command
 from daemons.crumbs import pool_crumb, pools_crumb

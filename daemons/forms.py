@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
-from daemons import protocol
+from condor.errors import InvalidInput
+from condor.types import DAEMON_KINDS
+from condor.validation import validate_collector, validate_token_file, validate_tool_command
 from daemons.models import Daemon, Pool
 from daemons.selectors import DaemonFilter
 
@@ -26,8 +28,8 @@ class PoolForm(forms.ModelForm):
 
     def clean_collector(self) -> str:
         try:
-            return protocol.validate_collector(self.cleaned_data["collector"].strip())
-        except protocol.InvalidInput as exc:
+            return validate_collector(self.cleaned_data["collector"].strip())
+        except InvalidInput as exc:
             raise forms.ValidationError(str(exc)) from None
 
     def clean_token_file(self) -> str:
@@ -35,8 +37,8 @@ class PoolForm(forms.ModelForm):
         if not path:
             return ""
         try:
-            return protocol.validate_token_file(path)
-        except protocol.InvalidInput as exc:
+            return validate_token_file(path)
+        except InvalidInput as exc:
             raise forms.ValidationError(str(exc)) from None
 
     def clean_config_val(self) -> str:
@@ -44,8 +46,8 @@ class PoolForm(forms.ModelForm):
         if not path:
             return ""
         try:
-            return protocol.validate_tool_command(path)
-        except protocol.InvalidInput as exc:
+            return validate_tool_command(path)
+        except InvalidInput as exc:
             raise forms.ValidationError(str(exc)) from None
 
 
@@ -53,7 +55,7 @@ class DaemonFilterForm(forms.Form):
     """The GET parameters of a pool's page; anything invalid is ignored rather than refused."""
 
     q = forms.CharField(required=False, max_length=200, label="Name, machine or address", widget=forms.SearchInput)
-    kind = forms.ChoiceField(required=False, choices=[("", "Any kind")] + [(k, k) for k in protocol.DAEMON_KINDS])
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind")] + [(k, k) for k in DAEMON_KINDS])
     state = forms.ChoiceField(required=False, choices=[("", "Any state")] + list(Daemon.State.choices))
     machine = forms.CharField(required=False, max_length=255, widget=forms.HiddenInput)
     per_page = forms.TypedChoiceField(

@@ -13,7 +13,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from daemons import access, logstream, protocol, services
+import condor.workers
+from daemons import access, logstream, services
 from daemons.crumbs import daemon_trail
 from daemons.log_forms import ClientLoggingForm, LogChoiceForm
 from daemons.models import Daemon
@@ -67,7 +68,7 @@ def daemon_log_download(request: HttpRequest, daemon_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required("daemons.manage_diagnostics", raise_exception=True)
 def diagnostics(request: HttpRequest) -> HttpResponse:
-    debug, log_path = protocol.client_logging()
+    debug, log_path = condor.workers.client_logging()
     form = ClientLoggingForm(request.POST or None, initial={"debug": debug})
     if request.method == "POST" and form.is_valid():
         services.client_logging_set(user=request.user, debug=form.cleaned_data["debug"])

@@ -33,7 +33,12 @@ from typing import Any, Protocol
 
 from django.conf import settings
 
-from daemons import logtail, protocol
+import condor.client
+import condor.tools
+import condor.workers
+from condor.errors import ProtocolError
+from condor.types import SUBSYSTEM_BY_KIND, Credentials, Target
+from daemons import logtail
 from daemons.models import Daemon, Pool
 
 KEY_RE = re.compile(r"[A-Z0-9_]{1,64}\Z")
@@ -76,7 +81,7 @@ class LogLocation:
     anchor: str
     # Where the console cannot read the file: the daemon to fetch it from
     # with condor_fetchlog, and why the file itself is out of reach.
-    fetch_from: tuple[protocol.Target, protocol.Credentials] | None = None
+    fetch_from: tuple[Target, Credentials] | None = None
     why: str = ""
 
     @property
@@ -95,7 +100,7 @@ class LogLocation:
 
 def default_key(daemon: Daemon) -> str:
     """The daemon's own log: MASTER_LOG for a master, SCHEDD_LOG for a schedd, ..."""
-    subsystem = protocol.SUBSYSTEM_BY_KIND.get(daemon.kind) or (daemon.subsystem or "").upper()
+    subsystem = SUBSYSTEM_BY_KIND.get(daemon.kind) or (daemon.subsystem or "").upper()
     key = f"{subsystem}_LOG"
     return key if KEY_RE.match(key) else "MASTER_LOG"
 
@@ -137,8 +142,8 @@ def log_keys(daemon: Daemon) -> list[str]:
 
     def ask() -> list[str]:
         try:
-            names = protocol.remote_config_names(target_for(daemon), credentials_for(daemon.pool))
-        except protocol.ProtocolError as exc:
+            names = condor.client.remote_config_names(target_for(daemon), credentials_for(daemon.pool))
+        except ProtocolError as exc:
             raise LogUnavailable(f"The console could not ask the daemon for its logs: {exc}") from None
         return sorted({n.upper() for n in names if n.upper().endswith("_LOG") and KEY_RE.match(n.upper())})
 
@@ -176,8 +181,8 @@ def locate(daemon: Daemon, key: str) -> LogLocation:
     def ask(knob: str):  # noqa: ANN202 - () -> str | None
         def value() -> str | None:
             try:
-                return protocol.remote_config_value(target_for(daemon), knob, credentials_for(daemon.pool))
-            except protocol.ProtocolError as exc:
+                return condor.client.remote_config_value(target_for(daemon), knob, credentials_for(daemon.pool))
+            except ProtocolError as exc:
                 raise LogUnavailable(f"The console could not ask the daemon where {knob} is: {exc}") from None
 
         return value
@@ -200,7 +205,7 @@ def locate(daemon: Daemon, key: str) -> LogLocation:
     except LogUnavailable as exc:
         credentials = credentials_for(daemon.pool)
         # A refused file stays refused: the daemon would hand over the same file.
-        if exc.refused or not protocol.fetchlog_available(credentials):
+        if exc.refused or not condor.tools.fetchlog_available(credentials):
             raise
         return LogLocation(
             key=key,
@@ -256,7 +261,7 @@ def _check_not_the_consoles_own(location: LogLocation) -> None:
 
 def client_log_location() -> LogLocation:
     """The console's own HTCondor client log (TOOL_LOG), confined to the directory the settings name."""
-    path = protocol.client_logging()[1] or settings.CONDORWEB_TOOL_LOG
+    path = condor.workers.client_logging()[1] or settings.CONDORWEB_TOOL_LOG
     directory = os.path.dirname(os.path.abspath(path))
     return LogLocation(key=CLIENT_LOG_KEY, daemon_path=path, path=path, directory=directory, anchor=directory)
 
@@ -395,7 +400,7 @@ def follower_for(location: LogLocation) -> logtail.LogFollower | logtail.Fetched
     target, credentials = location.fetch_from
     log = location.key[: -len("_LOG")]
     return logtail.FetchedLogFollower(
-        lambda: protocol.fetch_log(target, log, credentials), interval=settings.CONDORWEB_FETCHLOG_INTERVAL
+        lambda: condor.client.fetch_log(target, log, credentials), interval=settings.CONDORWEB_FETCHLOG_INTERVAL
     )
 
 
@@ -580,8 +585,8 @@ def open_log(location: LogLocation):  # noqa: ANN201 - a binary file object
     if location.fetch_from is not None:
         target, credentials = location.fetch_from
         try:
-            return io.BytesIO(protocol.fetch_log(target, location.key[: -len("_LOG")], credentials))
-        except protocol.ProtocolError as exc:
+            return io.BytesIO(condor.client.fetch_log(target, location.key[: -len("_LOG")], credentials))
+        except ProtocolError as exc:
             raise LogUnavailable(f"condor_fetchlog could not fetch the log: {exc}") from None
     try:
         handle = open_file(location)

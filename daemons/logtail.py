@@ -314,11 +314,11 @@ class FetchedLogFollower:
         self._content = b""
 
     def _refresh(self) -> None:
-        from daemons import protocol
+        from condor.errors import ProtocolError
 
         try:
             self._content = self._fetch()
-        except protocol.ProtocolError as exc:
+        except ProtocolError as exc:
             raise Unreadable(str(exc)) from None
         self._fetched_at = time.monotonic()
         first = self._content[: (self._content.find(b"\n") + 1) or 4096]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from daemons.protocol import Command
+from condor.commands import Command
 
 COMMAND_PERMISSIONS: dict[Command, str] = {
     Command.Reconfig: "daemons.send_reconfig",

@@ -13,10 +13,10 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from daemons import protocol
+from condor.commands import Command, commands_for_kind
+from condor.types import DAEMON_KINDS, Credentials
 from daemons.models import CommandRecord, Daemon, DaemonStateChange, Pool
 from daemons.permissions import may_send
-from daemons.protocol import Command
 
 # Seconds a bulk command's sends may wait for a background thread before its pending rows count as stalled.
 STALLED_MARGIN = 120
@@ -127,7 +127,7 @@ def daemon_neighbours(daemon: Daemon) -> Neighbours:
 
 def pool_token_warnings(pool: Pool) -> list[str]:
     """What is wrong with the pool's token file as the console finds it now (too open, gone)."""
-    return protocol.Credentials(token_file=pool.token_file).check()
+    return Credentials(token_file=pool.token_file).check()
 
 
 # --------------------------------------------------------------------------
@@ -182,7 +182,7 @@ def command_options(user: AbstractBaseUser | AnonymousUser, daemon: Daemon) -> l
             explanation=command_explanation(command, daemon.kind),
             subsystems=subsystems if command.needs_target else (),
         )
-        for command in protocol.commands_for_kind(daemon.kind)
+        for command in commands_for_kind(daemon.kind)
         if may_send(user, command) and (subsystems or not command.needs_target)
     ]
 
@@ -209,7 +209,7 @@ class TargetFilter:
 
 def bulk_targets(pool: Pool, command: Command, filters: TargetFilter) -> list[Daemon]:
     """The daemons of ``pool`` that match ``filters`` and accept ``command``, at most BULK_LIMIT + 1."""
-    kinds = [kind for kind in protocol.DAEMON_KINDS if command in protocol.commands_for_kind(kind)]
+    kinds = [kind for kind in DAEMON_KINDS if command in commands_for_kind(kind)]
     daemons = Daemon.objects.filter(pool=pool, kind__in=kinds).select_related("pool")
     if filters.kind:
         daemons = daemons.filter(kind=filters.kind)

@@ -20,9 +20,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connections, router, transaction
 from django.utils import timezone
 
-from daemons import background, events, protocol
+import condor.client
+import condor.workers
+from condor.commands import Command
+from condor.errors import ProtocolError
+from condor.types import AuthorizationCheck, Credentials, Target
+from condor.validation import validate_collector, validate_knob
+from daemons import background, events
 from daemons.models import CommandRecord, Daemon, DaemonStateChange, Pool
-from daemons.protocol import Command
 from daemons.selectors import BULK_LIMIT
 
 logger = logging.getLogger(__name__)
@@ -41,13 +46,13 @@ class ClientInfo:
         return cls(address=meta.get("REMOTE_ADDR") or None, user_agent=str(meta.get("HTTP_USER_AGENT", ""))[:512])
 
 
-def credentials_for(pool: Pool) -> protocol.Credentials:
+def credentials_for(pool: Pool) -> Credentials:
     # The command is one executable's path, run without a shell (PoolForm.clean_config_val).
-    return protocol.Credentials(token_file=pool.token_file, config_val=(pool.config_val,) if pool.config_val else ())
+    return Credentials(token_file=pool.token_file, config_val=(pool.config_val,) if pool.config_val else ())
 
 
-def target_for(daemon: Daemon) -> protocol.Target:
-    return protocol.Target(address=daemon.address, kind=daemon.kind, name=daemon.name)
+def target_for(daemon: Daemon) -> Target:
+    return Target(address=daemon.address, kind=daemon.kind, name=daemon.name)
 
 
 @transaction.atomic
@@ -65,7 +70,7 @@ def pool_upsert(
     pool, _ = Pool.objects.update_or_create(
         name=name,
         defaults={
-            "collector": protocol.validate_collector(collector),
+            "collector": validate_collector(collector),
             "token_file": token_file,
             "log_path_from": log_path_from,
             "log_path_to": log_path_to,
@@ -94,7 +99,7 @@ class PoolCheck:
 
     daemons: int
     master: str
-    levels: tuple[protocol.AuthorizationCheck, ...]
+    levels: tuple[AuthorizationCheck, ...]
 
 
 CHECKED_LEVELS = ("READ", "ADMINISTRATOR", "CONFIG")
@@ -103,15 +108,15 @@ CHECKED_LEVELS = ("READ", "ADMINISTRATOR", "CONFIG")
 def pool_connection_check(*, collector: str, token_file: str, config_val: str) -> PoolCheck:
     """Query the collector, then ask its first master which levels the console has.
 
-    Raises ``protocol.ProtocolError`` when the collector cannot be queried.
+    Raises ``ProtocolError`` when the collector cannot be queried.
     """
     credentials = credentials_for(Pool(token_file=token_file, config_val=config_val))
-    infos = protocol.discover(collector, credentials)
+    infos = condor.client.discover(collector, credentials)
     master = next((info for info in infos if info.kind == "master" and info.address), None)
     if master is None:
         return PoolCheck(daemons=len(infos), master="", levels=())
-    target = protocol.Target(address=master.address, kind="master", name=master.name)
-    levels = tuple(protocol.check_authorization(target, level, credentials) for level in CHECKED_LEVELS)
+    target = Target(address=master.address, kind="master", name=master.name)
+    levels = tuple(condor.client.check_authorization(target, level, credentials) for level in CHECKED_LEVELS)
     return PoolCheck(daemons=len(infos), master=master.name or master.address, levels=levels)
 
 
@@ -123,8 +128,8 @@ def pool_refresh(*, pool: Pool) -> Pool:
     refresh records its error on the pool and changes nothing else.
     """
     try:
-        infos = protocol.discover(pool.collector, credentials_for(pool))
-    except protocol.ProtocolError as exc:
+        infos = condor.client.discover(pool.collector, credentials_for(pool))
+    except ProtocolError as exc:
         with transaction.atomic():
             Pool.objects.filter(pk=pool.pk).update(last_refresh_error=str(exc), last_refreshed_at=timezone.now())
             transaction.on_commit(lambda: events.pool_changed(pool.pk))
@@ -276,7 +281,7 @@ def _attempt(action: Callable[[], None]) -> _Attempt:
     started = time.monotonic()
     try:
         action()
-    except protocol.ProtocolError as exc:
+    except ProtocolError as exc:
         return _Attempt(exc.outcome, str(exc), (time.monotonic() - started) * 1000)
     except Exception as exc:  # noqa: BLE001 - recorded; the caller re-raises or logs it
         return _Attempt(CommandRecord.Outcome.ERROR, f"Unexpected error: {exc}", (time.monotonic() - started) * 1000, exc)
@@ -306,7 +311,7 @@ def daemon_command_send(
         client=client,
         command=command.name,
         target=subsystem,
-        action=lambda: protocol.send_command(
+        action=lambda: condor.client.send_command(
             target_for(daemon), command, credentials_for(daemon.pool), subsystem=subsystem
         ),
     )
@@ -347,9 +352,9 @@ def daemons_command(
 
 
 def _batch_send(batch: uuid.UUID) -> None:
-    """Send a batch's pending commands a few at a time, as many as the protocol has workers per pool.
+    """Send a batch's pending commands a few at a time, as many as the condor package has workers per pool.
 
-    A handful of black-holed daemons cost one protocol timeout each in
+    A handful of black-holed daemons cost one HTCondor timeout each in
     parallel, not in turn; each outcome is written as it arrives.
     """
     records = list(CommandRecord.objects.filter(batch=batch, outcome=CommandRecord.Outcome.PENDING)
@@ -360,8 +365,8 @@ def _batch_send(batch: uuid.UUID) -> None:
         if pool is None:
             return _Attempt(CommandRecord.Outcome.ERROR, "The pool was removed from the console before sending.", 0.0)
         # To the daemon exactly as its row names it, even if a refresh has moved it since.
-        return _attempt(lambda: protocol.send_command(
-            protocol.Target(address=record.daemon_address, kind=record.daemon_kind, name=record.daemon_name),
+        return _attempt(lambda: condor.client.send_command(
+            Target(address=record.daemon_address, kind=record.daemon_kind, name=record.daemon_name),
             Command.by_name(record.command), credentials_for(pool), subsystem=record.target,
         ))
 
@@ -437,7 +442,7 @@ def daemon_config_set(
         user=user, daemon=daemon, command="RuntimeSet", knob=knob, old_value=old_value,
         new_value=value if recorded_value is None else recorded_value,
         reconfig=reconfig, client=client,
-        change=lambda: protocol.remote_config_set(target_for(daemon), knob, value, credentials_for(daemon.pool)),
+        change=lambda: condor.client.remote_config_set(target_for(daemon), knob, value, credentials_for(daemon.pool)),
     )
 
 
@@ -492,20 +497,20 @@ def _unset_from_the_end(daemon: Daemon, knob: str) -> list[str]:
     holds, values set without Reconfig included. Returns the knobs set again.
     """
     target, credentials = target_for(daemon), credentials_for(daemon.pool)
-    protocol.send_command(target, Command.Reconfig, credentials)
-    values = protocol.remote_runtime_values(target, credentials)
+    condor.client.send_command(target, Command.Reconfig, credentials)
+    values = condor.client.remote_runtime_values(target, credentials)
     names = [name.lower() for name, _ in values]
     later = values[names.index(knob.lower()) + 1 :] if knob.lower() in names else []
     removed: list[tuple[str, str]] = []
     try:
         for name, value in reversed(later):
-            protocol.remote_config_unset(target, name, credentials)
+            condor.client.remote_config_unset(target, name, credentials)
             removed.insert(0, (name, value))
-        protocol.remote_config_unset(target, knob, credentials)
+        condor.client.remote_config_unset(target, knob, credentials)
     finally:
         # Also after a failure, so no later value stays lost; each set appends at the end.
         for name, value in removed:
-            protocol.remote_config_set(target, name, value, credentials)
+            condor.client.remote_config_set(target, name, value, credentials)
     return [name for name, _ in later]
 
 
@@ -522,10 +527,10 @@ def _runtime_change(
     change: Callable[[], None],
 ) -> CommandRecord:
     def action() -> None:
-        protocol.validate_knob(knob)
+        validate_knob(knob)
         change()
         if reconfig:
-            protocol.send_command(target_for(daemon), Command.Reconfig, credentials_for(daemon.pool))
+            condor.client.send_command(target_for(daemon), Command.Reconfig, credentials_for(daemon.pool))
 
     return _audited(
         user=user, daemon=daemon, client=client, command=command + ("+Reconfig" if reconfig else ""),
@@ -574,7 +579,7 @@ def _pool_refresh_by_id(pool_id: int) -> None:
 
 def client_logging_set(*, user: AbstractBaseUser, debug: str) -> None:
     """Switch this process's HTCondor client log (TOOL_DEBUG into CONDORWEB_TOOL_LOG) on, or off with ``""``."""
-    protocol.set_client_logging(debug=debug, log_path=settings.CONDORWEB_TOOL_LOG if debug else "")
+    condor.workers.set_client_logging(debug=debug, log_path=settings.CONDORWEB_TOOL_LOG if debug else "")
     logger.info("%s set the HTCondor client log level to %r", user.get_username(), debug or "off")
 
 

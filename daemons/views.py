@@ -8,7 +8,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from daemons import access, protocol, selectors, services
+from condor.errors import ADMINISTRATOR_HINT, READ_HINT, RUNTIME_CONFIG_HINT, ProtocolError
+from daemons import access, selectors, services
 from daemons.crumbs import daemon_trail
 from daemons.crumbs import pool_crumb as _pool_crumb
 from daemons.crumbs import pools_crumb as _pools_crumb
@@ -114,12 +115,12 @@ def _pool_form(request: HttpRequest, *, pool: Pool | None) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         # Under ASGI each request has a thread of its own, so a collector that
-        # never answers holds only this request, for at most the protocol timeout.
+        # never answers holds only this request, for at most the HTCondor timeout.
         try:
             check = services.pool_connection_check(
                 collector=data["collector"], token_file=data["token_file"], config_val=data["config_val"]
             )
-        except protocol.ProtocolError as exc:
+        except ProtocolError as exc:
             form.add_error(None, f"The console could not query the collector: {exc}")
         else:
             saved = services.pool_save(pool=pool, **data)
@@ -148,7 +149,7 @@ def _report_check(request: HttpRequest, pool: Pool, check: services.PoolCheck, w
 
 
 _LEVEL_HINTS = {
-    "READ": protocol.READ_HINT,
-    "ADMINISTRATOR": protocol.ADMINISTRATOR_HINT + " Until then, commands are refused.",
-    "CONFIG": protocol.RUNTIME_CONFIG_HINT,
+    "READ": READ_HINT,
+    "ADMINISTRATOR": ADMINISTRATOR_HINT + " Until then, commands are refused.",
+    "CONFIG": RUNTIME_CONFIG_HINT,
 }

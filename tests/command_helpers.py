@@ -1,4 +1,4 @@
-"""What the command tests share: a master in the inventory and a stand-in for protocol.send_command.
+"""What the command tests share: a master in the inventory and a stand-in for condor.client.send_command.
 
 Import the fixtures by name into a test module (``from tests.command_helpers import sent``).
 """
@@ -12,14 +12,19 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from daemons import protocol, services
+import condor.client
+from condor.commands import Command
+from condor.errors import ProtocolError
+from condor.types import SUBSYSTEM_BY_KIND, Target
+from condor.validation import validate_subsystem
+from daemons import services
 from daemons.models import Daemon, Pool
 from tests.helpers import fresh_pool
 
 # Every role, and the commands its default group may send (spelled out, not derived from the table under test).
 OPERATOR_MAY = {"Reconfig", "DaemonOn", "DaemonsOn", "DaemonOff", "DaemonOffPeaceful", "SetPeacefulShutdown"}
 ROLE_MAY = {
-    "admin": {c.name for c in protocol.Command},
+    "admin": {c.name for c in Command},
     "operator": OPERATOR_MAY,
     "viewer": set(),
     "nobody": set(),
@@ -43,11 +48,11 @@ def make_master(pool: Pool | None = None, *, name: str = "master@node1", machine
 def make_daemon(pool: Pool, kind: str, name: str, machine: str = "node1") -> Daemon:
     return Daemon.objects.create(
         pool=pool, kind=kind, name=name, machine=machine, address=f"<127.0.0.1:9618?sock={kind}-{name}>",
-        subsystem=protocol.SUBSYSTEM_BY_KIND[kind],
+        subsystem=SUBSYSTEM_BY_KIND[kind],
     )
 
 
-def form_for(command: protocol.Command, daemon: Daemon) -> dict[str, str]:
+def form_for(command: Command, daemon: Daemon) -> dict[str, str]:
     """A complete, valid form for ``command`` on ``daemon``."""
     data = {"command": command.name}
     if command.needs_target:
@@ -62,12 +67,12 @@ class SentCommands:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, str]] = []
-        self.error: protocol.ProtocolError | None = None
+        self.error: ProtocolError | None = None
 
-    def send_command(self, target: protocol.Target, command: protocol.Command, credentials: Any, *, subsystem: str = "") -> None:
+    def send_command(self, target: Target, command: Command, credentials: Any, *, subsystem: str = "") -> None:
         # The real function's checks, which run before anything leaves the console.
         if command.needs_target:
-            protocol.validate_subsystem(subsystem)
+            validate_subsystem(subsystem)
         if self.error is not None:
             raise self.error
         self.calls.append((target.name, command.name, subsystem))
@@ -75,9 +80,9 @@ class SentCommands:
 
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch, background_jobs: Any) -> Iterator[SentCommands]:
-    """protocol.send_command faked; background refreshes queued (background_jobs) and run without waiting."""
+    """condor.client.send_command faked; background refreshes queued (background_jobs) and run without waiting."""
     fake = SentCommands()
-    monkeypatch.setattr(protocol, "send_command", fake.send_command)
+    monkeypatch.setattr(condor.client, "send_command", fake.send_command)
     monkeypatch.setattr(services, "COMMAND_REFRESH_DELAYS", (0.0,))
     yield fake
 

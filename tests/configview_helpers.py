@@ -14,10 +14,15 @@ import pytest
 from django.test import Client, TestCase
 from django.utils import timezone
 
+import condor.client
+import condor.tools
+from condor.commands import Command
+from condor.errors import ProtocolError, ToolsUnavailable
+from condor.types import SUBSYSTEM_BY_KIND, LocalKnob, Target
+from condor.validation import validate_knob, validate_value
 from configview import redaction
-from daemons import background
 from configview.models import ConfigSnapshot
-from daemons import protocol
+from daemons import background
 from daemons.models import Daemon, Pool
 
 ADDRESS = "<127.0.0.1:9999?sock=master>"
@@ -33,7 +38,7 @@ def make_daemon(*, pool_name: str = "pool-a", name: str = "master@host-a", kind:
     pool, _ = Pool.objects.get_or_create(name=pool_name, defaults={"collector": "127.0.0.1:9999"})
     return Daemon.objects.create(
         pool=pool, kind=kind, name=name, machine=name.split("@")[-1], address=ADDRESS,
-        subsystem=protocol.SUBSYSTEM_BY_KIND[kind],
+        subsystem=SUBSYSTEM_BY_KIND[kind],
     )
 
 
@@ -90,23 +95,23 @@ def inline_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 class FakeHTCondor:
-    """Stands in for the protocol calls configview makes; records what was sent."""
+    """Stands in for the condor calls configview makes; records what was sent."""
 
     def __init__(self) -> None:
         self.remote: dict[str, str | None] = {"UPDATE_INTERVAL": "5", "SCHEDD_NAME": "sched"}
         self.sources: dict[str, str] | Exception = {"UPDATE_INTERVAL": "/etc/condor/condor_config.local, line 4"}
-        self.local: list[protocol.LocalKnob] = [
-            protocol.LocalKnob("UPDATE_INTERVAL", 300, "int"),
-            protocol.LocalKnob("ENABLE_RUNTIME_CONFIG", False, "bool"),
+        self.local: list[LocalKnob] = [
+            LocalKnob("UPDATE_INTERVAL", 300, "int"),
+            LocalKnob("ENABLE_RUNTIME_CONFIG", False, "bool"),
         ]
-        self.fetch_error: protocol.ProtocolError | None = None
-        self.set_error: protocol.ProtocolError | None = None
+        self.fetch_error: ProtocolError | None = None
+        self.set_error: ProtocolError | None = None
         # The daemon's list of runtime values, in its order, as its dump shows it.
         self.runtime: list[tuple[str, str]] = []
         self.sent: list[tuple[str, ...]] = []
         self.progress: list[tuple[int, int]] = []
 
-    def remote_config_all(self, target: protocol.Target, credentials: Any, *, on_progress: Any = None) -> dict:
+    def remote_config_all(self, target: Target, credentials: Any, *, on_progress: Any = None) -> dict:
         if self.fetch_error:
             raise self.fetch_error
         names = sorted(self.remote)
@@ -115,42 +120,42 @@ class FakeHTCondor:
             self.progress.append((done, len(names)))
         return dict(self.remote)
 
-    def remote_config_sources(self, target: protocol.Target, credentials: Any) -> dict[str, str]:
+    def remote_config_sources(self, target: Target, credentials: Any) -> dict[str, str]:
         if isinstance(self.sources, Exception):
             raise self.sources
         return dict(self.sources)
 
-    def remote_config_value(self, target: protocol.Target, name: str, credentials: Any) -> str | None:
-        protocol.validate_knob(name)
+    def remote_config_value(self, target: Target, name: str, credentials: Any) -> str | None:
+        validate_knob(name)
         self.sent.append(("get", name))
         return self.remote.get(name)
 
-    def remote_config_set(self, target: protocol.Target, name: str, value: str, credentials: Any) -> None:
-        protocol.validate_knob(name)
-        protocol.validate_value(value)
+    def remote_config_set(self, target: Target, name: str, value: str, credentials: Any) -> None:
+        validate_knob(name)
+        validate_value(value)
         if self.set_error:
             raise self.set_error
         self.sent.append(("set", name, value))
 
-    def remote_runtime_values(self, target: protocol.Target, credentials: Any) -> list[tuple[str, str]]:
+    def remote_runtime_values(self, target: Target, credentials: Any) -> list[tuple[str, str]]:
         self.sent.append(("dump",))
         return list(self.runtime)
 
-    def remote_config_unset(self, target: protocol.Target, name: str, credentials: Any) -> None:
-        protocol.validate_knob(name)
+    def remote_config_unset(self, target: Target, name: str, credentials: Any) -> None:
+        validate_knob(name)
         self.sent.append(("unset", name))
 
-    def send_command(self, target: protocol.Target, command: protocol.Command, credentials: Any, **kwargs: Any) -> None:
+    def send_command(self, target: Target, command: Command, credentials: Any, **kwargs: Any) -> None:
         self.sent.append(("command", command.name))
 
-    def local_config(self, subsystem: str = "TOOL") -> list[protocol.LocalKnob]:
+    def local_config(self, subsystem: str = "TOOL") -> list[LocalKnob]:
         return list(self.local)
 
     def local_reload(self) -> None:
         self.sent.append(("reload",))
 
     def tools_available(self, credentials: Any) -> bool:
-        return not isinstance(self.sources, protocol.ToolsUnavailable)
+        return not isinstance(self.sources, ToolsUnavailable)
 
 
 @pytest.fixture
@@ -158,7 +163,8 @@ def htcondor(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHTCondor]:
     fake = FakeHTCondor()
     for name in (
         "remote_config_all", "remote_config_sources", "remote_config_value", "remote_config_set",
-        "remote_config_unset", "remote_runtime_values", "send_command", "local_config", "local_reload", "tools_available",
+        "remote_config_unset", "remote_runtime_values", "send_command", "local_config", "local_reload",
     ):
-        monkeypatch.setattr(protocol, name, getattr(fake, name))
+        monkeypatch.setattr(condor.client, name, getattr(fake, name))
+    monkeypatch.setattr(condor.tools, "tools_available", fake.tools_available)
     yield fake

@@ -18,7 +18,9 @@ import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, User
 
-from daemons import devpool, protocol
+import condor.workers
+from condor.types import Credentials
+from daemons import devpool
 from daemons.permissions import ADMINISTRATORS, OPERATORS, VIEWERS, sync_default_groups
 from tests import services
 
@@ -91,8 +93,8 @@ def healthy_pool(real_pool: devpool.DevPool) -> devpool.DevPool:
 
 
 @pytest.fixture
-def credentials(healthy_pool: devpool.DevPool) -> protocol.Credentials:
-    return protocol.Credentials(token_file=healthy_pool.token_file, config_val=tuple(healthy_pool.config_val))
+def credentials(healthy_pool: devpool.DevPool) -> Credentials:
+    return Credentials(token_file=healthy_pool.token_file, config_val=tuple(healthy_pool.config_val))
 
 
 @pytest.fixture(scope="session")
@@ -126,7 +128,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    protocol.shutdown_workers()
+    condor.workers.shutdown_workers()
     if "pool" in _pool_state and os.environ.get("CONDORWEB_KEEP_TEST_POOL") != "1":
         devpool.down(TEST_POOL_NAME)
 

@@ -8,7 +8,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from daemons import devpool, protocol
+import condor.client
+from condor.commands import Command
+from condor.types import SUBSYSTEM_BY_KIND, Credentials, DaemonInfo, Target
+from daemons import devpool
 
 T = TypeVar("T")
 
@@ -45,15 +48,15 @@ class LogWatch:
         return wait_for(lambda: needle in self.new_text() and self.new_text(), timeout=timeout, what=repr(needle))
 
 
-def master_of(pool: devpool.DevPool, credentials: protocol.Credentials) -> protocol.DaemonInfo:
+def master_of(pool: devpool.DevPool, credentials: Credentials) -> DaemonInfo:
     return wait_for(
-        lambda: next((d for d in protocol.discover(pool.collector, credentials) if d.kind == "master"), None),
+        lambda: next((d for d in condor.client.discover(pool.collector, credentials) if d.kind == "master"), None),
         what="the master in the collector",
     )
 
 
-def target(info: protocol.DaemonInfo) -> protocol.Target:
-    return protocol.Target(address=info.address, kind=info.kind, name=info.name)
+def target(info: DaemonInfo) -> Target:
+    return Target(address=info.address, kind=info.kind, name=info.name)
 
 
 def add_daemons(
@@ -72,7 +75,7 @@ def add_daemons(
             name=f"{prefix}{i}@node{i % machines:05d}",
             machine=f"node{i % machines:05d}.example.org",
             address=f"<127.0.{i // 250 % 250}.{i % 250 + 1}:9618?sock={kind}_{i}>",
-            subsystem=protocol.SUBSYSTEM_BY_KIND.get(kind, kind.upper()),
+            subsystem=SUBSYSTEM_BY_KIND.get(kind, kind.upper()),
             version="$CondorVersion: 23.9.6 2024-08-08 BuildID: Debian-23.9.6 $",
             platform="$CondorPlatform: X86_64-Debian_13 $",
             start_time=now,
@@ -125,13 +128,13 @@ def registered_master(pool: devpool.DevPool) -> object:
 
 
 @contextmanager
-def schedd_turned_off(master: protocol.Target, credentials: protocol.Credentials) -> Iterator[None]:
+def schedd_turned_off(master: Target, credentials: Credentials) -> Iterator[None]:
     """DaemonOff SCHEDD through the master, and DaemonOn again on the way out whatever happened."""
-    protocol.send_command(master, protocol.Command.DaemonOff, credentials, subsystem="SCHEDD")
+    condor.client.send_command(master, Command.DaemonOff, credentials, subsystem="SCHEDD")
     try:
         yield
     finally:
-        protocol.send_command(master, protocol.Command.DaemonOn, credentials, subsystem="SCHEDD")
+        condor.client.send_command(master, Command.DaemonOn, credentials, subsystem="SCHEDD")
 
 
 def downloaded(response: object) -> bytes:

@@ -14,10 +14,13 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+import condor.tools
+import condor.workers
+from condor.errors import DaemonUnreachable
+from condor.types import Credentials
 from configview import services as config_services
 from configview.models import Share
 from configview.selectors import SideChoice
-from daemons import protocol
 from daemons.models import CommandRecord, Daemon, Pool
 from tests.configview_helpers import make_daemon, make_snapshot
 
@@ -81,7 +84,7 @@ def make_world(owner: User) -> World:
 
 
 class CutOff:
-    """Stands in for protocol's worker pools: every binding call is recorded and fails as unreachable.
+    """Stands in for the condor package's worker pools: every binding call is recorded and fails as unreachable.
 
     This is the point where the console would talk to HTCondor, so what it
     records is everything that would have gone to a daemon or the local tools.
@@ -90,16 +93,16 @@ class CutOff:
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
 
-    def __call__(self, credentials: protocol.Credentials) -> CutOff:
+    def __call__(self, credentials: Credentials) -> CutOff:
         return self
 
     def call(self, func: str, args: tuple[Any, ...], timeout: float | None = None) -> Any:
         self.calls.append((func, args))
-        raise protocol.DaemonUnreachable("Cut off by the test.")
+        raise DaemonUnreachable("Cut off by the test.")
 
     def map(self, func: str, chunks: list, **kwargs: Any) -> None:
         self.calls.append((func, tuple(chunks)))
-        raise protocol.DaemonUnreachable("Cut off by the test.")
+        raise DaemonUnreachable("Cut off by the test.")
 
     def broadcast(self, func: str, args: tuple[Any, ...]) -> None:
         self.calls.append((func, args))
@@ -111,8 +114,8 @@ def no_htcondor(monkeypatch: pytest.MonkeyPatch) -> Iterator[CutOff]:
     from daemons import background
 
     cut = CutOff()
-    monkeypatch.setattr(protocol, "_pool_for", cut)
+    monkeypatch.setattr(condor.workers, "pool_for", cut)
     # Background work (refreshes, fetches) runs inline, so its calls are seen too.
     monkeypatch.setattr(background, "submit_once", lambda key, fn, *args: fn(*args) or True)
-    monkeypatch.setattr(protocol, "_config_val", lambda credentials: ["condor_config_val"])
+    monkeypatch.setattr(condor.tools, "config_val_command", lambda credentials: ["condor_config_val"])
     yield cut

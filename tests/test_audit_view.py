@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from condor.commands import Command
 from daemons import services
 from daemons.models import CommandRecord
-from daemons.protocol import Command
 from tests.command_helpers import client_for, make_master, sent  # noqa: F401 - fixture
 from tests.helpers import fresh_pool
 

@@ -9,9 +9,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
+from condor.commands import Command
 from daemons import services
 from daemons.models import CommandRecord
-from daemons.protocol import Command
 from tests.command_helpers import client_for, make_master, sent  # noqa: F401 - fixture
 
 CLIENT = services.ClientInfo(address="192.0.2.9", user_agent="=HYPERLINK(\"http://evil\")")

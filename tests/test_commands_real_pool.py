@@ -11,7 +11,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from daemons import devpool, protocol, services
+from condor.commands import Command
+from daemons import devpool, services
 from daemons.models import CommandRecord, Daemon, Pool
 from tests.command_helpers import bulk_post, client_for  # noqa: F401 - fixture
 from tests.helpers import LogWatch, master_log, register, wait_for
@@ -35,7 +36,7 @@ class Console:
     def send(self, command: str, **data: str) -> CommandRecord:
         """POST the command form of the pool's master, as a browser would, and return its audit row."""
         master = self.master
-        if protocol.Command[command].destructive:
+        if Command[command].destructive:
             data.setdefault("confirm", master.name)
         response = self.client.post(reverse("daemons:daemon_command", args=[master.pk]), {"command": command, **data})
         assert response.status_code == 302

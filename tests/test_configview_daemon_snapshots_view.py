@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from daemons import protocol
+from condor.errors import ToolsUnavailable
 from tests.configview_helpers import client_for, htcondor, make_daemon, make_snapshot  # noqa: F401 - fixture
 
 
@@ -32,7 +32,7 @@ def test_operators_see_fetch_now_and_viewers_do_not(operator, viewer, htcondor) 
 
 
 def test_it_says_when_sources_cannot_be_recorded_and_why(viewer, htcondor) -> None:
-    htcondor.sources = protocol.ToolsUnavailable("not installed")
+    htcondor.sources = ToolsUnavailable("not installed")
     body = client_for(viewer).get(url(make_daemon())).content.decode()
     assert "not recorded for this pool" in body and "condor_config_val" in body
 

@@ -143,12 +143,13 @@ def test_an_unknown_snapshot_is_404(viewer) -> None:
 
 
 def test_the_local_side_failing_is_explained_not_a_500(viewer, monkeypatch) -> None:
-    from daemons import protocol
+    import condor.client
+    from condor.errors import ProtocolError
 
     def broken(subsystem: str = "TOOL") -> list:
-        raise protocol.ProtocolError("The console's HTCondor client process died during the call.")
+        raise ProtocolError("The console's HTCondor client process died during the call.")
 
-    monkeypatch.setattr(protocol, "local_config", broken)
+    monkeypatch.setattr(condor.client, "local_config", broken)
     snapshot = make_snapshot(make_daemon(), {"A": "1"})
     response = client_for(viewer).get(URL, {"left": "local", "right": snapshot.pk})
     assert response.status_code == 400

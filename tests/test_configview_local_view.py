@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+import condor.client
+from condor.errors import ProtocolTimeout
+from condor.types import LocalKnob
 from configview.models import ConfigSnapshot
-from daemons import protocol
 from tests.configview_helpers import client_for, htcondor  # noqa: F401 - fixture
 
 URL = reverse("configview:local")
@@ -20,7 +22,7 @@ def test_it_lists_every_knob_with_its_type_and_value(viewer, htcondor) -> None:
 
 def test_it_reads_the_configuration_as_the_chosen_subsystem(viewer, htcondor, monkeypatch) -> None:
     asked: list[str] = []
-    monkeypatch.setattr(protocol, "local_config", lambda subsystem="TOOL": asked.append(subsystem) or [])
+    monkeypatch.setattr(condor.client, "local_config", lambda subsystem="TOOL": asked.append(subsystem) or [])
     response = client_for(viewer).get(URL, {"subsystem": "SCHEDD"})
     assert asked == ["SCHEDD"]
     assert "as <strong>SCHEDD</strong>" in response.content.decode()
@@ -28,7 +30,7 @@ def test_it_reads_the_configuration_as_the_chosen_subsystem(viewer, htcondor, mo
 
 def test_an_unknown_subsystem_falls_back_to_tool(viewer, htcondor, monkeypatch) -> None:
     asked: list[str] = []
-    monkeypatch.setattr(protocol, "local_config", lambda subsystem="TOOL": asked.append(subsystem) or [])
+    monkeypatch.setattr(condor.client, "local_config", lambda subsystem="TOOL": asked.append(subsystem) or [])
     client_for(viewer).get(URL, {"subsystem": "EVIL\nX"})
     assert asked == ["TOOL"]
 
@@ -42,16 +44,16 @@ def test_a_search_returns_only_the_table_to_htmx_with_the_capture_for_that_subsy
 
 
 def test_secret_local_values_are_hidden(viewer, htcondor) -> None:
-    htcondor.local.append(protocol.LocalKnob("SEC_TOKEN_POOL_SIGNING_KEY", "s3cr3t", "str"))
+    htcondor.local.append(LocalKnob("SEC_TOKEN_POOL_SIGNING_KEY", "s3cr3t", "str"))
     body = client_for(viewer).get(URL).content.decode()
     assert "s3cr3t" not in body and "‹hidden›" in body
 
 
 def test_an_error_reading_the_configuration_is_shown(viewer, monkeypatch) -> None:
     def broken(subsystem: str = "TOOL") -> list:
-        raise protocol.ProtocolTimeout("No answer from HTCondor within 10 s.")
+        raise ProtocolTimeout("No answer from HTCondor within 10 s.")
 
-    monkeypatch.setattr(protocol, "local_config", broken)
+    monkeypatch.setattr(condor.client, "local_config", broken)
     response = client_for(viewer).get(URL)
     assert response.status_code == 200
     assert "No answer from HTCondor" in response.content.decode()

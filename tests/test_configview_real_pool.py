@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+import condor.client
+from condor.types import Credentials
 from configview.models import ConfigSnapshot
-from daemons import devpool, protocol, services
+from daemons import devpool, services
 from daemons.models import CommandRecord, Daemon
 from tests.configview_helpers import client_for, committed, inline_jobs  # noqa: F401 - fixture
 from tests.helpers import registered_master, wait_for
@@ -18,7 +20,7 @@ KNOB = "CONDORWEB_TEST_CONFIGVIEW"
 
 
 @pytest.fixture
-def master(healthy_pool: devpool.DevPool, credentials: protocol.Credentials) -> Daemon:
+def master(healthy_pool: devpool.DevPool, credentials: Credentials) -> Daemon:
     return registered_master(healthy_pool)
 
 
@@ -65,14 +67,14 @@ def test_a_runtime_set_with_reconfig_shows_in_the_next_snapshots_diff_and_unset_
         {"knob": KNOB, "value": "from-the-diff-test", "action": "set", "reconfig": "on"},
     )
     assert "was accepted by the daemon" in response.content.decode()
-    wait_for(lambda: protocol.remote_config_value(target, KNOB, credentials) == "from-the-diff-test", what="the set")
+    wait_for(lambda: condor.client.remote_config_value(target, KNOB, credentials) == "from-the-diff-test", what="the set")
     after_set = fetch(client, master)
     row = diff_rows(client, before.pk, after_set.pk)[KNOB]
     assert (row.status, row.left.text, row.right.text) == ("added", None, "from-the-diff-test")
     assert "<runtime>" in row.right.source
 
     client.post(reverse("configview:runtime_edit", args=[master.pk]), {"knob": KNOB, "action": "unset", "reconfig": "on"})
-    wait_for(lambda: protocol.remote_config_value(target, KNOB, credentials) is None, what="the unset")
+    wait_for(lambda: condor.client.remote_config_value(target, KNOB, credentials) is None, what="the unset")
     after_unset = fetch(client, master)
     assert diff_rows(client, after_set.pk, after_unset.pk)[KNOB].status == "removed"
     records = CommandRecord.objects.filter(knob=KNOB).order_by("created_at")

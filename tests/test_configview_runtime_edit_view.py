@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
-from daemons import protocol
+from condor.errors import RUNTIME_CONFIG_HINT, Refused
 from daemons.models import CommandRecord
 from tests.configview_helpers import client_for, htcondor, make_daemon  # noqa: F401 - fixture
 
@@ -62,7 +62,7 @@ def test_an_incomplete_form_sends_and_records_nothing(operator, htcondor) -> Non
 
 
 def test_a_refusal_is_explained_with_the_knobs_that_allow_it(operator, htcondor) -> None:
-    htcondor.set_error = protocol.Refused("The daemon refused to set NOT_SETTABLE_KNOB.", hint=protocol.RUNTIME_CONFIG_HINT)
+    htcondor.set_error = Refused("The daemon refused to set NOT_SETTABLE_KNOB.", hint=RUNTIME_CONFIG_HINT)
     response = client_for(operator).post(url(make_daemon()), {"knob": "NOT_SETTABLE_KNOB", "value": "x", "action": "set"})
     body = response.content.decode()
     assert "Refused by HTCondor" in body

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import condor.client
+import condor.tools
+from condor.errors import RUNTIME_CONFIG_HINT, DaemonUnreachable, Refused
 from configview import services
 from configview.redaction import MARKER
-from daemons import protocol
 from daemons.models import CommandRecord
 from daemons.services import ClientInfo
 from tests.configview_helpers import htcondor, make_daemon  # noqa: F401 - fixture
@@ -69,10 +71,10 @@ def test_a_later_value_already_taken_back_is_set_again_when_a_removal_fails(oper
 
     def unset(target, name, credentials) -> None:
         if name == "test_p2":
-            raise protocol.DaemonUnreachable("gone")
+            raise DaemonUnreachable("gone")
         htcondor.sent.append(("unset", name))
 
-    monkeypatch.setattr(protocol, "remote_config_unset", unset)
+    monkeypatch.setattr(condor.client, "remote_config_unset", unset)
     record = change(operator, knob="TEST_P1", value=None, reconfig=False)
     assert record.outcome == CommandRecord.Outcome.UNREACHABLE
     assert htcondor.sent[-2:] == [("unset", "test_p3"), ("set", "test_p3", "c")]
@@ -82,9 +84,9 @@ def test_an_unset_is_refused_before_any_removal_when_the_daemon_hides_part_of_it
     operator, htcondor, monkeypatch
 ) -> None:
     def hidden(target, credentials):
-        return protocol.parse_runtime_values("TEST_P1 = a\n # at: <runtime>, line 1\n")
+        return condor.tools.parse_runtime_values("TEST_P1 = a\n # at: <runtime>, line 1\n")
 
-    monkeypatch.setattr(protocol, "remote_runtime_values", hidden)
+    monkeypatch.setattr(condor.client, "remote_runtime_values", hidden)
     record = change(operator, knob="TEST_P1", value=None, reconfig=False)
     assert record.outcome == CommandRecord.Outcome.REFUSED
     assert not [s for s in htcondor.sent if s[0] == "unset"]
@@ -112,7 +114,7 @@ def test_a_value_with_a_newline_is_rejected_without_even_reading_the_knob(operat
 
 
 def test_a_refusal_is_recorded_with_the_knobs_that_allow_runtime_changes(operator, htcondor) -> None:
-    htcondor.set_error = protocol.Refused("The daemon refused to set NOT_SETTABLE_KNOB.", hint=protocol.RUNTIME_CONFIG_HINT)
+    htcondor.set_error = Refused("The daemon refused to set NOT_SETTABLE_KNOB.", hint=RUNTIME_CONFIG_HINT)
     record = change(operator, knob="NOT_SETTABLE_KNOB", value="x", reconfig=True)
     assert record.outcome == CommandRecord.Outcome.REFUSED
     for knob in ("ENABLE_RUNTIME_CONFIG", "ALLOW_CONFIG", "SETTABLE_ATTRS_CONFIG"):

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from condor.errors import DaemonUnreachable, NotAuthorized, ToolsUnavailable
 from configview import services
 from configview.models import ConfigSnapshot
 from configview.redaction import MARKER
-from daemons import protocol
 from tests.configview_helpers import committed, htcondor, inline_jobs, make_daemon  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.usefixtures("inline_jobs")
@@ -69,7 +69,7 @@ def test_an_undefined_knob_is_stored_as_none(operator, htcondor) -> None:
 
 
 def test_a_failed_fetch_records_the_protocol_error_with_its_hint(operator, htcondor) -> None:
-    htcondor.fetch_error = protocol.DaemonUnreachable("Cannot connect to the daemon.", hint="Check that it runs.")
+    htcondor.fetch_error = DaemonUnreachable("Cannot connect to the daemon.", hint="Check that it runs.")
     snapshot = fetch(user=operator, daemon=make_daemon())
     snapshot.refresh_from_db()
     assert snapshot.status == ConfigSnapshot.Status.FAILED
@@ -78,7 +78,7 @@ def test_a_failed_fetch_records_the_protocol_error_with_its_hint(operator, htcon
 
 
 def test_without_htcondors_tools_the_snapshot_says_why_sources_are_missing(operator, htcondor) -> None:
-    htcondor.sources = protocol.ToolsUnavailable(
+    htcondor.sources = ToolsUnavailable(
         "HTCondor's command-line tools are not installed on the console host.", hint="Install condor_config_val."
     )
     snapshot = fetch(user=operator, daemon=make_daemon())
@@ -89,7 +89,7 @@ def test_without_htcondors_tools_the_snapshot_says_why_sources_are_missing(opera
 
 
 def test_a_refused_source_listing_does_not_fail_the_snapshot(operator, htcondor) -> None:
-    htcondor.sources = protocol.NotAuthorized("condor_config_val failed: denied", hint="Add READ.")
+    htcondor.sources = NotAuthorized("condor_config_val failed: denied", hint="Add READ.")
     snapshot = fetch(user=operator, daemon=make_daemon())
     snapshot.refresh_from_db()
     assert snapshot.status == ConfigSnapshot.Status.COMPLETE

@@ -8,9 +8,11 @@ import pytest
 from django.db import OperationalError
 from django.test import Client
 
-from daemons import protocol, services
+import condor.client
+from condor.commands import Command
+from condor.errors import DaemonUnreachable
+from daemons import services
 from daemons.models import CommandRecord
-from daemons.protocol import Command
 from tests.command_helpers import make_daemon, make_master, sent  # noqa: F401 - fixture
 
 CLIENT = services.ClientInfo(address="192.0.2.1", user_agent="test")
@@ -36,7 +38,7 @@ def test_the_record_is_written_as_pending_before_the_command_leaves(operator, se
     def send(target, command, credentials, *, subsystem=""):
         seen.append(list(CommandRecord.objects.values_list("command", "outcome")))
 
-    monkeypatch.setattr(protocol, "send_command", send)
+    monkeypatch.setattr(condor.client, "send_command", send)
     record = services.daemon_command(user=operator, daemon=make_master(), command=Command.Reconfig, client=CLIENT)
     assert seen == [[("Reconfig", "pending")]]
     assert record.outcome == "sent" and record.completed_at is not None
@@ -62,7 +64,7 @@ def test_a_page_whose_audit_row_cannot_be_written_says_so_and_sends_nothing(oper
 
 def test_an_unexpected_error_is_recorded_as_error_and_raised(operator, sent) -> None:
     sent.error = None
-    with mock.patch.object(protocol, "send_command", side_effect=RuntimeError("boom")):
+    with mock.patch.object(condor.client, "send_command", side_effect=RuntimeError("boom")):
         with pytest.raises(RuntimeError):
             services.daemon_command(user=operator, daemon=make_master(), command=Command.Reconfig, client=CLIENT)
     record = CommandRecord.objects.get()
@@ -114,10 +116,10 @@ def test_one_unreachable_target_does_not_stop_the_others(operator, sent, in_batc
 
     def send(target, command, credentials, *, subsystem=""):
         if target.name == first.name:
-            raise protocol.DaemonUnreachable("Nothing listens there.")
+            raise DaemonUnreachable("Nothing listens there.")
         sent.calls.append((target.name, command.name, subsystem))
 
-    monkeypatch.setattr(protocol, "send_command", send)
+    monkeypatch.setattr(condor.client, "send_command", send)
     records = in_batch([first, second])
     assert [r.outcome for r in records] == ["unreachable", "sent"]
 
@@ -177,7 +179,7 @@ def test_a_bulk_command_waits_for_slow_daemons_side_by_side_not_in_turn(operator
     def send(target, command, credentials, *, subsystem=""):
         both_started.wait()
 
-    monkeypatch.setattr(protocol, "send_command", send)
+    monkeypatch.setattr(condor.client, "send_command", send)
     records = in_batch([first, second])
     assert [r.outcome for r in records] == ["sent", "sent"]
 
@@ -190,7 +192,7 @@ def test_an_unexpected_error_in_one_bulk_target_is_recorded_and_the_rest_complet
         if target.name == first.name:
             raise RuntimeError("boom")
 
-    monkeypatch.setattr(protocol, "send_command", send)
+    monkeypatch.setattr(condor.client, "send_command", send)
     records = in_batch([first, second])
     assert [(r.outcome, r.error) for r in records] == [("error", "Unexpected error: boom"), ("sent", "")]
     assert all(r.completed_at for r in CommandRecord.objects.all())
@@ -200,7 +202,7 @@ def test_a_bulk_command_goes_to_the_address_its_row_names_even_if_a_refresh_move
     operator, sent, django_capture_on_commit_callbacks, background_jobs, monkeypatch
 ) -> None:
     addresses = []
-    monkeypatch.setattr(protocol, "send_command", lambda target, command, credentials, *, subsystem="": addresses.append(target.address))
+    monkeypatch.setattr(condor.client, "send_command", lambda target, command, credentials, *, subsystem="": addresses.append(target.address))
     master = make_master()
     recorded = master.address
     with django_capture_on_commit_callbacks(execute=True):

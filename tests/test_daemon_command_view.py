@@ -6,7 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from daemons import protocol, services
+from condor.commands import Command
+from condor.errors import ADMINISTRATOR_HINT, DaemonUnreachable, NotAuthorized, ProtocolTimeout, Refused
+from daemons import services
 from daemons.models import CommandRecord
 from tests.command_helpers import ROLE_MAY, client_for, form_for, make_daemon, make_master, sent  # noqa: F401 - fixture
 
@@ -22,7 +24,7 @@ def test_each_role_may_send_exactly_the_commands_of_its_group_and_the_rest_are_r
     user = request.getfixturevalue(role)
     master = make_master()
     client = client_for(user)
-    for command in protocol.Command:
+    for command in Command:
         sent.calls.clear()
         response = client.post(url(master), form_for(command, master))
         record = CommandRecord.objects.order_by("-id").first()
@@ -35,17 +37,17 @@ def test_each_role_may_send_exactly_the_commands_of_its_group_and_the_rest_are_r
             assert response.status_code == 403, command
             assert sent.calls == []
             assert record.outcome == CommandRecord.Outcome.FORBIDDEN, command
-    assert CommandRecord.objects.count() == len(protocol.Command)
+    assert CommandRecord.objects.count() == len(Command)
 
 
 def test_a_user_in_no_group_who_cannot_even_see_the_daemon_is_refused_and_recorded(nobody, sent) -> None:
     master = make_master()
     client = client_for(nobody)
-    for command in protocol.Command:
+    for command in Command:
         assert client.post(url(master), form_for(command, master)).status_code == 403
     assert sent.calls == []
     assert set(CommandRecord.objects.values_list("outcome", "user", "daemon")) == {("forbidden", nobody.pk, master.pk)}
-    assert CommandRecord.objects.count() == len(protocol.Command)
+    assert CommandRecord.objects.count() == len(Command)
 
 
 def test_a_forged_post_to_a_daemon_that_does_not_exist_records_nothing(nobody, sent) -> None:
@@ -61,7 +63,7 @@ def test_the_page_shows_a_button_for_each_command_the_role_may_send_and_no_other
         assert client_for(user).get(reverse("daemons:daemon_detail", args=[master.pk])).status_code == 403
         return
     body = client_for(user).get(reverse("daemons:daemon_detail", args=[master.pk])).content.decode()
-    shown = {c.name for c in protocol.Command if f"Send {c.name}</button>" in body}
+    shown = {c.name for c in Command if f"Send {c.name}</button>" in body}
     assert shown == ROLE_MAY[role]
 
 
@@ -147,10 +149,10 @@ def test_an_anonymous_post_is_sent_to_the_login_page_and_records_nothing(db, cli
 @pytest.mark.parametrize(
     ("error", "outcome", "shown"),
     [
-        (protocol.Refused("The master refused the command."), "refused", "Refused by HTCondor"),
-        (protocol.DaemonUnreachable("Nothing listens at <127.0.0.1:9618>."), "unreachable", "Daemon unreachable"),
-        (protocol.NotAuthorized("Not authorized.", hint=protocol.ADMINISTRATOR_HINT), "unauthorized", "ALLOW_ADMINISTRATOR"),
-        (protocol.ProtocolTimeout("No answer within 10 s."), "timeout", "Timed out"),
+        (Refused("The master refused the command."), "refused", "Refused by HTCondor"),
+        (DaemonUnreachable("Nothing listens at <127.0.0.1:9618>."), "unreachable", "Daemon unreachable"),
+        (NotAuthorized("Not authorized.", hint=ADMINISTRATOR_HINT), "unauthorized", "ALLOW_ADMINISTRATOR"),
+        (ProtocolTimeout("No answer within 10 s."), "timeout", "Timed out"),
     ],
 )
 def test_each_outcome_is_shown_and_recorded(operator, sent, error, outcome, shown) -> None:
@@ -208,7 +210,7 @@ def test_a_sent_command_refreshes_the_pool_in_the_background(operator, sent, bac
 
 
 def test_a_refused_command_does_not_refresh_the_pool(operator, sent, background_jobs) -> None:
-    sent.error = protocol.Refused("No.")
+    sent.error = Refused("No.")
     client_for(operator).post(url(make_master()), {"command": "Reconfig"})
     assert "pool_refresh_after_command" not in [args[0][0] for _, args in background_jobs.jobs]
 

@@ -37,7 +37,7 @@ def _variables_read_by_the_console() -> set[str]:
     found: set[str] = set()
     for path in _sources(skip=_NOT_CODE):
         found.update(_READ.findall(path.read_text()))
-    # _CONDOR_* are set for HTCondor's client by the protocol module, not read.
+    # _CONDOR_* are set for HTCondor's client by the condor package (condor/child.py), not read.
     return {name for name in found - _GENERAL if not name.startswith("_CONDOR_")}
 
 

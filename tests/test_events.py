@@ -8,7 +8,8 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from daemons import events, protocol, services
+import condor.client
+from daemons import events, services
 from daemons.models import Pool
 from tests.services import free_port
 
@@ -43,7 +44,7 @@ def test_a_refresh_is_committed_even_when_redis_is_down(
     django_capture_on_commit_callbacks: object,
 ) -> None:
     pool = Pool.objects.create(name="cm", collector="127.0.0.1:9618")
-    monkeypatch.setattr(protocol, "discover", lambda collector, credentials: [])
+    monkeypatch.setattr(condor.client, "discover", lambda collector, credentials: [])
     before = timezone.now()
 
     with caplog.at_level(logging.WARNING, logger="daemons.events"):

@@ -14,8 +14,9 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from condor.errors import InvalidInput
+from condor.validation import validate_knob, validate_value
 from configview.forms import ShareForm
-from daemons import protocol
 from daemons.forms import PoolForm
 from tests.security_helpers import CutOff, World, make_world, no_htcondor  # noqa: F401 - fixture
 from tests.test_csrf_and_safe_methods import CHANGING_CALLS
@@ -94,10 +95,10 @@ def test_the_share_form_reads_nothing_for_input_it_refuses(
 
 def _protocol_accepts(knob: str, value: str | None) -> bool:
     try:
-        protocol.validate_knob(knob)
+        validate_knob(knob)
         if value is not None:
-            protocol.validate_value(value)
-    except protocol.InvalidInput:
+            validate_value(value)
+    except InvalidInput:
         return False
     return True
 

@@ -17,7 +17,9 @@ from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
-from daemons import events, logstream, protocol
+import condor.client
+from condor.errors import DaemonUnreachable
+from daemons import events, logstream
 from daemons.models import CommandRecord, Daemon
 from daemons.routing import websocket_urlpatterns
 from tests.helpers import fresh_pool
@@ -31,8 +33,8 @@ DAEMON_LOG_DIR = "/var/log/condor"
 def knobs(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """The fake daemon's configuration, as it answers the console; a test may change it."""
     config = {"LOG": DAEMON_LOG_DIR, "MASTER_LOG": f"{DAEMON_LOG_DIR}/MasterLog", "SCHEDD_LOG": f"{DAEMON_LOG_DIR}/SchedLog"}
-    monkeypatch.setattr(protocol, "remote_config_value", lambda target, key, credentials: config.get(key))
-    monkeypatch.setattr(protocol, "remote_config_names", lambda target, credentials: [*config, "Log"])
+    monkeypatch.setattr(condor.client, "remote_config_value", lambda target, key, credentials: config.get(key))
+    monkeypatch.setattr(condor.client, "remote_config_names", lambda target, credentials: [*config, "Log"])
     logstream.forget_cached_paths()
     return config
 
@@ -338,9 +340,9 @@ async def test_an_unreachable_daemon_is_explained_and_closed(
     master: Daemon, viewer: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def unreachable(target: object, key: str, credentials: object) -> str:
-        raise protocol.DaemonUnreachable("Cannot connect to the daemon at <127.0.0.1:9618>.")
+        raise DaemonUnreachable("Cannot connect to the daemon at <127.0.0.1:9618>.")
 
-    monkeypatch.setattr(protocol, "remote_config_value", unreachable)
+    monkeypatch.setattr(condor.client, "remote_config_value", unreachable)
     communicator = await connect(viewer, url(master))
 
     message = await receive(communicator)
@@ -396,7 +398,7 @@ def test_an_unreachable_daemon_stops_a_fetched_log_with_its_reason() -> None:
     from daemons.logtail import FetchedLogFollower, Unreadable
 
     def unreachable() -> bytes:
-        raise protocol.DaemonUnreachable("Cannot connect to the daemon at <127.0.0.1:9618>.")
+        raise DaemonUnreachable("Cannot connect to the daemon at <127.0.0.1:9618>.")
 
     with pytest.raises(Unreadable, match="Cannot connect"):
         FetchedLogFollower(unreachable, interval=0).start_at_end(10)

@@ -11,7 +11,8 @@ from channels.testing import WebsocketCommunicator
 from django.urls import reverse
 from django.utils.html import escape
 
-from daemons import devpool, logstream, logtail, protocol, services
+from condor.commands import Command
+from daemons import devpool, logstream, logtail, services
 from daemons.models import Daemon, Pool
 from daemons.routing import websocket_urlpatterns
 from tests.helpers import downloaded, master_log, registered_master
@@ -46,7 +47,7 @@ async def test_a_viewer_of_the_masters_log_sees_the_sighup_a_reconfig_sends(
     communicator = await viewer_from_the_end(healthy_pool, master, operator)
 
     record = await database_sync_to_async(services.daemon_command)(
-        user=operator, daemon=master, command=protocol.Command.Reconfig, client=services.ClientInfo()
+        user=operator, daemon=master, command=Command.Reconfig, client=services.ClientInfo()
     )
     seen: list[str] = []
     while not any("Sent SIGHUP to SCHEDD" in line for line in seen):
@@ -98,7 +99,7 @@ async def test_a_log_the_console_cannot_read_streams_through_condor_fetchlog(
         pass  # the backlog, which may hold the SIGHUPs of earlier tests
 
     record = await database_sync_to_async(services.daemon_command)(
-        user=operator, daemon=master, command=protocol.Command.Reconfig, client=services.ClientInfo()
+        user=operator, daemon=master, command=Command.Reconfig, client=services.ClientInfo()
     )
     assert record.outcome == "sent", record.error
     seen: list[str] = []
@@ -133,7 +134,7 @@ async def test_viewers_see_the_master_exit_after_offfast_and_then_that_the_pool_
     told: list[str] = []
     try:
         record = await database_sync_to_async(services.daemon_command_send)(
-            user=admin, daemon=master, command=protocol.Command.OffFast, client=services.ClientInfo()
+            user=admin, daemon=master, command=Command.OffFast, client=services.ClientInfo()
         )
         assert record.outcome == "sent", record.error
         while not any("EXITING WITH STATUS 0" in line for line in lines):

@@ -11,7 +11,10 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.urls import reverse
 
-from daemons import logstream, protocol
+import condor.client
+import condor.workers
+from condor.errors import DaemonUnreachable
+from daemons import logstream
 from daemons.models import Daemon
 from tests.helpers import downloaded, fresh_pool
 
@@ -22,8 +25,8 @@ DAEMON_LOG_DIR = "/var/log/condor"
 def knobs(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """The fake daemon's configuration, as it answers the console; a test may change it."""
     config = {"LOG": DAEMON_LOG_DIR, "MASTER_LOG": f"{DAEMON_LOG_DIR}/MasterLog", "SCHEDD_LOG": f"{DAEMON_LOG_DIR}/SchedLog"}
-    monkeypatch.setattr(protocol, "remote_config_value", lambda target, key, credentials: config.get(key))
-    monkeypatch.setattr(protocol, "remote_config_names", lambda target, credentials: list(config))
+    monkeypatch.setattr(condor.client, "remote_config_value", lambda target, key, credentials: config.get(key))
+    monkeypatch.setattr(condor.client, "remote_config_names", lambda target, credentials: list(config))
     logstream.forget_cached_paths()
     return config
 
@@ -184,9 +187,9 @@ def test_a_regular_log_in_the_chroot_is_shown(client, operator, chrooted) -> Non
 
 def test_the_log_page_explains_an_unreachable_daemon(client, viewer, master, monkeypatch) -> None:
     def unreachable(target: object, credentials: object) -> list[str]:
-        raise protocol.DaemonUnreachable("Cannot connect to the daemon at <127.0.0.1:9618>.")
+        raise DaemonUnreachable("Cannot connect to the daemon at <127.0.0.1:9618>.")
 
-    monkeypatch.setattr(protocol, "remote_config_names", unreachable)
+    monkeypatch.setattr(condor.client, "remote_config_names", unreachable)
     client.force_login(viewer)
 
     page = client.get(reverse("daemons:daemon_log", args=[master.pk]))
@@ -270,9 +273,9 @@ def test_an_administrator_switches_the_client_log_level(client, admin, tmp_path,
     client.force_login(admin)
     try:
         page = client.post(reverse("daemons:diagnostics"), {"debug": "D_FULLDEBUG"}, follow=True)
-        level = protocol.client_logging()
+        level = condor.workers.client_logging()
     finally:
-        protocol.set_client_logging(debug="", log_path="")
+        condor.workers.set_client_logging(debug="", log_path="")
 
     assert "set to D_FULLDEBUG" in page.content.decode()
     assert level == ("D_FULLDEBUG", str(tmp_path / "client.log"))
@@ -284,7 +287,7 @@ def test_a_made_up_client_log_level_is_refused(client, admin) -> None:
     page = client.post(reverse("daemons:diagnostics"), {"debug": "D_ALL; rm -rf /"})
 
     assert page.status_code == 200
-    assert protocol.client_logging()[0] == ""
+    assert condor.workers.client_logging()[0] == ""
     assert "Select a valid choice" in page.content.decode()
 
 

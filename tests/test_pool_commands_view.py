@@ -71,10 +71,10 @@ def test_the_post_answers_before_any_daemon_does_and_the_outcomes_arrive_on_thei
 
 
 def test_each_daemon_gets_its_own_outcome_and_one_failure_stops_no_other(operator, sent, bulk_post) -> None:
-    from daemons import protocol
+    from condor.errors import DaemonUnreachable
 
     pool, masters = three_masters()
-    sent.error = protocol.DaemonUnreachable("Cannot connect to the daemon at <10.0.0.9:9618>.")
+    sent.error = DaemonUnreachable("Cannot connect to the daemon at <10.0.0.9:9618>.")
     client = client_for(operator)
 
     response = bulk_post(client, pool, {"command": "Reconfig", "daemons": [m.pk for m in masters]})

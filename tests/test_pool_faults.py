@@ -1,6 +1,6 @@
 """A pool that is down, refuses the console or never answers: its own clear error, in bounded time, and other pools unaffected.
 
-The waits are bounded by CONDORWEB_HTCONDOR_TIMEOUT (``protocol.configure(timeout=...)``).
+The waits are bounded by CONDORWEB_HTCONDOR_TIMEOUT (``condor.workers.configure(timeout=...)``).
 """
 
 from __future__ import annotations
@@ -20,12 +20,16 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
-from daemons import background, devpool, protocol, services
+import condor.client
+import condor.workers
+from condor.errors import READ_HINT, DaemonUnreachable, NotAuthorized, ProtocolError, ProtocolTimeout
+from condor.types import Credentials
+from daemons import background, devpool, services
 from daemons.models import Daemon, Pool
 from tests.helpers import fresh_pool, register, wait_for
 from tests.services import child_processes
 from tests.test_log_consumer import append, connect, knobs, lines_until, log_dir, master, url  # noqa: F401 - fixtures
-from tests.test_protocol_workers import black_hole, short_timeout  # noqa: F401 - fixtures
+from tests.condor.test_workers import black_hole, short_timeout  # noqa: F401 - fixtures
 
 BOGUS_TOKEN = "eyJhbGciOiJIUzI1NiIsImtpZCI6IlBPT0wifQ.eyJzdWIiOiJjb25zb2xlIn0.c2lnbmF0dXJl\n"
 
@@ -72,10 +76,10 @@ def test_a_black_holed_collector_times_out_within_the_configured_bound(
 
 
 def test_a_collector_that_refuses_the_console_says_so(viewer: User, monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(collector: str, credentials: protocol.Credentials) -> list:
-        raise protocol.NotAuthorized(f"The collector at {collector} refused the query: DENIED", hint=protocol.READ_HINT)
+    def refuse(collector: str, credentials: Credentials) -> list:
+        raise NotAuthorized(f"The collector at {collector} refused the query: DENIED", hint=READ_HINT)
 
-    monkeypatch.setattr(protocol, "discover", refuse)
+    monkeypatch.setattr(condor.client, "discover", refuse)
     pool = services.pool_upsert(name="strict", collector="127.0.0.1:9618")
 
     refreshed = services.pool_refresh(pool=pool)
@@ -87,21 +91,21 @@ def test_a_collector_that_refuses_the_console_says_so(viewer: User, monkeypatch:
 def test_the_three_faults_read_differently(closed_port: int, black_hole: int, short_timeout: None) -> None:
     errors = {}
     for name, collector in (("down", f"127.0.0.1:{closed_port}"), ("silent", f"127.0.0.1:{black_hole}")):
-        with pytest.raises(protocol.ProtocolError) as caught:
-            protocol.discover(collector, protocol.Credentials())
+        with pytest.raises(ProtocolError) as caught:
+            condor.client.discover(collector, Credentials())
         errors[name] = caught.value
-    assert isinstance(errors["down"], protocol.DaemonUnreachable)
-    assert isinstance(errors["silent"], protocol.ProtocolTimeout)
+    assert isinstance(errors["down"], DaemonUnreachable)
+    assert isinstance(errors["silent"], ProtocolTimeout)
     assert str(errors["down"]) != str(errors["silent"])
 
 
 @pytest.fixture
 def patient_timeout() -> Iterator[None]:
     # Long enough that the requests below surely fall inside it; nothing waits for it to pass but the last check.
-    protocol.configure(timeout=5.0)
+    condor.workers.configure(timeout=5.0)
     yield
-    protocol.configure(timeout=10.0)
-    protocol.shutdown_workers()
+    condor.workers.configure(timeout=10.0)
+    condor.workers.shutdown_workers()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -11,7 +11,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from daemons import devpool, protocol, services
+from condor.types import AuthorizationCheck
+from daemons import devpool, services
 from daemons.models import Pool
 
 pytestmark = pytest.mark.usefixtures("background_jobs")
@@ -45,9 +46,9 @@ def reachable(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
             daemons=5,
             master="cm.example.org",
             levels=(
-                protocol.AuthorizationCheck("READ", True, "console@example.org"),
-                protocol.AuthorizationCheck("ADMINISTRATOR", True, "console@example.org"),
-                protocol.AuthorizationCheck("CONFIG", False, ""),
+                AuthorizationCheck("READ", True, "console@example.org"),
+                AuthorizationCheck("ADMINISTRATOR", True, "console@example.org"),
+                AuthorizationCheck("CONFIG", False, ""),
             ),
         )
 

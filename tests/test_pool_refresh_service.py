@@ -7,13 +7,16 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from daemons import devpool, protocol, services
+import condor.client
+from condor.errors import DaemonUnreachable
+from condor.types import SUBSYSTEM_BY_KIND, Credentials, DaemonInfo
+from daemons import devpool, services
 from daemons.models import Daemon, DaemonStateChange, Pool
 from tests.helpers import register, schedd_turned_off, wait_for
 
 
-def info(kind: str, name: str, machine: str = "node1", **extra: object) -> protocol.DaemonInfo:
-    return protocol.DaemonInfo(
+def info(kind: str, name: str, machine: str = "node1", **extra: object) -> DaemonInfo:
+    return DaemonInfo(
         kind=kind,
         name=name,
         machine=machine,
@@ -21,12 +24,12 @@ def info(kind: str, name: str, machine: str = "node1", **extra: object) -> proto
         version="$CondorVersion: 23.9.6 2024-08-08 $",
         platform="X86_64-Debian_13",
         start_time=timezone.now() - timedelta(hours=1),
-        subsystem=protocol.SUBSYSTEM_BY_KIND[kind],
+        subsystem=SUBSYSTEM_BY_KIND[kind],
         **extra,
     )
 
 
-def a_master(machine: str = "node1", **children: str) -> protocol.DaemonInfo:
+def a_master(machine: str = "node1", **children: str) -> DaemonInfo:
     return info("master", machine, machine, children=children or {"SCHEDD": "up", "STARTD": "up"})
 
 
@@ -36,10 +39,10 @@ def pool(db: None) -> Pool:
 
 
 @pytest.fixture
-def collector(monkeypatch: pytest.MonkeyPatch) -> list[protocol.DaemonInfo]:
+def collector(monkeypatch: pytest.MonkeyPatch) -> list[DaemonInfo]:
     """What the fake collector answers; tests change it between refreshes."""
-    answer: list[protocol.DaemonInfo] = []
-    monkeypatch.setattr(protocol, "discover", lambda collector, credentials: list(answer))
+    answer: list[DaemonInfo] = []
+    monkeypatch.setattr(condor.client, "discover", lambda collector, credentials: list(answer))
     return answer
 
 
@@ -134,10 +137,10 @@ def test_a_failed_refresh_records_the_error_and_changes_no_daemon(pool: Pool, co
     collector[:] = [a_master()]
     services.pool_refresh(pool=pool)
 
-    def unreachable(collector: str, credentials: protocol.Credentials) -> list:
-        raise protocol.DaemonUnreachable("Cannot connect to the collector at cm.example.org:9618.")
+    def unreachable(collector: str, credentials: Credentials) -> list:
+        raise DaemonUnreachable("Cannot connect to the collector at cm.example.org:9618.")
 
-    monkeypatch.setattr(protocol, "discover", unreachable)
+    monkeypatch.setattr(condor.client, "discover", unreachable)
     refreshed = services.pool_refresh(pool=pool)
     assert "Cannot connect" in refreshed.last_refresh_error
     assert states(pool) == {"master": "up"}

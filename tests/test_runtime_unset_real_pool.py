@@ -13,8 +13,9 @@ import os
 
 import pytest
 
+import condor.client
 from configview import services as configview_services
-from daemons import devpool, protocol, services
+from daemons import devpool, services
 from daemons.models import CommandRecord, Daemon
 from daemons.services import ClientInfo
 from tests.helpers import registered_master, wait_for
@@ -48,7 +49,7 @@ def alive(pid: int) -> bool:
 
 def values_on(master: Daemon) -> dict[str, str | None]:
     target, credentials = services.target_for(master), services.credentials_for(master.pool)
-    return {knob: protocol.remote_config_value(target, knob, credentials) for knob in VALUES}
+    return {knob: condor.client.remote_config_value(target, knob, credentials) for knob in VALUES}
 
 
 @pytest.mark.parametrize("order", list(itertools.permutations(VALUES)), ids="-".join)

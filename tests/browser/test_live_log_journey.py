@@ -65,10 +65,12 @@ def test_the_client_log_streams_as_text_pauses_and_survives_a_console_restart(br
 
 
 def test_the_masters_page_shows_the_sighup_of_a_reconfig_live(browser, console: Console, real_pool) -> None:
-    from daemons import protocol
+    import condor.client
+    from condor.commands import Command
+    from condor.types import Credentials
     from tests.helpers import master_of, target
 
-    credentials = protocol.Credentials(token_file=real_pool.token_file, config_val=tuple(real_pool.config_val))
+    credentials = Credentials(token_file=real_pool.token_file, config_val=tuple(real_pool.config_val))
     page = login(browser, console, "vera")
     open_master(page, console, real_pool.name)
     panel = page.locator("#daemon-log-panel")
@@ -76,7 +78,7 @@ def test_the_masters_page_shows_the_sighup_of_a_reconfig_live(browser, console: 
     expect(panel.get_by_role("log")).to_contain_text("condor_master", timeout=10_000)
     before = log_count(page, "Sent SIGHUP to SCHEDD")
 
-    protocol.send_command(target(master_of(real_pool, credentials)), protocol.Command.Reconfig, credentials)
+    condor.client.send_command(target(master_of(real_pool, credentials)), Command.Reconfig, credentials)
 
     # One more than the backlog held: the line the Reconfig caused, streamed live.
     wait_for_more_in_log(page, "Sent SIGHUP to SCHEDD", before)

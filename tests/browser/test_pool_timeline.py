@@ -11,9 +11,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 # Runs inside the console's own process environment, so the commands land in its database.
 SEND = """
+from condor.commands import Command
 from daemons import services
 from daemons.models import Daemon, Pool
-from daemons.protocol import Command
 from django.contrib.auth.models import User
 master = Daemon.objects.get(pool__name={pool!r}, kind="master")
 services.daemon_command_send(
@@ -24,7 +24,7 @@ services.daemon_command_send(
 
 
 def send(console: Console, pool: str, command: str, subsystem: str = "SCHEDD") -> None:
-    """``command`` to the pool's master, as olga, through daemons.services (the protocol, no page)."""
+    """``command`` to the pool's master, as olga, through daemons.services (HTCondor, no page)."""
     console.manage("shell", "-c", SEND.format(pool=pool, command=command, subsystem=subsystem))
 
 

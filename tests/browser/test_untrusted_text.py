@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from daemons import protocol
-from daemons.protocol import Command
+import condor.client
+from condor.commands import Command
+from condor.types import Credentials
 from tests.browser.conftest import Console, login
 from tests.browser.pages import open_master
 from tests.helpers import master_of, target, wait_for
@@ -17,11 +18,11 @@ PAYLOAD = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwne
 
 
 def test_a_config_value_with_a_script_renders_as_text(browser, console: Console, real_pool) -> None:
-    credentials = protocol.Credentials(token_file=real_pool.token_file, config_val=tuple(real_pool.config_val))
+    credentials = Credentials(token_file=real_pool.token_file, config_val=tuple(real_pool.config_val))
     master = target(master_of(real_pool, credentials))
-    protocol.remote_config_set(master, "CONDORWEB_TEST_XSS", PAYLOAD, credentials)
-    protocol.send_command(master, Command.Reconfig, credentials)
-    wait_for(lambda: protocol.remote_config_value(master, "CONDORWEB_TEST_XSS", credentials) == PAYLOAD)
+    condor.client.remote_config_set(master, "CONDORWEB_TEST_XSS", PAYLOAD, credentials)
+    condor.client.send_command(master, Command.Reconfig, credentials)
+    wait_for(lambda: condor.client.remote_config_value(master, "CONDORWEB_TEST_XSS", credentials) == PAYLOAD)
     try:
         page = login(browser, console, "olga")
         open_master(page, console, real_pool.name)
@@ -34,5 +35,5 @@ def test_a_config_value_with_a_script_renders_as_text(browser, console: Console,
         expect(page.locator("main")).to_contain_text(PAYLOAD, timeout=10_000)
         assert page.evaluate("window.__pwned") is None
     finally:
-        protocol.remote_config_unset(master, "CONDORWEB_TEST_XSS", credentials)
-        protocol.send_command(master, Command.Reconfig, credentials)
+        condor.client.remote_config_unset(master, "CONDORWEB_TEST_XSS", credentials)
+        condor.client.send_command(master, Command.Reconfig, credentials)

@@ -9,7 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from daemons import protocol
+import condor.client
+import condor.tools
+import condor.workers
+from condor.errors import DaemonUnreachable, InvalidInput, NotAuthorized, OutputTooLarge, ProtocolTimeout
+from condor.types import Credentials, Target
 
 
 @pytest.fixture
@@ -24,14 +28,14 @@ def black_hole() -> Iterator[int]:
 
 @pytest.fixture
 def short_timeout() -> Iterator[None]:
-    protocol.configure(timeout=1.5)
+    condor.workers.configure(timeout=1.5)
     yield
-    protocol.configure(timeout=10.0)
-    protocol.shutdown_workers()
+    condor.workers.configure(timeout=10.0)
+    condor.workers.shutdown_workers()
 
 
 def test_it_reads_the_local_configuration_with_types() -> None:
-    knobs = {k.name: k for k in protocol.local_config()}
+    knobs = {k.name: k for k in condor.client.local_config()}
     assert knobs["UPDATE_INTERVAL"].value == 300
     assert knobs["UPDATE_INTERVAL"].type == "int"
     assert isinstance(knobs["ENABLE_RUNTIME_CONFIG"].value, bool)
@@ -40,40 +44,40 @@ def test_it_reads_the_local_configuration_with_types() -> None:
 def test_it_resolves_subsystem_prefixes_like_set_subsystem(tmp_path) -> None:
     config = tmp_path / "condor_config"
     config.write_text("TEST_FOO = foo\nSCHEDD.TEST_FOO = bar\n")
-    protocol.configure(local_config_file=str(config))
+    condor.workers.configure(local_config_file=str(config))
     try:
-        as_tool = {k.name: k.value for k in protocol.local_config()}
-        as_schedd = {k.name: k.value for k in protocol.local_config("SCHEDD")}
+        as_tool = {k.name: k.value for k in condor.client.local_config()}
+        as_schedd = {k.name: k.value for k in condor.client.local_config("SCHEDD")}
     finally:
-        protocol.configure(local_config_file="")
+        condor.workers.configure(local_config_file="")
     assert as_tool["TEST_FOO"] == "foo"
     assert as_schedd["TEST_FOO"] == "bar"
 
 
 def test_a_closed_port_is_reported_unreachable_at_once() -> None:
     started = time.monotonic()
-    with pytest.raises(protocol.DaemonUnreachable, match="Cannot connect"):
-        protocol.discover("127.0.0.1:9", protocol.Credentials())
+    with pytest.raises(DaemonUnreachable, match="Cannot connect"):
+        condor.client.discover("127.0.0.1:9", Credentials())
     assert time.monotonic() - started < 5
 
 
 def test_a_black_holed_daemon_times_out_within_the_bound(black_hole: int, short_timeout: None) -> None:
-    target = protocol.Target(address=f"<127.0.0.1:{black_hole}>", kind="master")
+    target = Target(address=f"<127.0.0.1:{black_hole}>", kind="master")
     started = time.monotonic()
-    with pytest.raises(protocol.ProtocolTimeout, match="within 1.5 s"):
-        protocol.remote_config_names(target, protocol.Credentials())
+    with pytest.raises(ProtocolTimeout, match="within 1.5 s"):
+        condor.client.remote_config_names(target, Credentials())
     assert time.monotonic() - started < 4
 
 
 def test_other_calls_proceed_while_one_is_stuck(black_hole: int, short_timeout: None) -> None:
-    target = protocol.Target(address=f"<127.0.0.1:{black_hole}>", kind="master")
+    target = Target(address=f"<127.0.0.1:{black_hole}>", kind="master")
     stuck = threading.Thread(
-        target=lambda: pytest.raises(protocol.ProtocolTimeout, protocol.remote_config_names, target, protocol.Credentials())
+        target=lambda: pytest.raises(ProtocolTimeout, condor.client.remote_config_names, target, Credentials())
     )
     stuck.start()
     time.sleep(0.2)
     started = time.monotonic()
-    assert protocol.local_config()
+    assert condor.client.local_config()
     assert time.monotonic() - started < 1.0
     stuck.join()
 
@@ -83,40 +87,40 @@ def test_a_tool_the_daemon_refuses_runs_once(black_hole: int, tmp_path) -> None:
     tool = tmp_path / "condor_config_val"
     tool.write_text(f'#!/bin/sh\necho run >> {runs}\necho \'SECMAN:2010:Received "DENIED" from server\' >&2\nexit 1\n')
     tool.chmod(0o755)
-    target = protocol.Target(address=f"<127.0.0.1:{black_hole}>", kind="master")
+    target = Target(address=f"<127.0.0.1:{black_hole}>", kind="master")
 
-    with pytest.raises(protocol.NotAuthorized, match="DENIED"):
-        protocol.remote_config_sources(target, protocol.Credentials(config_val=(str(tool),)))
+    with pytest.raises(NotAuthorized, match="DENIED"):
+        condor.client.remote_config_sources(target, Credentials(config_val=(str(tool),)))
 
     assert runs.read_text().splitlines() == ["run"]
 
 
 def test_client_logging_writes_the_tool_log(tmp_path) -> None:
     log = tmp_path / "tool.log"
-    protocol.set_client_logging(debug="D_FULLDEBUG", log_path=str(log))
+    condor.workers.set_client_logging(debug="D_FULLDEBUG", log_path=str(log))
     try:
-        with pytest.raises(protocol.DaemonUnreachable):
-            protocol.discover("127.0.0.1:9", protocol.Credentials())
+        with pytest.raises(DaemonUnreachable):
+            condor.client.discover("127.0.0.1:9", Credentials())
     finally:
-        protocol.set_client_logging(debug="", log_path="")
-        protocol.shutdown_workers()
+        condor.workers.set_client_logging(debug="", log_path="")
+        condor.workers.shutdown_workers()
     assert log.exists() and log.read_text()
 
 
 def test_it_refuses_bad_client_logging_settings() -> None:
-    with pytest.raises(protocol.InvalidInput):
-        protocol.set_client_logging(debug="D_ALL\nX", log_path="/tmp/x")
-    with pytest.raises(protocol.InvalidInput):
-        protocol.set_client_logging(debug="D_ALL", log_path="relative.log")
+    with pytest.raises(InvalidInput):
+        condor.workers.set_client_logging(debug="D_ALL\nX", log_path="/tmp/x")
+    with pytest.raises(InvalidInput):
+        condor.workers.set_client_logging(debug="D_ALL", log_path="relative.log")
 
 
 def test_a_tool_that_prints_without_end_is_stopped_at_the_output_limit(tmp_path) -> None:
     tool = tmp_path / "condor_fetchlog"
     tool.write_text("#!/bin/sh\nexec cat /dev/zero\n")
     tool.chmod(0o755)
-    target = protocol.Target(address="<127.0.0.1:9618>", kind="master")
+    target = Target(address="<127.0.0.1:9618>", kind="master")
     try:
-        with pytest.raises(protocol.OutputTooLarge, match=f"printed more than {protocol.TOOL_OUTPUT_LIMIT // 2**20} MiB"):
-            protocol.fetch_log(target, "MASTER", protocol.Credentials(config_val=(str(tmp_path / "condor_config_val"),)))
+        with pytest.raises(OutputTooLarge, match=f"printed more than {condor.tools.TOOL_OUTPUT_LIMIT // 2**20} MiB"):
+            condor.client.fetch_log(target, "MASTER", Credentials(config_val=(str(tmp_path / "condor_config_val"),)))
     finally:
-        protocol.shutdown_workers()
+        condor.workers.shutdown_workers()

@@ -1,4 +1,4 @@
-"""The protocol module rejects bad input before anything is sent."""
+"""The condor package rejects bad input before anything is sent."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ import pickle
 
 import pytest
 
-from daemons import protocol
-from daemons.protocol import Command, InvalidInput
+import condor.client
+from condor.commands import Command
+from condor.errors import RUNTIME_CONFIG_HINT, InvalidInput, Refused
+from condor.types import Credentials, Target
+from condor.validation import validate_collector, validate_knob, validate_subsystem, validate_value
 
 
 @pytest.mark.parametrize("name", ["UPDATE_INTERVAL", "SCHEDD.TEST_FOO", "_x", "a1.b2.c3"])
 def test_it_accepts_htcondor_knob_names(name: str) -> None:
-    assert protocol.validate_knob(name) == name
+    assert validate_knob(name) == name
 
 
 @pytest.mark.parametrize(
@@ -20,39 +23,39 @@ def test_it_accepts_htcondor_knob_names(name: str) -> None:
 )
 def test_it_rejects_knob_names_outside_htcondors_syntax(name: str) -> None:
     with pytest.raises(InvalidInput):
-        protocol.validate_knob(name)
+        validate_knob(name)
 
 
 @pytest.mark.parametrize("value", ["line\nbreak", "cr\rhere", "nul\x00"])
 def test_it_rejects_values_that_are_not_one_line(value: str) -> None:
     with pytest.raises(InvalidInput, match="single line"):
-        protocol.validate_value(value)
+        validate_value(value)
 
 
 def test_it_rejects_unknown_subsystems() -> None:
     with pytest.raises(InvalidInput, match="not an HTCondor subsystem"):
-        protocol.validate_subsystem("SCHEDDX")
+        validate_subsystem("SCHEDDX")
     with pytest.raises(InvalidInput):
-        protocol.validate_subsystem("schedd")
-    assert protocol.validate_subsystem("SCHEDD") == "SCHEDD"
+        validate_subsystem("schedd")
+    assert validate_subsystem("SCHEDD") == "SCHEDD"
 
 
 @pytest.mark.parametrize("collector", ["cm.example.org", "cm.example.org:9618", "127.0.0.1:9618, cm2:9620", "[::1]:9618"])
 def test_it_accepts_collector_addresses(collector: str) -> None:
-    assert protocol.validate_collector(collector)
+    assert validate_collector(collector)
 
 
 @pytest.mark.parametrize("collector", ["", "cm example", "cm:99999", "<127.0.0.1:9618>", "cm:9618;rm -rf /", "a,,b"])
 def test_it_rejects_malformed_collector_addresses(collector: str) -> None:
     with pytest.raises(InvalidInput):
-        protocol.validate_collector(collector)
+        validate_collector(collector)
 
 
 def test_it_rejects_addresses_that_are_not_sinful_strings() -> None:
     with pytest.raises(InvalidInput):
-        protocol.Target(address="127.0.0.1:9618", kind="master")
+        Target(address="127.0.0.1:9618", kind="master")
     with pytest.raises(InvalidInput):
-        protocol.Target(address="<127.0.0.1:9618>", kind="toaster")
+        Target(address="<127.0.0.1:9618>", kind="toaster")
 
 
 def test_the_command_table_carries_htcondors_real_ids() -> None:
@@ -66,24 +69,24 @@ def test_the_command_table_carries_htcondors_real_ids() -> None:
 
 
 def test_it_refuses_a_subsystem_command_without_a_subsystem() -> None:
-    target = protocol.Target(address="<127.0.0.1:1>", kind="master")
+    target = Target(address="<127.0.0.1:1>", kind="master")
     with pytest.raises(InvalidInput):
-        protocol.send_command(target, Command.DaemonOff, protocol.Credentials(), subsystem="")
+        condor.client.send_command(target, Command.DaemonOff, Credentials(), subsystem="")
     with pytest.raises(InvalidInput, match="takes no subsystem"):
-        protocol.send_command(target, Command.Reconfig, protocol.Credentials(), subsystem="SCHEDD")
+        condor.client.send_command(target, Command.Reconfig, Credentials(), subsystem="SCHEDD")
 
 
 def test_it_refuses_master_commands_for_other_daemons() -> None:
-    target = protocol.Target(address="<127.0.0.1:1>", kind="schedd")
+    target = Target(address="<127.0.0.1:1>", kind="schedd")
     with pytest.raises(InvalidInput, match="send it to the master"):
-        protocol.send_command(target, Command.DaemonsOff, protocol.Credentials())
+        condor.client.send_command(target, Command.DaemonsOff, Credentials())
 
 
 def test_errors_cross_the_process_boundary_with_their_class_and_hint() -> None:
-    error = protocol.Refused("no", hint=protocol.RUNTIME_CONFIG_HINT)
+    error = Refused("no", hint=RUNTIME_CONFIG_HINT)
     copy = pickle.loads(pickle.dumps(error))
-    assert type(copy) is protocol.Refused
-    assert copy.hint == protocol.RUNTIME_CONFIG_HINT
+    assert type(copy) is Refused
+    assert copy.hint == RUNTIME_CONFIG_HINT
     assert "SETTABLE_ATTRS_CONFIG" in str(copy)
 
 
@@ -91,7 +94,7 @@ def test_it_warns_about_a_token_file_others_can_read(tmp_path) -> None:
     token = tmp_path / "token"
     token.write_text("eyJ...")
     token.chmod(0o644)
-    assert "chmod 600" in protocol.Credentials(token_file=str(token)).check()[0]
+    assert "chmod 600" in Credentials(token_file=str(token)).check()[0]
     token.chmod(0o600)
-    assert protocol.Credentials(token_file=str(token)).check() == []
-    assert "cannot be read" in protocol.Credentials(token_file=str(tmp_path / "missing")).check()[0]
+    assert Credentials(token_file=str(token)).check() == []
+    assert "cannot be read" in Credentials(token_file=str(tmp_path / "missing")).check()[0]

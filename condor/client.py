@@ -1,0 +1,184 @@
+"""The public calls of the condor package: plain values in, plain values out.
+
+Each call validates its input (``condor.validation``), runs on one of the
+pool's worker processes (``condor.workers``), and raises ``condor.errors``
+exceptions. Calls block for a bounded time (``CONDORWEB_HTCONDOR_TIMEOUT``,
+a little more where said); call them from a thread, never from an event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from condor import tools, workers
+from condor.commands import Command, commands_for_kind
+from condor.errors import InvalidInput
+from condor.tools import parse_config_dump_sources, parse_runtime_values
+from condor.types import SEND_MYTYPE, AuthorizationCheck, Credentials, DaemonInfo, LocalKnob, Target
+from condor.validation import (
+    validate_collector,
+    validate_knob,
+    validate_log_name,
+    validate_subsystem,
+    validate_value,
+)
+
+
+
+def discover(collector: str, credentials: Credentials) -> list[DaemonInfo]:
+    """Every daemon the pool's collector knows, with what a console shows."""
+    collector = validate_collector(collector)
+    rows = workers.pool_for(credentials).call("discover", (collector,))
+    return [DaemonInfo(**row) for row in rows]
+
+
+def check_authorization(target: Target, level: str, credentials: Credentials) -> AuthorizationCheck:
+    """Ask the daemon whether the console may act at ``level``; changes nothing."""
+    if level not in ("READ", "WRITE", "ADMINISTRATOR", "CONFIG", "DAEMON"):
+        raise InvalidInput(f"{level!r} is not an authorization level.")
+    row = workers.pool_for(credentials).call("ping", (target.address, level))
+    return AuthorizationCheck(**row)
+
+
+def remote_config_names(target: Target, credentials: Credentials) -> list[str]:
+    return workers.pool_for(credentials).call("names", (target.address,))
+
+
+def remote_config_value(target: Target, name: str, credentials: Credentials) -> str | None:
+    """One knob's value, or None where the daemon says it is not defined."""
+    validate_knob(name)
+    return workers.pool_for(credentials).call("get_many", (target.address, [name]))[name]
+
+
+def remote_config_all(
+    target: Target,
+    credentials: Credentials,
+    *,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> dict[str, str | None]:
+    """Every knob the daemon lists, with its value (None: not defined).
+
+    The master answers one knob per connection, so the names are split over
+    several worker processes to overlap the round trips.
+    """
+    pool = workers.pool_for(credentials)
+    names = pool.call("names", (target.address,))
+    size = workers.settings.fetch_chunk
+    chunks = [(target.address, names[i : i + size]) for i in range(0, len(names), size)]
+    values: dict[str, str | None] = {}
+
+    def collect(part: dict[str, str | None]) -> None:
+        values.update(part)
+        if on_progress:
+            on_progress(len(values), len(names))
+
+    if on_progress:
+        on_progress(0, len(names))
+    pool.map(
+        "get_many",
+        chunks,
+        parallel=workers.settings.fetch_workers,
+        timeout=max(workers.settings.timeout, 6 * workers.settings.timeout),
+        on_chunk=collect,
+    )
+    return dict(sorted(values.items()))
+
+
+def remote_config_set(target: Target, name: str, value: str, credentials: Credentials) -> None:
+    """Set a runtime value; it takes effect after the daemon's next Reconfig."""
+    validate_knob(name)
+    validate_value(value)
+    workers.pool_for(credentials).call("set", (target.address, name, value))
+
+
+def remote_config_unset(target: Target, name: str, credentials: Credentials) -> None:
+    """Remove a runtime value, as ``condor_config_val -runset NAME`` does.
+
+    The bindings' ``del`` stores an empty override instead of removing the
+    entry, and they cannot send the empty assignment that removes it, so this
+    goes through ``condor_config_val`` with the pool's credentials.
+    """
+    validate_knob(name)
+    workers.pool_for(credentials).call(
+        "config_val", (tools.config_val_command(credentials), ["-address", target.address, "-runset", name])
+    )
+
+
+def remote_config_sources(target: Target, credentials: Credentials) -> dict[str, str]:
+    """Where each knob's value comes from ("file, line N", "<Default>", ...).
+
+    Needs ``condor_config_val``; raises ToolsUnavailable where it is not installed.
+    """
+    return parse_config_dump_sources(_config_dump(target, credentials))
+
+
+def fetch_log(target: Target, log: str, credentials: Credentials) -> bytes:
+    """The whole of one of the daemon's logs, through ``condor_fetchlog`` (needs ADMINISTRATOR).
+
+    ``log`` names it as condor_fetchlog does: MASTER for MASTER_LOG. The
+    bindings have no log fetch, and the tool has no offset or tail.
+    """
+    validate_log_name(log)
+    return workers.pool_for(credentials).call(
+        "fetchlog", (tools.fetchlog_command(credentials), target.address, log), timeout=_tool_timeout()
+    )
+
+
+def remote_runtime_values(target: Target, credentials: Credentials) -> list[tuple[str, str]]:
+    """The daemon's runtime values as of its last Reconfig, in the order of its list: ``(knob, raw value)``.
+
+    The daemon files each runtime value under ``<runtime>, line N``, N being
+    its place in the list. Raises Refused when a place is missing (a value
+    hidden by a later one for the same knob), since the console could then
+    not say what lies where.
+    """
+    return parse_runtime_values(_config_dump(target, credentials))
+
+
+def _config_dump(target: Target, credentials: Credentials) -> str:
+    """``condor_config_val -dump -verbose`` of the daemon: every knob, its raw value and where it comes from."""
+    return workers.pool_for(credentials).call(
+        "config_val",
+        (tools.config_val_command(credentials), ["-address", target.address, "-dump", "-verbose"]),
+        timeout=_tool_timeout(),
+    )
+
+
+def _tool_timeout() -> float:
+    # A tool call gets at least 30 s whatever CONDORWEB_HTCONDOR_TIMEOUT says:
+    # condor_config_val -dump -verbose takes about 0.8 s on loopback (longer
+    # on real networks) and condor_fetchlog prints a whole log.
+    return max(workers.settings.timeout, 30.0)
+
+
+def send_command(target: Target, command: Command, credentials: Credentials, *, subsystem: str = "") -> None:
+    """Send an admin command. HTCondor sends no reply: success means "delivered"."""
+    if not isinstance(command, Command):
+        raise InvalidInput("Unknown command.")
+    if command.needs_target:
+        validate_subsystem(subsystem)
+    elif subsystem:
+        raise InvalidInput(f"{command.name} takes no subsystem.")
+    if command not in commands_for_kind(target.kind):
+        raise InvalidInput(f"A {target.kind} does not accept {command.name}; send it to the master.")
+    workers.pool_for(credentials).call(
+        "send", (target.address, SEND_MYTYPE.get(target.kind, "Generic"), command.command_id, subsystem or None)
+    )
+
+
+def local_config(subsystem: str = "TOOL") -> list[LocalKnob]:
+    """The console host's own configuration, typed, as ``subsystem`` sees it."""
+    if subsystem != "TOOL":
+        validate_subsystem(subsystem)
+    rows = workers.pool_for(workers.LOCAL).call("local_config", (subsystem,))
+    return [LocalKnob(*row) for row in rows]
+
+
+def local_reload() -> None:
+    """Reread the console host's configuration files."""
+    workers.pool_for(workers.LOCAL).call("local_reload", ())
+
+
+def bindings_version() -> str:
+    return workers.pool_for(workers.LOCAL).call("version", ())
+

@@ -1,0 +1,341 @@
+"""The worker processes that make every binding call, and the settings that bound them.
+
+Every binding call runs in a child process (``condor.child``), never in the
+console's own process:
+
+* the bindings hold the GIL for most of a call, which starved an asyncio
+  event loop (every websocket and page of that process) in the same process,
+  and
+* the IDTOKEN directory is process-wide configuration, so each set of pool
+  credentials gets processes of its own and two pools can never race on it.
+
+A call that outlives its deadline kills its worker, so a black-holed address
+costs one bounded wait instead of a stuck thread.
+
+The settings arrive through ``configure`` (``daemons.apps`` passes the
+console's ``CONDORWEB_*`` settings); this package never reads Django's.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.connection
+import os
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from condor import child
+from condor.errors import DaemonUnreachable, InvalidInput, NotAuthorized, ProtocolError, ProtocolTimeout
+from condor.types import Credentials
+
+
+@dataclass
+class Settings:
+    timeout: float = 10.0
+    workers_per_pool: int = 2
+    fetch_workers: int = 3
+    fetch_chunk: int = 64
+    client_debug: str = ""
+    client_log: str = ""
+    local_config_file: str = ""
+
+
+settings = Settings()
+_settings_lock = threading.Lock()
+
+
+def configure(
+    *,
+    timeout: float | None = None,
+    workers_per_pool: int | None = None,
+    fetch_workers: int | None = None,
+    local_config_file: str | None = None,
+) -> None:
+    """Set the bounded wait, the process counts and the console host's own config file."""
+    with _settings_lock:
+        if local_config_file is not None and local_config_file != settings.local_config_file:
+            settings.local_config_file = local_config_file
+            _drop_pool(LOCAL)
+        if timeout is not None:
+            settings.timeout = float(timeout)
+        if workers_per_pool is not None:
+            settings.workers_per_pool = max(1, int(workers_per_pool))
+        if fetch_workers is not None:
+            settings.fetch_workers = max(1, int(fetch_workers))
+
+
+def set_client_logging(*, debug: str, log_path: str) -> None:
+    """Switch the console's own HTCondor client log on or off (TOOL_DEBUG, TOOL_LOG).
+
+    Applies to every worker now running and to those started later.
+    """
+    if debug and not re.fullmatch(r"[A-Z_:0-9 ,|]+", debug):
+        raise InvalidInput(f"{debug[:60]!r} is not a TOOL_DEBUG value.", hint="Example: D_FULLDEBUG D_SECURITY")
+    if log_path and (not os.path.isabs(log_path) or "\n" in log_path):
+        raise InvalidInput("TOOL_LOG must be an absolute path.")
+    with _settings_lock:
+        settings.client_debug = debug
+        settings.client_log = log_path
+    for pool in list(_pools.values()):
+        pool.broadcast("apply_logging", (debug, log_path))
+
+
+def client_logging() -> tuple[str, str]:
+    return settings.client_debug, settings.client_log
+
+
+class _Worker:
+    """One child process with one HTCondor client configuration."""
+
+    def __init__(self, environment: dict[str, Any]) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        parent_end, child_end = ctx.Pipe()
+        self._process = ctx.Process(
+            target=child.main,
+            args=(child_end, environment, client_logging()),
+            daemon=True,
+            name="condorweb-htcondor",
+        )
+        self._process.start()
+        child_end.close()
+        self.conn = parent_end
+
+    @property
+    def alive(self) -> bool:
+        return self._process.is_alive()
+
+    def send(self, func: str, args: tuple[Any, ...]) -> None:
+        self.conn.send((func, args))
+
+    def receive(self) -> Any:
+        try:
+            ok, payload = self.conn.recv()
+        except (EOFError, OSError):
+            self.kill()
+            raise DaemonUnreachable(
+                "The console's HTCondor client process died during the call.",
+                hint="Check the console's log; switch on client logging on the Diagnostics page.",
+            ) from None
+        if ok:
+            return payload
+        raise payload
+
+    def kill(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join(timeout=5)
+        self.conn.close()
+
+
+# Worker calls that run one of HTCondor's command-line tools (see condor.child).
+_TOOL_CALLS = frozenset({"config_val", "fetchlog"})
+
+
+class _WorkerPool:
+    """The worker processes for one set of credentials."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        self._credentials = credentials
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._started = 0
+        self._lock = threading.Lock()
+        self._available = threading.Condition(self._lock)
+
+    def _environment(self) -> dict[str, Any]:
+        return {
+            "local": self._credentials == LOCAL,
+            "token_file": self._credentials.token_file,
+            "local_config_file": settings.local_config_file,
+        }
+
+    def _acquire(self, deadline: float) -> _Worker:
+        with self._available:
+            while True:
+                try:
+                    worker = self._idle.get_nowait()
+                except queue.Empty:
+                    worker = None
+                if worker is not None:
+                    if worker.alive:
+                        return worker
+                    self._started -= 1
+                    continue
+                if self._started < settings.workers_per_pool:
+                    self._started += 1
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ProtocolTimeout(
+                        "Every connection to this pool is busy.",
+                        hint="Try again in a moment; a slow or black-holed daemon may be holding them.",
+                    )
+                self._available.wait(remaining)
+        try:
+            return _Worker(self._environment())
+        except Exception:
+            with self._available:
+                self._started -= 1
+                self._available.notify()
+            raise
+
+    def _release(self, worker: _Worker, healthy: bool) -> None:
+        with self._available:
+            if healthy and worker.alive:
+                self._idle.put(worker)
+            else:
+                worker.kill()
+                self._started -= 1
+            self._available.notify()
+
+    def call(self, func: str, args: tuple[Any, ...], timeout: float | None = None) -> Any:
+        timeout = settings.timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        try:
+            return self._call_once(func, args, timeout, deadline)
+        except NotAuthorized:
+            # A worker's cached security sessions die with the daemon that
+            # granted them: after a pool restart the first request through each
+            # older worker fails like a refusal. New workers negotiate afresh,
+            # and HTCondor refuses before it acts, so asking again is safe.
+            # A tool is a process of its own that negotiates afresh every run:
+            # its refusal is the daemon's answer.
+            if func in _TOOL_CALLS:
+                raise
+            self.retire_idle()
+            return self._call_once(func, args, timeout, deadline)
+
+    def _call_once(self, func: str, args: tuple[Any, ...], timeout: float, deadline: float) -> Any:
+        worker = self._acquire(deadline)
+        healthy = False
+        try:
+            worker.send(func, args)
+            if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
+                raise ProtocolTimeout(
+                    f"No answer from HTCondor within {timeout:g} s.",
+                    hint="The daemon or its host may be overloaded or unreachable through a firewall; "
+                    "the limit is CONDORWEB_HTCONDOR_TIMEOUT.",
+                )
+            result = worker.receive()
+            healthy = True
+            return result
+        except ProtocolError as exc:
+            # A worker that answered with an error is still usable, unless its
+            # sessions may be stale (see call) or it may still be waiting.
+            healthy = not isinstance(exc, (ProtocolTimeout, NotAuthorized)) and worker.alive
+            raise
+        finally:
+            self._release(worker, healthy)
+
+    def map(
+        self,
+        func: str,
+        chunks: Sequence[tuple[Any, ...]],
+        *,
+        parallel: int,
+        timeout: float,
+        on_chunk: Callable[[Any], None],
+    ) -> None:
+        """Run ``func`` over ``chunks`` on up to ``parallel`` workers at once."""
+        deadline = time.monotonic() + timeout
+        pending = list(reversed(chunks))
+        busy: dict[Any, _Worker] = {}
+        workers: list[_Worker] = []
+        healthy = True
+        try:
+            while len(workers) < min(parallel, len(chunks)):
+                if workers and self._idle.empty() and self._started >= settings.workers_per_pool:
+                    break
+                workers.append(self._acquire(deadline))
+            for worker in workers:
+                if pending:
+                    worker.send(func, pending.pop())
+                    busy[worker.conn] = worker
+            while busy:
+                remaining = deadline - time.monotonic()
+                ready = multiprocessing.connection.wait(list(busy), timeout=max(0.0, remaining))
+                if not ready:
+                    healthy = False
+                    raise ProtocolTimeout(
+                        f"The configuration fetch did not finish within {timeout:g} s.",
+                        hint="The daemon may be overloaded; the limit is CONDORWEB_HTCONDOR_FETCH_TIMEOUT.",
+                    )
+                for conn in ready:
+                    worker = busy.pop(conn)
+                    on_chunk(worker.receive())
+                    if pending:
+                        worker.send(func, pending.pop())
+                        busy[worker.conn] = worker
+        except BaseException:
+            healthy = False
+            raise
+        finally:
+            for worker in workers:
+                self._release(worker, healthy and worker.conn not in busy)
+
+    def broadcast(self, func: str, args: tuple[Any, ...]) -> None:
+        """Tell every idle worker; busy ones are replaced lazily by new settings."""
+        drained: list[_Worker] = []
+        with self._available:
+            while True:
+                try:
+                    drained.append(self._idle.get_nowait())
+                except queue.Empty:
+                    break
+        for worker in drained:
+            ok = True
+            try:
+                worker.send(func, args)
+                ok = worker.conn.poll(settings.timeout)
+                if ok:
+                    worker.receive()
+            except ProtocolError:
+                ok = False
+            self._release(worker, ok)
+
+    def retire_idle(self) -> None:
+        """Stop every idle worker; busy ones go when they are released unhealthy or, later, idle."""
+        with self._available:
+            while True:
+                try:
+                    self._idle.get_nowait().kill()
+                except queue.Empty:
+                    break
+                self._started -= 1
+            self._available.notify_all()
+
+
+_pools: dict[Credentials, _WorkerPool] = {}
+_pools_lock = threading.Lock()
+# The console host's own configuration: no pool, the host's own HTCondor files.
+LOCAL = Credentials(token_file="\0local")
+
+
+def pool_for(credentials: Credentials) -> _WorkerPool:
+    with _pools_lock:
+        pool = _pools.get(credentials)
+        if pool is None:
+            pool = _pools[credentials] = _WorkerPool(credentials)
+        return pool
+
+
+def _drop_pool(credentials: Credentials) -> None:
+    with _pools_lock:
+        pool = _pools.pop(credentials, None)
+    if pool is not None:
+        pool.retire_idle()
+
+
+def shutdown_workers() -> None:
+    """Stop every worker process (tests, and after settings change)."""
+    with _pools_lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        pool.retire_idle()
+
+
