@@ -51,8 +51,8 @@ def run(context: Any) -> list[Row]:
     )
     services.pool_refresh(pool=pool)
     master = Daemon.objects.select_related("pool").get(pool=pool, kind="master")
-    target = services.target_for(master)
-    credentials = services.credentials_for(pool)
+    target = master.target
+    credentials = pool.credentials
     operator, _ = User.objects.get_or_create(username="bench-commands-operator")
     operator.groups.add(Group.objects.get(name=OPERATORS))
     client = Client()

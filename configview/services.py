@@ -28,14 +28,7 @@ from configview.models import ConfigSnapshot, Share, share_secret_digest
 from configview.selectors import NotComparable, SideChoice
 from daemons import background
 from daemons.models import Daemon
-from daemons.services import (
-    ClientInfo,
-    RuntimeChange,
-    credentials_for,
-    daemon_config_set,
-    daemon_config_unset,
-    target_for,
-)
+from daemons.services import ClientInfo, RuntimeChange, daemon_config_set, daemon_config_unset
 
 logger = logging.getLogger(__name__)
 
@@ -80,8 +73,8 @@ def config_snapshot_fill(*, snapshot_id: int) -> None:
         snapshot = ConfigSnapshot.objects.select_related("daemon__pool").defer(*ConfigSnapshot.PAYLOAD).get(pk=snapshot_id)
         if snapshot.daemon is None:
             raise ProtocolError("The daemon was removed from the console before its configuration was read.")
-        target = target_for(snapshot.daemon)
-        credentials = credentials_for(snapshot.daemon.pool)
+        target = snapshot.daemon.target
+        credentials = snapshot.daemon.pool.credentials
         # Sources (condor_config_val -dump -verbose) and declared types are
         # read beside the values rather than after them. The daemon answers
         # one request at a time, so only the console's side of the work overlaps.
@@ -280,7 +273,7 @@ def _current_value(daemon: Daemon, knob: str, value: str | None) -> str:
         if value is not None:
             # Invalid input is not even read: the change is rejected anyway.
             validate_value(value)
-        return condor.client.remote_config_value(target_for(daemon), knob, credentials_for(daemon.pool)) or ""
+        return condor.client.remote_config_value(daemon.target, knob, daemon.pool.credentials) or ""
     except ProtocolError:
         # The change itself meets the same problem and records it.
         return ""

@@ -19,7 +19,7 @@ from configview.selectors import NotComparable, SideChoice
 from daemons.access import get_daemon_for_user
 from daemons.crumbs import daemon_trail
 from daemons.models import CommandRecord, Daemon
-from daemons.services import ClientInfo, command_forbidden_record, credentials_for
+from daemons.services import ClientInfo, command_forbidden_record
 
 VIEW = access.VIEW_SNAPSHOTS
 FETCH = "configview.add_configsnapshot"
@@ -138,7 +138,7 @@ def daemon_snapshots(request: HttpRequest, daemon_id: int) -> HttpResponse:
         {
             "daemon": daemon,
             "snapshots": selectors.snapshots_of(daemon),
-            "tools": condor.tools.tools_available(credentials_for(daemon.pool)),
+            "tools": condor.tools.tools_available(daemon.pool.credentials),
             "since_form": DiffForm(initial={"daemon": daemon.pk}),
             "breadcrumbs": [*daemon_trail(daemon), {"label": "Configuration", "url": ""}],
         },

@@ -138,11 +138,9 @@ def _identity(daemon: Daemon) -> tuple[str, str, str]:
 
 def log_keys(daemon: Daemon) -> list[str]:
     """The ``*_LOG`` knobs the daemon's configuration names, its own log first. Blocking (HTCondor)."""
-    from daemons.services import credentials_for, target_for
-
     def ask() -> list[str]:
         try:
-            names = condor.client.remote_config_names(target_for(daemon), credentials_for(daemon.pool))
+            names = condor.client.remote_config_names(daemon.target, daemon.pool.credentials)
         except ProtocolError as exc:
             raise LogUnavailable(f"The console could not ask the daemon for its logs: {exc}") from None
         return sorted({n.upper() for n in names if n.upper().endswith("_LOG") and KEY_RE.match(n.upper())})
@@ -172,8 +170,6 @@ def map_path(pool: Pool, daemon_path: str) -> str:
 
 def locate(daemon: Daemon, key: str) -> LogLocation:
     """Where ``daemon``'s log ``key`` is on the console host. Blocking (HTCondor, cached)."""
-    from daemons.services import credentials_for, target_for
-
     validate_key(key)
     if key != default_key(daemon) and key not in log_keys(daemon):
         raise LogUnavailable(f"{daemon.name} names no {key} in its configuration.", missing_key=True)
@@ -181,7 +177,7 @@ def locate(daemon: Daemon, key: str) -> LogLocation:
     def ask(knob: str):  # noqa: ANN202 - () -> str | None
         def value() -> str | None:
             try:
-                return condor.client.remote_config_value(target_for(daemon), knob, credentials_for(daemon.pool))
+                return condor.client.remote_config_value(daemon.target, knob, daemon.pool.credentials)
             except ProtocolError as exc:
                 raise LogUnavailable(f"The console could not ask the daemon where {knob} is: {exc}") from None
 
@@ -203,7 +199,7 @@ def locate(daemon: Daemon, key: str) -> LogLocation:
         _check_not_the_consoles_own(location)
         check_readable(location)
     except LogUnavailable as exc:
-        credentials = credentials_for(daemon.pool)
+        credentials = daemon.pool.credentials
         # A refused file stays refused: the daemon would hand over the same file.
         if exc.refused or not condor.tools.fetchlog_available(credentials):
             raise
@@ -213,7 +209,7 @@ def locate(daemon: Daemon, key: str) -> LogLocation:
             path=daemon_path,
             directory=os.path.normpath(log_dir),
             anchor="/",
-            fetch_from=(target_for(daemon), credentials),
+            fetch_from=(daemon.target, credentials),
             why=str(exc),
         )
     return location

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from condor.types import Credentials, Target
+
 
 class Pool(models.Model):
     """An HTCondor pool the console knows, reached through its collector(s)."""
@@ -43,6 +45,12 @@ class Pool(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def credentials(self) -> Credentials:
+        """How the condor package reaches this pool: the token file's path and the condor_config_val command."""
+        # The command is one executable's path, run without a shell (PoolForm.clean_config_val).
+        return Credentials(token_file=self.token_file, config_val=(self.config_val,) if self.config_val else ())
+
 
 class Daemon(models.Model):
     """A daemon seen in a pool's collector. Never deleted by a refresh: audit rows point here."""
@@ -78,6 +86,11 @@ class Daemon(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.name}"
+
+    @property
+    def target(self) -> Target:
+        """The daemon as the condor package reaches it; InvalidInput if the inventory holds no usable address."""
+        return Target(address=self.address, kind=self.kind, name=self.name)
 
 
 class DaemonStateChange(models.Model):

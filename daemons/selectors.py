@@ -14,7 +14,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from condor.commands import Command, commands_for_kind
-from condor.types import DAEMON_KINDS, Credentials
+from condor.types import DAEMON_KINDS
 from daemons.models import CommandRecord, Daemon, DaemonStateChange, Pool
 from daemons.permissions import may_send
 
@@ -127,7 +127,7 @@ def daemon_neighbours(daemon: Daemon) -> Neighbours:
 
 def pool_token_warnings(pool: Pool) -> list[str]:
     """What is wrong with the pool's token file as the console finds it now (too open, gone)."""
-    return Credentials(token_file=pool.token_file).check()
+    return pool.credentials.check()
 
 
 # --------------------------------------------------------------------------

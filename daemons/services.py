@@ -24,7 +24,7 @@ import condor.client
 import condor.workers
 from condor.commands import Command
 from condor.errors import ProtocolError
-from condor.types import AuthorizationCheck, Credentials, Target
+from condor.types import AuthorizationCheck, Target
 from condor.validation import validate_collector, validate_knob
 from daemons import background, events
 from daemons.models import CommandRecord, Daemon, DaemonStateChange, Pool
@@ -44,15 +44,6 @@ class ClientInfo:
     def from_request(cls, request: object) -> ClientInfo:
         meta = getattr(request, "META", {})
         return cls(address=meta.get("REMOTE_ADDR") or None, user_agent=str(meta.get("HTTP_USER_AGENT", ""))[:512])
-
-
-def credentials_for(pool: Pool) -> Credentials:
-    # The command is one executable's path, run without a shell (PoolForm.clean_config_val).
-    return Credentials(token_file=pool.token_file, config_val=(pool.config_val,) if pool.config_val else ())
-
-
-def target_for(daemon: Daemon) -> Target:
-    return Target(address=daemon.address, kind=daemon.kind, name=daemon.name)
 
 
 @transaction.atomic
@@ -110,7 +101,7 @@ def pool_connection_check(*, collector: str, token_file: str, config_val: str) -
 
     Raises ``ProtocolError`` when the collector cannot be queried.
     """
-    credentials = credentials_for(Pool(token_file=token_file, config_val=config_val))
+    credentials = Pool(token_file=token_file, config_val=config_val).credentials
     infos = condor.client.discover(collector, credentials)
     master = next((info for info in infos if info.kind == "master" and info.address), None)
     if master is None:
@@ -128,7 +119,7 @@ def pool_refresh(*, pool: Pool) -> Pool:
     refresh records its error on the pool and changes nothing else.
     """
     try:
-        infos = condor.client.discover(pool.collector, credentials_for(pool))
+        infos = condor.client.discover(pool.collector, pool.credentials)
     except ProtocolError as exc:
         with transaction.atomic():
             Pool.objects.filter(pk=pool.pk).update(last_refresh_error=str(exc), last_refreshed_at=timezone.now())
@@ -312,7 +303,7 @@ def daemon_command_send(
         command=command.name,
         target=subsystem,
         action=lambda: condor.client.send_command(
-            target_for(daemon), command, credentials_for(daemon.pool), subsystem=subsystem
+            daemon.target, command, daemon.pool.credentials, subsystem=subsystem
         ),
     )
 
@@ -367,7 +358,7 @@ def _batch_send(batch: uuid.UUID) -> None:
         # To the daemon exactly as its row names it, even if a refresh has moved it since.
         return _attempt(lambda: condor.client.send_command(
             Target(address=record.daemon_address, kind=record.daemon_kind, name=record.daemon_name),
-            Command.by_name(record.command), credentials_for(pool), subsystem=record.target,
+            Command.by_name(record.command), pool.credentials, subsystem=record.target,
         ))
 
     with ThreadPoolExecutor(max_workers=settings.CONDORWEB_WORKERS_PER_POOL, thread_name_prefix="condorweb-bulk") as executor:
@@ -442,7 +433,7 @@ def daemon_config_set(
         user=user, daemon=daemon, command="RuntimeSet", knob=knob, old_value=old_value,
         new_value=value if recorded_value is None else recorded_value,
         reconfig=reconfig, client=client,
-        change=lambda: condor.client.remote_config_set(target_for(daemon), knob, value, credentials_for(daemon.pool)),
+        change=lambda: condor.client.remote_config_set(daemon.target, knob, value, daemon.pool.credentials),
     )
 
 
@@ -496,7 +487,7 @@ def _unset_from_the_end(daemon: Daemon, knob: str) -> list[str]:
     of the last Reconfig; a Reconfig first makes that the list the daemon
     holds, values set without Reconfig included. Returns the knobs set again.
     """
-    target, credentials = target_for(daemon), credentials_for(daemon.pool)
+    target, credentials = daemon.target, daemon.pool.credentials
     condor.client.send_command(target, Command.Reconfig, credentials)
     values = condor.client.remote_runtime_values(target, credentials)
     names = [name.lower() for name, _ in values]
@@ -530,7 +521,7 @@ def _runtime_change(
         validate_knob(knob)
         change()
         if reconfig:
-            condor.client.send_command(target_for(daemon), Command.Reconfig, credentials_for(daemon.pool))
+            condor.client.send_command(daemon.target, Command.Reconfig, daemon.pool.credentials)
 
     return _audited(
         user=user, daemon=daemon, client=client, command=command + ("+Reconfig" if reconfig else ""),

@@ -9,7 +9,7 @@ from django.urls import reverse
 import condor.client
 from condor.types import Credentials
 from configview.models import ConfigSnapshot
-from daemons import devpool, services
+from daemons import devpool
 from daemons.models import CommandRecord, Daemon
 from tests.configview_helpers import client_for, committed, inline_jobs  # noqa: F401 - fixture
 from tests.helpers import registered_master, wait_for
@@ -59,7 +59,7 @@ def test_a_runtime_set_with_reconfig_shows_in_the_next_snapshots_diff_and_unset_
     operator, master, credentials
 ) -> None:
     client = client_for(operator)
-    target = services.target_for(master)
+    target = master.target
     before = fetch(client, master)
 
     response = client.post(

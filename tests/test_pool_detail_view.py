@@ -248,7 +248,7 @@ def test_a_schedd_turned_off_reads_down_on_the_page_then_up(
         page = as_viewer.get(url(real, kind="schedd"), HTTP_HX_REQUEST="true").content.decode()
         return page.split("<td>schedd</td>", 1)[1].split("</tr>", 1)[0]
 
-    with schedd_turned_off(services.target_for(master), credentials):
+    with schedd_turned_off(master.target, credentials):
         wait_for(lambda: "✖</span> Down" in schedd_row(), interval=1, what="the schedd to read Down")
         assert "1 down" in as_viewer.get(url(real)).content.decode()
     wait_for(lambda: "✔</span> Up" in schedd_row(), interval=1, what="the schedd to read Up again")

@@ -223,7 +223,7 @@ def test_a_schedd_turned_off_shows_down_then_up_after_daemon_on(real: Pool, cred
         services.pool_refresh(pool=real)
         return Daemon.objects.get(pool=real, kind="schedd").state
 
-    with schedd_turned_off(services.target_for(master), credentials):
+    with schedd_turned_off(master.target, credentials):
         wait_for(lambda: schedd_state() == Daemon.State.DOWN, interval=1, what="the schedd to show down")
     wait_for(lambda: schedd_state() == Daemon.State.UP, interval=1, what="the schedd to show up again")
     schedd_changes = [(old, new) for kind, old, new in changes(real) if kind == "schedd"]

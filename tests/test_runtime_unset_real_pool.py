@@ -15,7 +15,7 @@ import pytest
 
 import condor.client
 from configview import services as configview_services
-from daemons import devpool, services
+from daemons import devpool
 from daemons.models import CommandRecord, Daemon
 from daemons.services import ClientInfo
 from tests.helpers import registered_master, wait_for
@@ -48,7 +48,7 @@ def alive(pid: int) -> bool:
 
 
 def values_on(master: Daemon) -> dict[str, str | None]:
-    target, credentials = services.target_for(master), services.credentials_for(master.pool)
+    target, credentials = master.target, master.pool.credentials
     return {knob: condor.client.remote_config_value(target, knob, credentials) for knob in VALUES}
 
 
