@@ -249,9 +249,6 @@ def _handlers(htcondor2: Any) -> dict[str, Callable[..., Any]]:
         else:
             htcondor2.disable_debug()
 
-    def version() -> str:
-        return htcondor2.version()
-
     return {
         "discover": discover,
         "ping": ping,
@@ -264,7 +261,6 @@ def _handlers(htcondor2: Any) -> dict[str, Callable[..., Any]]:
         "local_config": local_config,
         "local_reload": local_reload,
         "apply_logging": apply_logging,
-        "version": version,
     }
 
 

@@ -178,7 +178,3 @@ def local_reload() -> None:
     """Reread the console host's configuration files."""
     workers.pool_for(workers.LOCAL).call("local_reload", ())
 
-
-def bindings_version() -> str:
-    return workers.pool_for(workers.LOCAL).call("version", ())
-

@@ -59,7 +59,7 @@ INTERESTING_ATTRIBUTES = (
     "MonitorSelfImageSize", "MonitorSelfResidentSetSize", "MonitorSelfAge", "Master", "MasterIpAddr",
     "TotalRunningJobs", "TotalIdleJobs", "TotalHeldJobs", "NumUsers", "MaxJobsRunning", "TotalSlots",
     "TotalCpus", "TotalMemory", "State", "Activity", "RunningJobs", "IdleJobs", "HostsTotal",
-    "HostsClaimed", "HostsUnclaimed", "RunningJobs", "LastNegotiationCycleEnd0",
+    "HostsClaimed", "HostsUnclaimed", "LastNegotiationCycleEnd0",
     "LastNegotiationCycleDuration0", "DaemonShutdown", "Arch", "OpSys", "OpSysAndVer", "UidDomain",
 )
 
