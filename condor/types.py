@@ -7,12 +7,11 @@ Callers build a ``Target`` and ``Credentials`` (``Daemon.target`` and
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from condor.errors import InvalidInput
-from condor.validation import validate_address
+from condor.validation import validate_address, validate_token_file
 
 # MyType in the collector -> the console's daemon kind.
 KIND_BY_MYTYPE = {
@@ -107,18 +106,13 @@ class Credentials:
     config_val: tuple[str, ...] = ()
 
     def check(self) -> list[str]:
-        """Warnings an operator should see about the token file."""
+        """Warnings an operator should see about the token file: the pool form's rule, applied to the file as it is now."""
         if not self.token_file:
             return []
         try:
-            st = os.stat(self.token_file)
-        except OSError as exc:
-            return [f"The token file cannot be read by the console: {exc.strerror}."]
-        if st.st_mode & 0o077:
-            return [
-                f"The token file is readable by other users (mode {st.st_mode & 0o777:o}); "
-                "run chmod 600 on it."
-            ]
+            validate_token_file(self.token_file)
+        except InvalidInput as exc:
+            return [f"The token file needs attention: {exc}"]
         return []
 
 

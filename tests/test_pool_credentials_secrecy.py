@@ -101,19 +101,19 @@ def test_the_pool_page_warns_an_administrator_about_a_token_file_others_can_read
 ) -> None:
     token_file.chmod(0o644)
     body = _client(admin).get(reverse("daemons:pool_detail", args=[pool.pk])).content.decode()
-    assert "readable by other users (mode 644)" in body and "chmod 600" in body
+    assert "has mode 644: group or others may read it" in body and "chmod 600" in body
 
 
 def test_the_edit_form_warns_before_anything_is_submitted(admin: User, pool: Pool, token_file: Path, no_htcondor: CutOff) -> None:
     token_file.chmod(0o640)
     body = _client(admin).get(reverse("daemons:pool_edit", args=[pool.pk])).content.decode()
-    assert "readable by other users (mode 640)" in body
+    assert "has mode 640: group or others may read it" in body
 
 
 def test_a_vanished_token_file_is_warned_about_too(admin: User, pool: Pool, token_file: Path, no_htcondor: CutOff) -> None:
     token_file.unlink()
     body = _client(admin).get(reverse("daemons:pool_detail", args=[pool.pk])).content.decode()
-    assert "The token file cannot be read by the console" in body
+    assert "The token file needs attention: There is no file at" in body
 
 
 def test_a_private_token_file_gets_no_warning(admin: User, pool: Pool, no_htcondor: CutOff) -> None:

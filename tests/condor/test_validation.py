@@ -97,4 +97,12 @@ def test_it_warns_about_a_token_file_others_can_read(tmp_path) -> None:
     assert "chmod 600" in Credentials(token_file=str(token)).check()[0]
     token.chmod(0o600)
     assert Credentials(token_file=str(token)).check() == []
-    assert "cannot be read" in Credentials(token_file=str(tmp_path / "missing")).check()[0]
+    assert "There is no file at" in Credentials(token_file=str(tmp_path / "missing")).check()[0]
+
+
+def test_the_token_file_warning_applies_the_pool_forms_rule(tmp_path) -> None:
+    directory = tmp_path / "tokens.d"
+    directory.mkdir(mode=0o700)
+    assert "is not a regular file" in Credentials(token_file=str(directory)).check()[0]
+    assert "is under /proc" in Credentials(token_file="/proc/self/environ").check()[0]
+    assert "not an absolute path" in Credentials(token_file="relative.token").check()[0]
