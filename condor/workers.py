@@ -36,8 +36,16 @@ from condor.types import Credentials
 
 @dataclass
 class Settings:
+    """What bounds this package's work.
+
+    The defaults of the first three are the console's: ``condorweb/settings.py``
+    reads CONDORWEB_HTCONDOR_TIMEOUT, CONDORWEB_WORKERS_PER_POOL and
+    CONDORWEB_FETCH_WORKERS with these as their defaults, and
+    ``daemons.apps`` hands the values to ``configure``.
+    """
+
     timeout: float = 10.0
-    workers_per_pool: int = 2
+    workers_per_pool: int = 3
     fetch_workers: int = 3
     fetch_chunk: int = 64
     client_debug: str = ""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from condor.workers import Settings as CondorSettings
 from condorweb.env import ImproperEnvironment, env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -278,10 +279,10 @@ LOGGING = {
     "loggers": {"django.channels.server": {"level": "WARNING"}},
 }
 
-# HTCondor access (see condor/workers.py).
-CONDORWEB_HTCONDOR_TIMEOUT = env_float("CONDORWEB_HTCONDOR_TIMEOUT", 10.0, minimum=0.5, maximum=600)
-CONDORWEB_WORKERS_PER_POOL = env_int("CONDORWEB_WORKERS_PER_POOL", 3, minimum=1, maximum=32)
-CONDORWEB_FETCH_WORKERS = env_int("CONDORWEB_FETCH_WORKERS", 3, minimum=1, maximum=32)
+# HTCondor access: the defaults are the condor package's own (condor/workers.py).
+CONDORWEB_HTCONDOR_TIMEOUT = env_float("CONDORWEB_HTCONDOR_TIMEOUT", CondorSettings.timeout, minimum=0.5, maximum=600)
+CONDORWEB_WORKERS_PER_POOL = env_int("CONDORWEB_WORKERS_PER_POOL", CondorSettings.workers_per_pool, minimum=1, maximum=32)
+CONDORWEB_FETCH_WORKERS = env_int("CONDORWEB_FETCH_WORKERS", CondorSettings.fetch_workers, minimum=1, maximum=32)
 CONDORWEB_INVENTORY_MAX_AGE = env_float("CONDORWEB_INVENTORY_MAX_AGE", 30.0, minimum=1.0)
 CONDORWEB_TIMELINE_DAYS = env_int("CONDORWEB_TIMELINE_DAYS", 90, minimum=1)
 CONDORWEB_LOG_BACKLOG_LINES = env_int("CONDORWEB_LOG_BACKLOG_LINES", 500, minimum=0, maximum=100_000)
