@@ -78,7 +78,7 @@ def remote_config_all(
         "get_many",
         chunks,
         parallel=workers.settings.fetch_workers,
-        timeout=max(workers.settings.timeout, 6 * workers.settings.timeout),
+        timeout=workers.settings.fetch_timeout,
         on_chunk=collect,
     )
     return dict(sorted(values.items()))

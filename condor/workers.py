@@ -52,6 +52,18 @@ class Settings:
     client_log: str = ""
     local_config_file: str = ""
 
+    @property
+    def fetch_timeout(self) -> float:
+        """How long a daemon's full configuration fetch (``client.remote_config_all``) may take."""
+        # A master lists about 1,130 knobs: 18 chunks over 3 fetch workers, so
+        # each worker makes about 6 calls, each allowed one timeout. The floor
+        # keeps a short timeout (0.5 s is allowed) from cutting off a fetch
+        # over a slow network, as the tools' 30 s floor does for theirs.
+        return max(FETCH_FLOOR, FETCH_TIMEOUTS * self.timeout)
+
+
+FETCH_TIMEOUTS = 6
+FETCH_FLOOR = 30.0
 
 settings = Settings()
 _settings_lock = threading.Lock()
@@ -248,7 +260,7 @@ class _WorkerPool:
         timeout: float,
         on_chunk: Callable[[Any], None],
     ) -> None:
-        """Run ``func`` over ``chunks`` on up to ``parallel`` workers at once."""
+        """Run ``func`` over ``chunks`` on up to ``parallel`` workers at once, all within ``timeout`` (a fetch's)."""
         deadline = time.monotonic() + timeout
         pending = list(reversed(chunks))
         busy: dict[Any, _Worker] = {}
@@ -270,7 +282,8 @@ class _WorkerPool:
                     healthy = False
                     raise ProtocolTimeout(
                         f"The configuration fetch did not finish within {timeout:g} s.",
-                        hint="The daemon may be overloaded; the limit is CONDORWEB_HTCONDOR_FETCH_TIMEOUT.",
+                        hint=f"The daemon may be overloaded; a full fetch may take {FETCH_TIMEOUTS} times "
+                        f"CONDORWEB_HTCONDOR_TIMEOUT, and at least {FETCH_FLOOR:g} s.",
                     )
                 for conn in ready:
                     worker = busy.pop(conn)

@@ -86,7 +86,7 @@ class ConfigSnapshot(models.Model):
     @property
     def stalled(self) -> bool:
         """A fetch that stopped reporting: its process ended (a restart) before it did."""
-        # A fetch may take 6 timeouts (condor.client.remote_config_all); allow a little more.
+        # A fetch may take 6 timeouts, at least 30 s (condor.workers.Settings.fetch_timeout); allow a little more.
         limit = timedelta(seconds=max(60.0, 8 * settings.CONDORWEB_HTCONDOR_TIMEOUT))
         return self.in_progress and timezone.now() - self.updated_at > limit
 

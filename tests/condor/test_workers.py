@@ -124,3 +124,38 @@ def test_a_tool_that_prints_without_end_is_stopped_at_the_output_limit(tmp_path)
             condor.client.fetch_log(target, "MASTER", Credentials(config_val=(str(tmp_path / "condor_config_val"),)))
     finally:
         condor.workers.shutdown_workers()
+
+
+def test_a_fetch_that_outlives_its_bound_names_the_setting_that_bounds_it(black_hole: int, short_timeout: None) -> None:
+    pool = condor.workers.pool_for(Credentials())
+    with pytest.raises(ProtocolTimeout, match="did not finish within 1 s") as timed_out:
+        pool.map("names", [(f"<127.0.0.1:{black_hole}>",)], parallel=1, timeout=1.0, on_chunk=lambda part: None)
+    assert "CONDORWEB_HTCONDOR_TIMEOUT" in timed_out.value.hint
+
+
+class _RecordingPool:
+    """Stands in for a pool's workers: a daemon with one knob, and the bound each fetch was given."""
+
+    def __init__(self) -> None:
+        self.fetch_timeouts: list[float] = []
+
+    def call(self, func: str, args: tuple, timeout: float | None = None) -> list[str]:
+        return ["UPDATE_INTERVAL"]
+
+    def map(self, func: str, chunks: list, *, parallel: int, timeout: float, on_chunk) -> None:  # noqa: ANN001
+        self.fetch_timeouts.append(timeout)
+        on_chunk({"UPDATE_INTERVAL": "5"})
+
+
+@pytest.mark.parametrize(("timeout", "bound"), [(0.5, 30.0), (1.0, 30.0), (5.0, 30.0), (10.0, 60.0), (20.0, 120.0)])
+def test_a_full_fetch_gets_six_timeouts_and_never_less_than_30_seconds(
+    monkeypatch: pytest.MonkeyPatch, timeout: float, bound: float
+) -> None:
+    recording = _RecordingPool()
+    monkeypatch.setattr(condor.workers, "pool_for", lambda credentials: recording)
+    monkeypatch.setattr(condor.workers.settings, "timeout", timeout)
+
+    values = condor.client.remote_config_all(Target(address="<127.0.0.1:9618>", kind="master"), Credentials())
+
+    assert values == {"UPDATE_INTERVAL": "5"}
+    assert recording.fetch_timeouts == [bound]

@@ -1,4 +1,5 @@
-"""The condor package's defaults are the console's: one value each, the one README documents."""
+"""The condor package's settings are the console's: one default each, the one README documents, and
+every setting it names to an operator exists."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from condor.workers import Settings
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+BASE_DIR = Path(__file__).resolve().parents[2]
+README = BASE_DIR / "README.md"
 
 
 def documented_default(variable: str) -> str:
@@ -30,3 +33,13 @@ def test_an_unconfigured_condor_package_uses_the_documented_default(variable: st
     default = getattr(Settings(), field)
     assert default == type(default)(documented_default(variable))
 
+
+
+def test_every_console_setting_the_condor_package_names_exists() -> None:
+    named = {
+        (path.name, name)
+        for path in (BASE_DIR / "condor").glob("*.py")
+        for name in re.findall(r"\bCONDORWEB_[A-Z0-9_]+", path.read_text())
+    }
+    assert named, "the package names no setting at all: the scan is broken"
+    assert {(module, name) for module, name in named if not hasattr(settings, name)} == set()
