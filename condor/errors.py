@@ -52,6 +52,12 @@ class ProtocolTimeout(ProtocolError):
     outcome = "timeout"
 
 
+class PoolBusy(ProtocolError):
+    """Nothing was sent: the pool's worker processes stayed busy for the whole queue wait."""
+
+    outcome = "error"
+
+
 class ToolsUnavailable(ProtocolError):
     """Something needs HTCondor's command-line tools and they are not there."""
 
@@ -70,8 +76,8 @@ def _rebuild_error(name: str, message: str, hint: str) -> ProtocolError:
 
 
 _ERROR_CLASSES = (
-    ProtocolError, InvalidInput, DaemonUnreachable, NotAuthorized, Refused, ProtocolTimeout, ToolsUnavailable,
-    OutputTooLarge,
+    ProtocolError, InvalidInput, DaemonUnreachable, NotAuthorized, Refused, ProtocolTimeout, PoolBusy,
+    ToolsUnavailable, OutputTooLarge,
 )
 
 RUNTIME_CONFIG_HINT = (

@@ -18,6 +18,7 @@ console's ``CONDORWEB_*`` settings); this package never reads Django's.
 
 from __future__ import annotations
 
+import collections
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from condor import child
-from condor.errors import DaemonUnreachable, InvalidInput, NotAuthorized, ProtocolError, ProtocolTimeout
+from condor.errors import DaemonUnreachable, InvalidInput, NotAuthorized, PoolBusy, ProtocolError, ProtocolTimeout
 from condor.types import Credentials
 
 
@@ -61,9 +62,22 @@ class Settings:
         # over a slow network, as the tools' 30 s floor does for theirs.
         return max(FETCH_FLOOR, FETCH_TIMEOUTS * self.timeout)
 
+    @property
+    def queue_wait(self) -> float:
+        """How long a call waits its turn for one of its pool's workers before giving up unsent (PoolBusy)."""
+        # Every call gives its worker back within its own bound (a timeout, a
+        # fetch's or a tool's), killed if need be, and waiters are served in
+        # turn: two bulk batches, a fetch and the pages of one pool wait a few
+        # timeouts at most. Five minutes, or 30 timeouts, means the pool is
+        # saturated, and then the call says it was not sent rather than
+        # recording a timeout for a daemon it never reached.
+        return max(QUEUE_WAIT_FLOOR, QUEUE_WAIT_TIMEOUTS * self.timeout)
+
 
 FETCH_TIMEOUTS = 6
 FETCH_FLOOR = 30.0
+QUEUE_WAIT_TIMEOUTS = 30
+QUEUE_WAIT_FLOOR = 300.0
 
 settings = Settings()
 _settings_lock = threading.Lock()
@@ -157,7 +171,13 @@ _TOOL_CALLS = frozenset({"config_val", "fetchlog"})
 
 
 class _WorkerPool:
-    """The worker processes for one set of credentials."""
+    """The worker processes for one set of credentials, at most ``settings.workers_per_pool`` of them.
+
+    A call takes a worker, or waits its turn for one (first come, first
+    served, up to ``settings.queue_wait``), and its own deadline starts when
+    it is sent: waiting behind other calls to the same pool never uses up a
+    call's timeout, so a busy pool delays calls instead of failing them.
+    """
 
     def __init__(self, credentials: Credentials) -> None:
         self._credentials = credentials
@@ -165,6 +185,8 @@ class _WorkerPool:
         self._started = 0
         self._lock = threading.Lock()
         self._available = threading.Condition(self._lock)
+        # Calls waiting for a worker, in the order they came; the first is served next.
+        self._turns: collections.deque[object] = collections.deque()
 
     def _environment(self) -> dict[str, Any]:
         return {
@@ -173,34 +195,68 @@ class _WorkerPool:
             "local_config_file": settings.local_config_file,
         }
 
-    def _acquire(self, deadline: float) -> _Worker:
+    def _acquire(self) -> _Worker:
+        """A worker, once it is this caller's turn and one is free or may be started; PoolBusy past the queue wait."""
+        wait = settings.queue_wait
+        give_up = time.monotonic() + wait
+        turn = object()
         with self._available:
-            while True:
-                try:
-                    worker = self._idle.get_nowait()
-                except queue.Empty:
-                    worker = None
-                if worker is not None:
-                    if worker.alive:
-                        return worker
-                    self._started -= 1
-                    continue
-                if self._started < settings.workers_per_pool:
-                    self._started += 1
-                    break
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise ProtocolTimeout(
-                        "Every connection to this pool is busy.",
-                        hint="Try again in a moment; a slow or black-holed daemon may be holding them.",
-                    )
-                self._available.wait(remaining)
+            self._turns.append(turn)
+            try:
+                while True:
+                    if self._turns[0] is turn:
+                        worker = self._take_idle()
+                        if worker is not None:
+                            return worker
+                        if self._started < settings.workers_per_pool:
+                            self._started += 1
+                            break
+                    remaining = give_up - time.monotonic()
+                    if remaining <= 0:
+                        raise PoolBusy(
+                            f"Not sent: every connection to this pool stayed busy for {wait:g} s.",
+                            hint="Other commands or fetches to this pool are still running (a slow or black-holed "
+                            "daemon may be holding them); try again once they have finished.",
+                        )
+                    self._available.wait(remaining)
+            finally:
+                self._turns.remove(turn)
+                # The next in line may go now (or give up in its turn).
+                self._available.notify_all()
+        return self._start()
+
+    def _acquire_if_free(self) -> _Worker | None:
+        """A worker if one is free now and nobody waits for one; else None, at once."""
+        with self._available:
+            if self._turns:
+                return None
+            worker = self._take_idle()
+            if worker is not None:
+                return worker
+            if self._started >= settings.workers_per_pool:
+                return None
+            self._started += 1
+        return self._start()
+
+    def _take_idle(self) -> _Worker | None:
+        """An idle live worker, dropping dead ones; the lock is held."""
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                return None
+            if worker.alive:
+                return worker
+            self._started -= 1
+
+    def _start(self) -> _Worker:
+        """A new worker in the place ``_acquire`` counted for it."""
         try:
             return _Worker(self._environment())
         except Exception:
             with self._available:
                 self._started -= 1
-                self._available.notify()
+                self._available.notify_all()
             raise
 
     def _release(self, worker: _Worker, healthy: bool) -> None:
@@ -210,13 +266,13 @@ class _WorkerPool:
             else:
                 worker.kill()
                 self._started -= 1
-            self._available.notify()
+            self._available.notify_all()
 
     def call(self, func: str, args: tuple[Any, ...], timeout: float | None = None) -> Any:
+        """``func(*args)`` on a worker; ``timeout`` (default: the HTCondor timeout) counts from the send."""
         timeout = settings.timeout if timeout is None else timeout
-        deadline = time.monotonic() + timeout
         try:
-            return self._call_once(func, args, timeout, deadline)
+            return self._call_once(func, args, timeout)
         except NotAuthorized:
             # A worker's cached security sessions die with the daemon that
             # granted them: after a pool restart the first request through each
@@ -224,15 +280,17 @@ class _WorkerPool:
             # and HTCondor refuses before it acts, so asking again is safe.
             # A tool is a process of its own that negotiates afresh every run:
             # its refusal is the daemon's answer.
+            # The second send has a timeout of its own, like any call.
             if func in _TOOL_CALLS:
                 raise
             self.retire_idle()
-            return self._call_once(func, args, timeout, deadline)
+            return self._call_once(func, args, timeout)
 
-    def _call_once(self, func: str, args: tuple[Any, ...], timeout: float, deadline: float) -> Any:
-        worker = self._acquire(deadline)
+    def _call_once(self, func: str, args: tuple[Any, ...], timeout: float) -> Any:
+        worker = self._acquire()
         healthy = False
         try:
+            deadline = time.monotonic() + timeout
             worker.send(func, args)
             if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
                 raise ProtocolTimeout(
@@ -260,17 +318,22 @@ class _WorkerPool:
         timeout: float,
         on_chunk: Callable[[Any], None],
     ) -> None:
-        """Run ``func`` over ``chunks`` on up to ``parallel`` workers at once, all within ``timeout`` (a fetch's)."""
-        deadline = time.monotonic() + timeout
+        """Run ``func`` over ``chunks`` on up to ``parallel`` workers at once, all within ``timeout`` (a fetch's).
+
+        It waits its turn for one worker, takes more only if they are free at
+        once, and its deadline starts when the first chunk is sent.
+        """
+        if not chunks:
+            return
         pending = list(reversed(chunks))
         busy: dict[Any, _Worker] = {}
         workers: list[_Worker] = []
         healthy = True
         try:
-            while len(workers) < min(parallel, len(chunks)):
-                if workers and self._idle.empty() and self._started >= settings.workers_per_pool:
-                    break
-                workers.append(self._acquire(deadline))
+            workers.append(self._acquire())
+            while len(workers) < min(parallel, len(chunks)) and (extra := self._acquire_if_free()) is not None:
+                workers.append(extra)
+            deadline = time.monotonic() + timeout
             for worker in workers:
                 if pending:
                     worker.send(func, pending.pop())

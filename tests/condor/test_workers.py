@@ -12,7 +12,7 @@ import pytest
 import condor.client
 import condor.tools
 import condor.workers
-from condor.errors import DaemonUnreachable, InvalidInput, NotAuthorized, OutputTooLarge, ProtocolTimeout
+from condor.errors import DaemonUnreachable, InvalidInput, NotAuthorized, OutputTooLarge, PoolBusy, ProtocolTimeout
 from condor.types import Credentials, Target
 
 
@@ -159,3 +159,75 @@ def test_a_full_fetch_gets_six_timeouts_and_never_less_than_30_seconds(
 
     assert values == {"UPDATE_INTERVAL": "5"}
     assert recording.fetch_timeouts == [bound]
+
+
+def _outcome(call, *args) -> BaseException | object:  # noqa: ANN001 - any client call
+    try:
+        return call(*args)
+    except BaseException as exc:  # noqa: BLE001 - the test compares what each call ended with
+        return exc
+
+
+@pytest.fixture
+def one_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every pool has a single worker process, so a second call must wait for the first."""
+    monkeypatch.setattr(condor.workers.settings, "workers_per_pool", 1)
+
+
+def test_a_call_to_a_busy_pool_waits_for_a_worker_and_then_gets_its_whole_timeout(
+    black_hole: int, short_timeout: None, one_worker: None
+) -> None:
+    stuck = Target(address=f"<127.0.0.1:{black_hole}>", kind="master")
+    first: list[object] = []
+    holder = threading.Thread(target=lambda: first.append(_outcome(condor.client.remote_config_names, stuck, Credentials())))
+    holder.start()
+    time.sleep(0.05)
+
+    # The pool's one worker is stuck on the black hole for 1.5 s; this call
+    # waits its turn, then reaches the (closed) collector port itself.
+    second = _outcome(condor.client.discover, "127.0.0.1:9", Credentials())
+    holder.join()
+
+    assert isinstance(first[0], ProtocolTimeout)
+    assert isinstance(second, DaemonUnreachable), second
+
+
+def test_waiting_calls_are_served_in_the_order_they_came(black_hole: int, short_timeout: None, one_worker: None) -> None:
+    stuck = Target(address=f"<127.0.0.1:{black_hole}>", kind="master")
+    holder = threading.Thread(target=_outcome, args=(condor.client.remote_config_names, stuck, Credentials()))
+    holder.start()
+    time.sleep(0.05)
+    finished: list[tuple[str, str]] = []
+
+    def closed_port(name: str) -> None:
+        outcome = _outcome(condor.client.discover, "127.0.0.1:9", Credentials())
+        finished.append((name, type(outcome).__name__))
+
+    waiters = [threading.Thread(target=closed_port, args=(name,)) for name in ("first", "second", "third")]
+    for waiter in waiters:
+        waiter.start()
+        time.sleep(0.05)
+    for thread in (holder, *waiters):
+        thread.join()
+
+    assert finished == [("first", "DaemonUnreachable"), ("second", "DaemonUnreachable"), ("third", "DaemonUnreachable")]
+
+
+def test_a_call_that_never_gets_a_worker_gives_up_unsent_and_says_so(
+    black_hole: int, short_timeout: None, one_worker: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(condor.workers, "QUEUE_WAIT_FLOOR", 0.3)
+    monkeypatch.setattr(condor.workers, "QUEUE_WAIT_TIMEOUTS", 0)
+    stuck = Target(address=f"<127.0.0.1:{black_hole}>", kind="master")
+    holder = threading.Thread(target=_outcome, args=(condor.client.remote_config_names, stuck, Credentials()))
+    holder.start()
+    time.sleep(0.05)
+
+    started = time.monotonic()
+    given_up = _outcome(condor.client.discover, "127.0.0.1:9", Credentials())
+    waited = time.monotonic() - started
+    holder.join()
+
+    assert isinstance(given_up, PoolBusy), given_up
+    assert given_up.outcome == "error" and str(given_up).startswith("Not sent:")
+    assert 0.3 <= waited < 1.2
