@@ -14,6 +14,8 @@ costs one bounded wait instead of a stuck thread.
 
 The settings arrive through ``configure`` (``daemons.apps`` passes the
 console's ``CONDORWEB_*`` settings); this package never reads Django's.
+The module runs a little over 400 lines because the pool's queue, its
+processes and the settings that bound them change together.
 """
 
 from __future__ import annotations
