@@ -319,4 +319,3 @@ def _daemon_row(ad: Any) -> dict[str, Any]:
         "children": children,
         "attributes": attributes,
     }
-

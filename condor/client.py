@@ -2,8 +2,10 @@
 
 Each call validates its input (``condor.validation``), runs on one of the
 pool's worker processes (``condor.workers``), and raises ``condor.errors``
-exceptions. Calls block for a bounded time (``CONDORWEB_HTCONDOR_TIMEOUT``,
-a little more where said); call them from a thread, never from an event loop.
+exceptions. Calls block: each waits its turn for one of its pool's workers
+(``workers.Settings.queue_wait``), then for the answer within
+``CONDORWEB_HTCONDOR_TIMEOUT`` (more where said). Call them from a thread,
+never from an event loop.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from condor.validation import (
     validate_subsystem,
     validate_value,
 )
-
 
 
 def discover(collector: str, credentials: Credentials) -> list[DaemonInfo]:
@@ -177,4 +178,3 @@ def local_config(subsystem: str = "TOOL") -> list[LocalKnob]:
 def local_reload() -> None:
     """Reread the console host's configuration files."""
     workers.pool_for(workers.LOCAL).call("local_reload", ())
-

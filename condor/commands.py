@@ -58,4 +58,3 @@ def commands_for_kind(kind: str) -> list[Command]:
     if kind == "master":
         return list(Command)
     return [c for c in Command if c not in MASTER_ONLY_COMMANDS]
-

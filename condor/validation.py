@@ -156,4 +156,3 @@ def validate_tool_command(path: str) -> str:
             hint="Give the absolute path of condor_config_val (or of a script that runs it); no arguments, no shell.",
         )
     return path
-

@@ -3,8 +3,8 @@
 Every binding call runs in a child process (``condor.child``), never in the
 console's own process:
 
-* the bindings hold the GIL for most of a call, which starved an asyncio
-  event loop (every websocket and page of that process) in the same process,
+* the bindings hold the GIL for most of a call, which starved the asyncio
+  event loop of the process making it (every websocket and page it serves),
   and
 * the IDTOKEN directory is process-wide configuration, so each set of pool
   credentials gets processes of its own and two pools can never race on it.
@@ -69,10 +69,10 @@ class Settings:
         """How long a call waits its turn for one of its pool's workers before giving up unsent (PoolBusy)."""
         # Every call gives its worker back within its own bound (a timeout, a
         # fetch's or a tool's), killed if need be, and waiters are served in
-        # turn: two bulk batches, a fetch and the pages of one pool wait a few
-        # timeouts at most. Five minutes, or 30 timeouts, means the pool is
-        # saturated, and then the call says it was not sent rather than
-        # recording a timeout for a daemon it never reached.
+        # turn: behind two bulk batches, a fetch and the pages of one pool, a
+        # call waits a few such bounds. Five minutes, or 30 timeouts, means
+        # the pool is saturated, and then the call says it was not sent
+        # rather than recording a timeout for a daemon it never reached.
         return max(QUEUE_WAIT_FLOOR, QUEUE_WAIT_TIMEOUTS * self.timeout)
 
 
@@ -423,5 +423,3 @@ def shutdown_workers() -> None:
         _pools.clear()
     for pool in pools:
         pool.retire_idle()
-
-

@@ -34,7 +34,6 @@ def test_an_unconfigured_condor_package_uses_the_documented_default(variable: st
     assert default == type(default)(documented_default(variable))
 
 
-
 def test_every_console_setting_the_condor_package_names_exists() -> None:
     named = {
         (path.name, name)
