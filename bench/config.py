@@ -68,7 +68,7 @@ def run(context: Any) -> list[Row]:
 def _fetch_rows(context: Any) -> list[Row]:
     import condor.client
     from condor.types import Target
-    from daemons import devpool
+    from devtools import devpool
 
     master = next(d for d in condor.client.discover(context.pool.collector, context.credentials) if d.kind == "master")
     target = Target(address=master.address, kind="master", name=master.name)

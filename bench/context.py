@@ -8,7 +8,7 @@ from types import TracebackType
 
 import condor.workers
 from condor.types import Credentials
-from daemons import devpool
+from devtools import devpool
 
 BENCH_POOL_NAME = os.environ.get("CONDORWEB_BENCH_POOL_NAME", "bench")
 BENCH_POOL_PORT = int(os.environ.get("CONDORWEB_BENCH_POOL_PORT", "9818"))

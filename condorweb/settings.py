@@ -224,6 +224,9 @@ if HTTPS and os.geteuid() == 0 and not env_bool("CONDORWEB_ALLOW_ROOT", False):
     )
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
+# The dev pool (`manage.py devpool`, root-only tooling) is not part of a deployment.
+if not HTTPS:
+    INSTALLED_APPS.append("devtools")
 SECURE_SSL_REDIRECT = HTTPS and env_bool("CONDORWEB_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env_int("CONDORWEB_HSTS_SECONDS", 31_536_000 if HTTPS else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS

@@ -20,7 +20,7 @@ from django.contrib.auth.models import Group, User
 
 import condor.workers
 from condor.types import Credentials
-from daemons import devpool
+from devtools import devpool
 from daemons.permissions import ADMINISTRATORS, OPERATORS, VIEWERS, sync_default_groups
 from tests import services
 

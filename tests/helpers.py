@@ -11,7 +11,7 @@ from typing import TypeVar
 import condor.client
 from condor.commands import Command
 from condor.types import SUBSYSTEM_BY_KIND, Credentials, DaemonInfo, Target
-from daemons import devpool
+from devtools import devpool
 
 T = TypeVar("T")
 

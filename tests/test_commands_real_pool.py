@@ -12,7 +12,8 @@ from django.test import Client
 from django.urls import reverse
 
 from condor.commands import Command
-from daemons import devpool, services
+from daemons import services
+from devtools import devpool
 from daemons.models import CommandRecord, Daemon, Pool
 from tests.command_helpers import bulk_post, client_for  # noqa: F401 - fixture
 from tests.helpers import LogWatch, master_log, register, wait_for

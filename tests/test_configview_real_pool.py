@@ -9,7 +9,7 @@ from django.urls import reverse
 import condor.client
 from condor.types import Credentials
 from configview.models import ConfigSnapshot
-from daemons import devpool
+from devtools import devpool
 from daemons.models import CommandRecord, Daemon
 from tests.configview_helpers import client_for, committed, inline_jobs  # noqa: F401 - fixture
 from tests.helpers import registered_master, wait_for

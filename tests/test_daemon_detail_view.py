@@ -9,7 +9,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from daemons import devpool, services
+from daemons import services
+from devtools import devpool
 from daemons.models import Daemon, Pool
 from tests.helpers import fresh_pool, register, wait_for
 

@@ -66,3 +66,17 @@ def test_production_settings_refuse_to_start_as_root_unless_allowed(tmp_path: Pa
     assert refused.returncode != 0 and "refuses to run as root with CONDORWEB_HTTPS=1" in refused.stderr
     assert allowed.returncode == 0, allowed.stderr
     assert development.returncode == 0, development.stderr
+
+
+def test_a_deployment_does_not_install_the_dev_pools_tooling(tmp_path: Path) -> None:
+    result = _check_deploy(tmp_path)
+    commands = subprocess.run(
+        [sys.executable, "manage.py", "help", "--commands"],
+        env={**os.environ, "CONDORWEB_HTTPS": "1", "CONDORWEB_ALLOW_ROOT": "1", "CONDORWEB_DATA_DIR": str(tmp_path),
+             "CONDORWEB_SECRET_KEY": secrets.token_urlsafe(64), "CONDORWEB_ALLOWED_HOSTS": "condorweb.example.org"},
+        cwd=BASE_DIR, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "migrate" in commands.stdout.split()
+    assert "devpool" not in commands.stdout.split()

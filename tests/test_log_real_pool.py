@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from condor.commands import Command
-from daemons import devpool, logstream, logtail, services
+from daemons import logstream, logtail, services
+from devtools import devpool
 from daemons.models import Daemon, Pool
 from daemons.routing import websocket_urlpatterns
 from tests.helpers import downloaded, master_log, registered_master

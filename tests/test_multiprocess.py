@@ -17,7 +17,8 @@ import pytest
 import websockets
 from channels_redis.core import RedisChannelLayer
 
-from daemons import devpool, events
+from daemons import events
+from devtools import devpool
 from tests import services
 from tests.conftest import PASSWORD
 

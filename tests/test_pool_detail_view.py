@@ -10,7 +10,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from daemons import devpool, services
+from daemons import services
+from devtools import devpool
 from daemons.models import Daemon, Pool
 from daemons.selectors import GRID_LIMIT
 from tests.helpers import add_daemons, fresh_pool, register, schedd_turned_off, wait_for

@@ -24,7 +24,8 @@ import condor.client
 import condor.workers
 from condor.errors import READ_HINT, DaemonUnreachable, NotAuthorized, ProtocolError, ProtocolTimeout
 from condor.types import Credentials
-from daemons import background, devpool, services
+from daemons import background, services
+from devtools import devpool
 from daemons.models import Daemon, Pool
 from tests.helpers import fresh_pool, register, wait_for
 from tests.services import child_processes

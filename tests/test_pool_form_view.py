@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from condor.types import AuthorizationCheck
-from daemons import devpool, services
+from daemons import services
+from devtools import devpool
 from daemons.models import Pool
 
 pytestmark = pytest.mark.usefixtures("background_jobs")

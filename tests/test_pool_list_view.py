@@ -8,7 +8,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from daemons import devpool, services
+from daemons import services
+from devtools import devpool
 from daemons.models import Daemon, Pool
 from tests.helpers import add_daemons, fresh_pool, register
 

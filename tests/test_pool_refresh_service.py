@@ -10,7 +10,8 @@ from django.utils import timezone
 import condor.client
 from condor.errors import DaemonUnreachable
 from condor.types import SUBSYSTEM_BY_KIND, Credentials, DaemonInfo
-from daemons import devpool, services
+from daemons import services
+from devtools import devpool
 from daemons.models import Daemon, DaemonStateChange, Pool
 from tests.helpers import register, schedd_turned_off, wait_for
 

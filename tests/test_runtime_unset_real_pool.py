@@ -15,7 +15,7 @@ import pytest
 
 import condor.client
 from configview import services as configview_services
-from daemons import devpool
+from devtools import devpool
 from daemons.models import CommandRecord, Daemon
 from daemons.services import ClientInfo
 from tests.helpers import registered_master, wait_for

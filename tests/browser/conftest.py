@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from daemons import devpool
+from devtools import devpool
 from tests.services import Console
 CHROMIUM = os.environ.get("CONDORWEB_CHROMIUM", "/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps trying hosts this

@@ -10,7 +10,7 @@ import condor.client
 from condor.commands import Command
 from condor.errors import InvalidInput, NotAuthorized, Refused
 from condor.types import Credentials
-from daemons import devpool
+from devtools import devpool
 from tests.helpers import LogWatch, master_log, master_of, target, wait_for
 
 pytestmark = pytest.mark.integration

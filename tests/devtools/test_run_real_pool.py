@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from daemons import devpool
+from devtools import devpool
 from devtools import run
 
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(os.geteuid() != 0, reason="changing users needs root")]

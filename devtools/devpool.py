@@ -422,7 +422,7 @@ def _render_overrides(local_dir: str, port: int) -> str:
     settable = ", ".join(SETTABLE_ATTRS_CONFIG)
     console = f"{CONSOLE_USER}@$(UID_DOMAIN)"
     return f"""\
-# Written by condorweb daemons/devpool.py on every up(); edits are overwritten.
+# Written by condorweb devtools/devpool.py on every up(); edits are overwritten.
 LOCAL_DIR = {local_dir}
 LOG = $(LOCAL_DIR)/log
 SPOOL = $(LOCAL_DIR)/spool
@@ -459,7 +459,7 @@ def _render_chroot_entry(overrides_file: str) -> str:
     settings live), so the overrides win.
     """
     return f"""\
-# Written by condorweb daemons/devpool.py on every up(); edits are overwritten.
+# Written by condorweb devtools/devpool.py on every up(); edits are overwritten.
 include : /etc/condor/condor_config
 LOCAL_CONFIG_FILE = $(LOCAL_CONFIG_FILE), {overrides_file}
 """
@@ -468,7 +468,7 @@ LOCAL_CONFIG_FILE = $(LOCAL_CONFIG_FILE), {overrides_file}
 def _render_personal_entry(overrides_file: str, inherited: Mapping[str, str], owners: Sequence[str]) -> str:
     """CONDOR_CONFIG of a personal instance: a single-node pool that ignores the host's config."""
     lines = [
-        "# Written by condorweb daemons/devpool.py on every up(); edits are overwritten.",
+        "# Written by condorweb devtools/devpool.py on every up(); edits are overwritten.",
         *(f"{knob} = {value}" for knob, value in inherited.items()),
         "LOCAL_CONFIG_DIR =",
         "use ROLE: Personal",

@@ -1,4 +1,4 @@
-"""Unit tests of daemons.devpool that need no HTCondor, no root and no network."""
+"""Unit tests of devtools.devpool that need no HTCondor, no root and no network."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from daemons import devpool
+from devtools import devpool
 from tests.helpers import wait_for
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from daemons import devpool, services
+from daemons import services
+from devtools import devpool
 
 
 class Command(BaseCommand):
