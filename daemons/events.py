@@ -71,13 +71,11 @@ def command_recorded(record: CommandRecord) -> None:
     """
     if not record.pool_id:
         return
-    what = " ".join(part for part in (record.command, record.target, record.knob) if part)
-    text = f"{what} by {record.username} to {record.daemon_kind} {record.daemon_name}: {record.get_outcome_display()}"
     _send(pool_group(record.pool_id), {
         "type": "command.recorded",
         "record_id": record.pk,
         "daemon_id": record.daemon_id,
         "machine": record.daemon.machine if record.daemon else "",
         "subsystem": record.target,
-        "text": f"{text} ({record.error})" if record.error else text,
+        "text": record.notice_text,
     })

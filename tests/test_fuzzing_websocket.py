@@ -21,12 +21,22 @@ from channels.testing import WebsocketCommunicator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from condorweb.asgi import application  # here: its first import reconfigures logging, which would unhook caplog
-from daemons import logstream
-from daemons.consumers import CLOSE_BAD_REQUEST
+from condorweb.asgi import (
+    application,  # here: its first import reconfigures logging, which would unhook caplog
+)
+from daemons.logs import logstream
+from daemons.logs.consumers import CLOSE_BAD_REQUEST
+from daemons.logs.routing import websocket_urlpatterns
 from daemons.models import Daemon
-from daemons.routing import websocket_urlpatterns
-from tests.test_log_consumer import append, connect, knobs, lines_until, log_dir, master, url  # noqa: F401 - fixtures
+from tests.test_log_consumer import (  # noqa: F401 - fixtures
+    append,
+    connect,
+    knobs,
+    lines_until,
+    log_dir,
+    master,
+    url,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -19,9 +19,10 @@ from channels.testing import WebsocketCommunicator
 
 import condor.client
 from condor.errors import DaemonUnreachable
-from daemons import events, logstream
+from daemons import events
+from daemons.logs import logstream
+from daemons.logs.routing import websocket_urlpatterns
 from daemons.models import CommandRecord, Daemon
-from daemons.routing import websocket_urlpatterns
 from tests.helpers import fresh_pool
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -377,7 +378,7 @@ async def test_the_real_application_refuses_a_foreign_origin_and_asks_strangers_
 
 
 def test_a_fetched_log_is_followed_by_offset_and_a_new_header_reads_as_rotation() -> None:
-    from daemons.logtail import Chunk, FetchedLogFollower
+    from daemons.logs.logtail import Chunk, FetchedLogFollower
 
     content = [b"header one\nline a\n"]
     follower = FetchedLogFollower(lambda: content[0], interval=0)
@@ -395,7 +396,7 @@ def test_a_fetched_log_is_followed_by_offset_and_a_new_header_reads_as_rotation(
 
 
 def test_an_unreachable_daemon_stops_a_fetched_log_with_its_reason() -> None:
-    from daemons.logtail import FetchedLogFollower, Unreadable
+    from daemons.logs.logtail import FetchedLogFollower, Unreadable
 
     def unreachable() -> bytes:
         raise DaemonUnreachable("Cannot connect to the daemon at <127.0.0.1:9618>.")

@@ -38,7 +38,7 @@ import condor.tools
 import condor.workers
 from condor.errors import ProtocolError
 from condor.types import SUBSYSTEM_BY_KIND, Credentials, Target
-from daemons import logtail
+from daemons.logs import logtail
 from daemons.models import Daemon, Pool
 
 KEY_RE = re.compile(r"[A-Z0-9_]{1,64}\Z")

@@ -31,7 +31,9 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from daemons import access, events, logstream, logtail, selectors
+from daemons import access, events
+from daemons.inventory import selectors
+from daemons.logs import logstream, logtail
 
 CLOSE_BAD_REQUEST = 4400
 CLOSE_LOGIN = 4401
@@ -241,7 +243,7 @@ class DaemonLogConsumer(_LogConsumer):
 
     async def locate(self) -> logstream.LogLocation:
         kwargs = self.scope["url_route"]["kwargs"]
-        daemon = await database_sync_to_async(access.get_daemon_for_user)(
+        daemon = await database_sync_to_async(access.daemon_for)(
             self.scope["user"], kwargs["daemon_id"], perm=self.permission
         )
         self.daemon = daemon
@@ -286,7 +288,7 @@ class ClientLogConsumer(_LogConsumer):
     permission = "daemons.manage_diagnostics"
 
     async def locate(self) -> logstream.LogLocation:
-        if not await database_sync_to_async(self.scope["user"].has_perm)(self.permission):
+        if not await database_sync_to_async(access.allows)(self.scope["user"], self.permission):
             raise PermissionDenied
         location = logstream.client_log_location()
         # A daemon's log is checked as it is located; the client log is named by settings.
