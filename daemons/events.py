@@ -1,5 +1,7 @@
 """State-change broadcasts over the channel layer.
 
+At the app's top: inventory and commands send them, the log consumers hear them.
+
 Called only from ``transaction.on_commit`` so nobody hears of a change that
 was rolled back. Group names are built from integer ids; the pool pages poll
 (htmx), so only live-log viewers listen.

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from condorweb.asgi import (
     application,  # here: its first import reconfigures logging, which would unhook caplog
 )
-from daemons.logs import logstream
+from daemons.logs import readers
 from daemons.logs.consumers import CLOSE_BAD_REQUEST
 from daemons.logs.routing import websocket_urlpatterns
 from daemons.models import Daemon
@@ -127,7 +127,7 @@ async def test_a_refused_viewer_leaves_the_shared_reader_before_its_client_finis
     _, code = await until_closed(client)
 
     # No disconnect from the client: a broken one may never send it.
-    assert (code, logstream.readers_running()) == (CLOSE_BAD_REQUEST, 0)
+    assert (code, readers.readers_running()) == (CLOSE_BAD_REQUEST, 0)
 
 
 async def test_a_binary_message_is_closed_like_any_other_nonsense(

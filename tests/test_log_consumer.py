@@ -20,7 +20,7 @@ from channels.testing import WebsocketCommunicator
 import condor.client
 from condor.errors import DaemonUnreachable
 from daemons import events
-from daemons.logs import logstream
+from daemons.logs import logstream, readers
 from daemons.logs.routing import websocket_urlpatterns
 from daemons.models import CommandRecord, Daemon
 from tests.helpers import fresh_pool
@@ -242,16 +242,16 @@ async def test_viewers_of_one_file_share_one_reader_which_stops_when_the_last_le
     second = await connect(operator, url(master))
     await lines_until(first, "one")
     await lines_until(second, "one")
-    running_with_two = logstream.readers_running()
+    running_with_two = readers.readers_running()
 
     append(log, "two")
     assert (await lines_until(first, "two"))[0] == ["two"]
     assert (await lines_until(second, "two"))[0] == ["two"]
     await first.disconnect()
-    running_with_one = logstream.readers_running()
+    running_with_one = readers.readers_running()
     await second.disconnect()
 
-    assert (running_with_two, running_with_one, logstream.readers_running()) == (1, 1, 0)
+    assert (running_with_two, running_with_one, readers.readers_running()) == (1, 1, 0)
 
 
 async def test_an_anonymous_visitor_is_told_to_log_in(master: Daemon) -> None:

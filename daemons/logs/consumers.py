@@ -33,7 +33,7 @@ from django.http import Http404
 
 from daemons import access, events
 from daemons.inventory import selectors
-from daemons.logs import logstream, logtail
+from daemons.logs import logstream, logtail, readers
 
 CLOSE_BAD_REQUEST = 4400
 CLOSE_LOGIN = 4401
@@ -101,7 +101,7 @@ class _LogConsumer(AsyncWebsocketConsumer):
         # Join before the first read: whatever the reader hands over meanwhile
         # waits for this turn and is skipped by offset where already sent.
         async with self.turn:
-            logstream.join(location, self)
+            readers.join(location, self)
             await self.joined()
             if start is None:
                 await self._run(self.follower.start_at_end, settings.CONDORWEB_LOG_BACKLOG_LINES)
@@ -120,7 +120,7 @@ class _LogConsumer(AsyncWebsocketConsumer):
         # client to finish the closing handshake, which a broken client never does).
         if self.location is not None and not self.left:
             self.left = True
-            logstream.leave(self.location, self)
+            readers.leave(self.location, self)
         if self.follower is not None:
             await asyncio.to_thread(self.follower.close)
             self.follower = None
@@ -181,7 +181,7 @@ class _LogConsumer(AsyncWebsocketConsumer):
 
     async def _forward(self, events: list[logtail.Event]) -> None:
         for event in events:
-            await self.send(text_data=logstream.client_message(event))
+            await self.send(text_data=readers.client_message(event))
 
     async def _send(self, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(payload))
