@@ -96,7 +96,7 @@ class Daemon(models.Model):
 class DaemonStateChange(models.Model):
     """A daemon's state as one refresh found it different from the last: the pool timeline's other half.
 
-    Written by ``services.pool_refresh`` alone, never edited.
+    Written by ``daemons.inventory.services.pool_refresh`` alone, never edited.
     """
 
     pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="+")
