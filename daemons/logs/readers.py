@@ -6,7 +6,7 @@ Redis, a line to 200 viewers was 200 round trips through Redis, which one
 daphne process could not keep up with. Every daphne process follows the files
 its own viewers watch, so each viewer gets every line from the process it is
 connected to, and the reader stops when the last one leaves. Each viewer also
-keeps its own position (see ``daemons.logs.consumers._LogConsumer``), so a
+keeps its own position (see ``consumers._LogConsumer``), so a
 viewer that fell behind reads again from the file, never skipping or
 repeating a line.
 """
