@@ -40,12 +40,14 @@ def run(context: Any) -> list[Row]:
 
     import condor.client
     from condor.commands import Command
-    from daemons import background, events, services
+    from daemons import background, events
+    from daemons.commands.audit import ClientInfo, audited
+    from daemons.inventory import services
     from daemons.models import CommandRecord, Daemon
     from daemons.permissions import OPERATORS
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    pool = services.pool_upsert(
+    pool = services.pool_save(
         name=f"{context.pool.name}-commands", collector=context.pool.collector, token_file=context.pool.token_file,
         config_val=shlex.join(context.pool.config_val),
     )
@@ -98,11 +100,11 @@ def run(context: Any) -> list[Row]:
     assert failed == 0, f"{failed} benchmark commands were not sent"
 
     # The pieces of the overhead, each timed alone.
-    client_info = services.ClientInfo(address="127.0.0.1", user_agent="bench")
+    client_info = ClientInfo(address="127.0.0.1", user_agent="bench")
     audit_only, broadcast_only = [], []
     for _ in range(RUNS):
         started = time.perf_counter()
-        services._audited(user=operator, daemon=master, client=client_info, command="BenchNoop", action=lambda: None)
+        audited(user=operator, daemon=master, client=client_info, command="BenchNoop", action=lambda: None)
         audit_only.append((time.perf_counter() - started) * 1000)
         record = CommandRecord.objects.select_related("daemon").latest("id")
         started = time.perf_counter()

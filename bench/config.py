@@ -210,10 +210,11 @@ def _snapshot_rows(context: Any) -> list[Row]:
 
     from configview import services as configview_services
     from configview.models import ConfigSnapshot
-    from daemons import background, services
+    from daemons import background
+    from daemons.inventory import services
     from daemons.models import Daemon
 
-    pool = services.pool_upsert(
+    pool = services.pool_save(
         name=context.pool.name, collector=context.pool.collector, token_file=context.pool.token_file,
         config_val=shlex.join(context.pool.config_val),
     )

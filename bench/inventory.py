@@ -26,7 +26,7 @@ def run(context: BenchContext) -> list[Row]:
     from django.test import Client
     from django.utils import timezone
 
-    from daemons import services
+    from daemons.inventory import services
     from daemons.models import Pool
     from daemons.permissions import VIEWERS
     from tests.helpers import add_daemons
@@ -40,13 +40,13 @@ def run(context: BenchContext) -> list[Row]:
     client = Client()
     client.force_login(viewer)
 
-    small = services.pool_upsert(name="bench-100", collector="127.0.0.1:9")
+    small = services.pool_save(name="bench-100", collector="127.0.0.1:9")
     add_daemons(small, SMALL, machines=4)
     Pool.objects.update(last_refreshed_at=timezone.now())
     # The pools list's anchor: the same list before the big pool exists.
     list_anchor_ms, list_anchor_queries = _timed(client, "/"), _queries(client, "/")
 
-    big = services.pool_upsert(name="bench-10k", collector="127.0.0.1:9")
+    big = services.pool_save(name="bench-10k", collector="127.0.0.1:9")
     add_daemons(big, BIG - 20, machines=BIG // 25)
     add_daemons(big, 10, state="down", prefix="down", kind="schedd")
     add_daemons(big, 10, state="missing", prefix="gone", kind="master")
@@ -94,9 +94,9 @@ def _refresh_rows(context: BenchContext, big: object) -> list[Row]:
     """What a refresh costs: the real bench pool, and the database side of a 10,000-daemon one."""
     import condor.client
     from condor.types import DaemonInfo
-    from daemons import services
+    from daemons.inventory import services
 
-    real = services.pool_upsert(
+    real = services.pool_save(
         name="bench-real",
         collector=context.pool.collector,
         token_file=context.pool.token_file,

@@ -1,5 +1,5 @@
 """Websocket routes, collected from each app's own routing.py."""
 
-from daemons.routing import websocket_urlpatterns as daemon_routes
+from daemons.logs.routing import websocket_urlpatterns as daemon_routes
 
 websocket_urlpatterns = [*daemon_routes]

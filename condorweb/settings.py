@@ -13,7 +13,14 @@ from pathlib import Path
 import dj_database_url
 
 from condor.workers import Settings as CondorSettings
-from condorweb.env import ImproperEnvironment, env_bool, env_float, env_int, env_list, env_str
+from condorweb.env import (
+    ImproperEnvironment,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("CONDORWEB_DATA_DIR", str(BASE_DIR / "var")))

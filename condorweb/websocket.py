@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-
 from urllib.parse import urlsplit
 
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -14,7 +13,7 @@ from django.http.request import split_domain_port, validate_host
 from django.urls import re_path
 from django.utils.http import is_same_domain
 
-from daemons.consumers import CLOSE_NOT_FOUND
+from daemons.logs.consumers import CLOSE_NOT_FOUND
 
 logger = logging.getLogger(__name__)
 

@@ -6,14 +6,13 @@ import re
 import secrets
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from condor.validation import KNOWN_SUBSYSTEMS
 from configview import selectors
 from configview.models import LOOKUP_LENGTH, ConfigSnapshot, Share, share_secret_digest
 from configview.selectors import NotComparable, SideChoice
-from daemons.access import User, get_daemon_for_user
+from daemons.access import User, daemon_for, require
 
 VIEW_SNAPSHOTS = "configview.view_configsnapshot"
 _TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9_-]+")
@@ -25,13 +24,8 @@ class ShareUnavailable(Exception):
     """A share link that opens nothing, with what to tell its holder."""
 
 
-def check_perm(user: User, perm: str) -> None:
-    if not user.has_perm(perm):
-        raise PermissionDenied
-
-
 def get_snapshot_for_user(user: User, snapshot_id: int, *, perm: str = VIEW_SNAPSHOTS) -> ConfigSnapshot:
-    check_perm(user, perm)
+    require(user, perm)
     try:
         return ConfigSnapshot.objects.get(pk=snapshot_id)
     except ConfigSnapshot.DoesNotExist:
@@ -52,9 +46,9 @@ def sides_for_user(
     The console host's side is seen as ``subsystem``; by default as the
     daemon on the other side, so a master is compared with MASTER's view.
     """
-    check_perm(user, VIEW_SNAPSHOTS)
+    require(user, VIEW_SNAPSHOTS)
     if daemon_id is not None and since is not None:
-        daemon = get_daemon_for_user(user, daemon_id)
+        daemon = daemon_for(user, daemon_id)
         before = selectors.snapshot_as_of(daemon, since)
         if before is None:
             raise NotComparable(f"The console has no complete snapshot of {daemon} from before {since:%Y-%m-%d %H:%M}.")

@@ -27,8 +27,13 @@ from configview import redaction
 from configview.models import ConfigSnapshot, Share, share_secret_digest
 from configview.selectors import NotComparable, SideChoice
 from daemons import background
+from daemons.commands.services import (
+    ClientInfo,
+    RuntimeChange,
+    daemon_config_set,
+    daemon_config_unset,
+)
 from daemons.models import Daemon
-from daemons.services import ClientInfo, RuntimeChange, daemon_config_set, daemon_config_unset
 
 logger = logging.getLogger(__name__)
 

@@ -13,13 +13,20 @@ import condor.tools
 from condor.errors import ProtocolError
 from condorweb.login import next_in_session
 from configview import access, selectors, services
-from configview.forms import DiffForm, FilterForm, LocalForm, RuntimeEditForm, SearchForm, ShareForm
+from configview.forms import (
+    DiffForm,
+    FilterForm,
+    LocalForm,
+    RuntimeEditForm,
+    SearchForm,
+    ShareForm,
+)
 from configview.models import ConfigSnapshot, Share
 from configview.selectors import NotComparable, SideChoice
-from daemons.access import get_daemon_for_user
+from daemons.access import allows, daemon_for, require
+from daemons.commands.services import ClientInfo, record_refusal
 from daemons.crumbs import daemon_trail
 from daemons.models import CommandRecord, Daemon
-from daemons.services import ClientInfo, command_forbidden_record
 
 VIEW = access.VIEW_SNAPSHOTS
 FETCH = "configview.add_configsnapshot"
@@ -66,7 +73,7 @@ def _page(request: HttpRequest, template: str, context: dict, *, partial: str = 
 
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    access.check_perm(request.user, VIEW)
+    require(request.user, VIEW)
     search = SearchForm(request.GET)
     query = search.cleaned_data["q"] if search.is_valid() else ""
     return _page(
@@ -76,7 +83,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "chooser": DiffForm(initial={"left": "local"}),
             "choices": selectors.snapshot_choices(),
             "search": search,
-            "daemons": selectors.daemons_matching(query) if request.user.has_perm("daemons.view_daemon") else [],
+            "daemons": selectors.daemons_matching(query) if allows(request.user, "daemons.view_daemon") else [],
             "query": query,
             "breadcrumbs": [_configs()],
         },
@@ -86,7 +93,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def local(request: HttpRequest) -> HttpResponse:
-    access.check_perm(request.user, VIEW)
+    require(request.user, VIEW)
     form = LocalForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
     subsystem = data.get("subsystem") or "TOOL"
@@ -105,7 +112,7 @@ def local(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def local_reload(request: HttpRequest) -> HttpResponse:
-    access.check_perm(request.user, RELOAD)
+    require(request.user, RELOAD)
     try:
         services.local_config_reload(user=request.user)
     except ProtocolError as exc:
@@ -117,7 +124,7 @@ def local_reload(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def local_capture(request: HttpRequest) -> HttpResponse:
-    access.check_perm(request.user, FETCH)
+    require(request.user, FETCH)
     form = LocalForm(request.POST)
     subsystem = (form.cleaned_data.get("subsystem") if form.is_valid() else "") or "TOOL"
     try:
@@ -130,8 +137,8 @@ def local_capture(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def daemon_snapshots(request: HttpRequest, daemon_id: int) -> HttpResponse:
-    daemon = get_daemon_for_user(request.user, daemon_id)
-    access.check_perm(request.user, VIEW)
+    daemon = daemon_for(request.user, daemon_id)
+    require(request.user, VIEW)
     return _page(
         request,
         "configview/daemon_snapshots.html",
@@ -147,8 +154,8 @@ def daemon_snapshots(request: HttpRequest, daemon_id: int) -> HttpResponse:
 
 @require_POST
 def snapshot_fetch(request: HttpRequest, daemon_id: int) -> HttpResponse:
-    daemon = get_daemon_for_user(request.user, daemon_id)
-    access.check_perm(request.user, FETCH)
+    daemon = daemon_for(request.user, daemon_id)
+    require(request.user, FETCH)
     snapshot = services.config_snapshot_fetch(user=request.user, daemon=daemon)
     url = reverse("configview:snapshot_detail", kwargs={"snapshot_id": snapshot.pk})
     if request.POST.get("then") == "diff":
@@ -178,7 +185,7 @@ def snapshot_detail(request: HttpRequest, snapshot_id: int) -> HttpResponse:
 
 @require_GET
 def diff(request: HttpRequest) -> HttpResponse:
-    access.check_perm(request.user, VIEW)
+    require(request.user, VIEW)
     form = DiffForm(request.GET)
     if not form.is_valid():
         return _diff_error(request, form, "")
@@ -240,7 +247,7 @@ def _diff_page(
 
 @require_POST
 def share_create(request: HttpRequest) -> HttpResponse:
-    access.check_perm(request.user, SHARE)
+    require(request.user, SHARE)
     form = ShareForm(request.POST)
     if not form.is_valid():
         return _page(request, "configview/share_created.html", {"form": form}, partial="result", status=400)
@@ -271,13 +278,15 @@ def share_revoke(request: HttpRequest, share_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def runtime_edit(request: HttpRequest, daemon_id: int) -> HttpResponse:
-    daemon = get_daemon_for_user(request.user, daemon_id)
+    daemon = daemon_for(request.user, daemon_id)
     client = ClientInfo.from_request(request)
-    if not request.user.has_perm(SET_RUNTIME):
+    try:
+        require(request.user, SET_RUNTIME)
+    except PermissionDenied:
         if request.method == "POST":
             command = "RuntimeUnset" if request.POST.get("action") == "unset" else "RuntimeSet"
-            command_forbidden_record(user=request.user, daemon=daemon, command=command, client=client)
-        raise PermissionDenied
+            record_refusal(user=request.user, command=command, daemon_ids=[daemon.pk], client=client)
+        raise
     record: CommandRecord | None = None
     moved: tuple[str, ...] = ()
     if request.method == "POST":

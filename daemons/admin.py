@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 
 from django.contrib import admin
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from daemons.forms import PoolForm
+from daemons.inventory.forms import PoolForm
+from daemons.inventory.selectors import with_health
 from daemons.models import CommandRecord, Daemon, DaemonStateChange, Pool
 
 
@@ -36,11 +37,7 @@ class PoolAdmin(admin.ModelAdmin):
     readonly_fields = ("last_refreshed_at", "last_refresh_error", "created_at", "updated_at")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Pool]:
-        return super().get_queryset(request).annotate(
-            n_up=Count("daemons", filter=Q(daemons__state=Daemon.State.UP)),
-            n_down=Count("daemons", filter=Q(daemons__state=Daemon.State.DOWN)),
-            n_missing=Count("daemons", filter=Q(daemons__state=Daemon.State.MISSING)),
-        )
+        return with_health(super().get_queryset(request))
 
     @admin.display(description="up", ordering="n_up")
     def daemons_up(self, pool: Pool) -> int:
@@ -61,7 +58,7 @@ class PoolAdmin(admin.ModelAdmin):
 
 @admin.register(Daemon)
 class DaemonAdmin(ReadOnlyAdmin):
-    """Read-only: the inventory is written by refreshes alone (services.pool_refresh)."""
+    """Read-only: the inventory is written by refreshes alone (daemons.inventory.services.pool_refresh)."""
 
     list_display = ("name", "kind", "machine", "pool", "state", "version", "last_seen_at")
     list_filter = ("state", "kind", "pool")

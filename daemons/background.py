@@ -1,5 +1,8 @@
 """Work that must not hold up a page: a few threads per process, one job per key at a time.
 
+At the app's top, not in a subpackage: inventory, commands and configview all
+queue work here, and a task queue replaces it in a later step.
+
 A page that finds its data stale asks for a refresh here and renders what it
 has; its htmx poll shows the new data once the job is done. The threads only
 wait: HTCondor calls run in worker processes with a bounded wait, so a

@@ -1,5 +1,7 @@
 """State-change broadcasts over the channel layer.
 
+At the app's top: inventory and commands send them, the log consumers hear them.
+
 Called only from ``transaction.on_commit`` so nobody hears of a change that
 was rolled back. Group names are built from integer ids; the pool pages poll
 (htmx), so only live-log viewers listen.
@@ -71,13 +73,11 @@ def command_recorded(record: CommandRecord) -> None:
     """
     if not record.pool_id:
         return
-    what = " ".join(part for part in (record.command, record.target, record.knob) if part)
-    text = f"{what} by {record.username} to {record.daemon_kind} {record.daemon_name}: {record.get_outcome_display()}"
     _send(pool_group(record.pool_id), {
         "type": "command.recorded",
         "record_id": record.pk,
         "daemon_id": record.daemon_id,
         "machine": record.daemon.machine if record.daemon else "",
         "subsystem": record.target,
-        "text": f"{text} ({record.error})" if record.error else text,
+        "text": record.notice_text,
     })

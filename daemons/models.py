@@ -96,7 +96,7 @@ class Daemon(models.Model):
 class DaemonStateChange(models.Model):
     """A daemon's state as one refresh found it different from the last: the pool timeline's other half.
 
-    Written by ``services.pool_refresh`` alone, never edited.
+    Written by ``daemons.inventory.services.pool_refresh`` alone, never edited.
     """
 
     pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="+")
@@ -174,3 +174,25 @@ class CommandRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.command} {self.daemon_name} by {self.username} ({self.outcome})"
+
+    # The one place a command's outcome is put into words: the messages after a
+    # POST, the command panel, the pool's timeline and the live log's notices.
+
+    @property
+    def what(self) -> str:
+        """The command as recorded: its name, and the subsystem or knob it names."""
+        return " ".join(part for part in (self.command, self.target, self.knob) if part)
+
+    @property
+    def outcome_text(self) -> str:
+        """A sentence for whoever sent it."""
+        to = f"{self.daemon_kind} {self.daemon_name}"
+        if self.outcome == self.Outcome.SENT:
+            return f"{self.what} sent to {to}. HTCondor does not answer commands: its log shows the reaction."
+        return f"{self.what} to {to}: {self.get_outcome_display()}. {self.error}".rstrip()
+
+    @property
+    def notice_text(self) -> str:
+        """A line for everyone else: who sent what to which daemon, and how it went."""
+        text = f"{self.what} by {self.username} to {self.daemon_kind} {self.daemon_name}: {self.get_outcome_display()}"
+        return f"{text} ({self.error})" if self.error else text

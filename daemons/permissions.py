@@ -27,11 +27,6 @@ COMMAND_PERMISSIONS: dict[Command, str] = {
 }
 
 
-def may_send(user: Any, command: Command) -> bool:
-    """Whether ``user`` holds the console permission ``command`` needs."""
-    return user.has_perm(COMMAND_PERMISSIONS[command])
-
-
 VIEWERS = "Viewers"
 OPERATORS = "Operators"
 ADMINISTRATORS = "Administrators"

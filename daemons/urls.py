@@ -1,23 +1,25 @@
 from django.urls import path
 
-from daemons import command_views, log_views, views
+from daemons.commands import views as commands
+from daemons.inventory import views as inventory
+from daemons.logs import views as logs
 
 app_name = "daemons"
 urlpatterns = [
-    path("", views.pool_list, name="pool_list"),
-    path("pool/add/", views.pool_add, name="pool_add"),
-    path("pool/<int:pool_id>/", views.pool_detail, name="pool_detail"),
-    path("pool/<int:pool_id>/edit/", views.pool_edit, name="pool_edit"),
-    path("pool/<int:pool_id>/refresh/", views.pool_refresh, name="pool_refresh"),
-    path("daemon/<int:daemon_id>/", views.daemon_detail, name="daemon_detail"),
+    path("", inventory.pool_list, name="pool_list"),
+    path("pool/add/", inventory.pool_add, name="pool_add"),
+    path("pool/<int:pool_id>/", inventory.pool_detail, name="pool_detail"),
+    path("pool/<int:pool_id>/edit/", inventory.pool_edit, name="pool_edit"),
+    path("pool/<int:pool_id>/refresh/", inventory.pool_refresh, name="pool_refresh"),
+    path("daemon/<int:daemon_id>/", inventory.daemon_detail, name="daemon_detail"),
     # Live logs
-    path("daemon/<int:daemon_id>/log/", log_views.daemon_log, name="daemon_log"),
-    path("daemon/<int:daemon_id>/log/download/", log_views.daemon_log_download, name="daemon_log_download"),
-    path("diagnostics/", log_views.diagnostics, name="diagnostics"),
-    path("diagnostics/client-log/download/", log_views.client_log_download, name="client_log_download"),
+    path("daemon/<int:daemon_id>/log/", logs.daemon_log, name="daemon_log"),
+    path("daemon/<int:daemon_id>/log/download/", logs.daemon_log_download, name="daemon_log_download"),
+    path("diagnostics/", logs.diagnostics, name="diagnostics"),
+    path("diagnostics/client-log/download/", logs.client_log_download, name="client_log_download"),
     # Commands and their audit trail
-    path("daemon/<int:daemon_id>/command/", command_views.daemon_command, name="daemon_command"),
-    path("pool/<int:pool_id>/commands/", command_views.pool_commands, name="pool_commands"),
-    path("pool/<int:pool_id>/commands/<uuid:batch>/", command_views.pool_command_batch, name="pool_command_batch"),
-    path("audit/", command_views.audit, name="audit"),
+    path("daemon/<int:daemon_id>/command/", commands.daemon_command, name="daemon_command"),
+    path("pool/<int:pool_id>/commands/", commands.pool_commands, name="pool_commands"),
+    path("pool/<int:pool_id>/commands/<uuid:batch>/", commands.pool_command_batch, name="pool_command_batch"),
+    path("audit/", commands.audit, name="audit"),
 ]

@@ -17,7 +17,7 @@ from condor.commands import Command
 from condor.errors import ProtocolError
 from condor.types import SUBSYSTEM_BY_KIND, Target
 from condor.validation import validate_subsystem
-from daemons import services
+from daemons.inventory import services
 from daemons.models import Daemon, Pool
 from tests.helpers import fresh_pool
 

@@ -90,10 +90,10 @@ def fresh_pool(name: str, collector: str = "cm.example.org:9618") -> object:
     """A pool whose inventory counts as just refreshed, so pages start no refresh of it."""
     from django.utils import timezone
 
-    from daemons import services
+    from daemons.inventory import services
     from daemons.models import Pool
 
-    pool = services.pool_upsert(name=name, collector=collector)
+    pool = services.pool_save(name=name, collector=collector)
     Pool.objects.filter(pk=pool.pk).update(last_refreshed_at=timezone.now())
     return Pool.objects.get(pk=pool.pk)
 
@@ -102,9 +102,9 @@ def register(pool: devpool.DevPool) -> object:
     """The real pool as the console knows it (what ``manage.py devpool up`` registers)."""
     import shlex
 
-    from daemons import services
+    from daemons.inventory import services
 
-    return services.pool_upsert(
+    return services.pool_save(
         name=pool.name,
         collector=pool.collector,
         token_file=pool.token_file,
@@ -115,7 +115,7 @@ def register(pool: devpool.DevPool) -> object:
 
 def registered_master(pool: devpool.DevPool) -> object:
     """The real pool's master, up in the console's inventory once a refresh has seen it."""
-    from daemons import services
+    from daemons.inventory import services
     from daemons.models import Daemon
 
     registered = register(pool)

@@ -10,8 +10,8 @@ from django.contrib.auth.models import User
 from django.db import DatabaseError
 
 from configview import services
+from daemons.commands.services import ClientInfo
 from daemons.models import CommandRecord
-from daemons.services import ClientInfo
 from tests.configview_helpers import htcondor, make_daemon  # noqa: F401 - fixture
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from condor.commands import Command
-from daemons import services
+from daemons.commands import services
 from daemons.models import CommandRecord
 from tests.command_helpers import client_for, make_master, sent  # noqa: F401 - fixture
 from tests.helpers import fresh_pool
@@ -15,8 +15,8 @@ CLIENT = services.ClientInfo(address="192.0.2.9", user_agent="ua")
 
 def test_an_administrator_sees_every_attempt_with_who_what_and_outcome(admin, operator, viewer, sent) -> None:
     master = make_master()
-    services.daemon_command(user=operator, daemon=master, command=Command.Reconfig, client=CLIENT)
-    services.command_forbidden_record(user=viewer, daemon=master, command="OffFast", client=CLIENT)
+    services.command_send(user=operator, daemon=master, command=Command.Reconfig, client=CLIENT)
+    services.record_refusal(user=viewer, command="OffFast", daemon_ids=[master.pk], client=CLIENT)
     body = client_for(admin).get(reverse("daemons:audit")).content.decode()
     assert "oscar-operator" in body and "victor-viewer" in body
     assert "Forbidden by the console" in body and "Sent" in body
@@ -26,9 +26,9 @@ def test_an_administrator_sees_every_attempt_with_who_what_and_outcome(admin, op
 def test_filters_narrow_the_list(admin, operator, sent) -> None:
     first = make_master()
     other = make_master(fresh_pool("elsewhere"), name="master@far")
-    services.daemon_command(user=operator, daemon=first, command=Command.Reconfig, client=CLIENT)
+    services.command_send(user=operator, daemon=first, command=Command.Reconfig, client=CLIENT)
     sent.error = None
-    services.daemon_command(user=admin, daemon=other, command=Command.DaemonsOn, client=CLIENT)
+    services.command_send(user=admin, daemon=other, command=Command.DaemonsOn, client=CLIENT)
     client = client_for(admin)
     body = client.get(reverse("daemons:audit"), {"pool": other.pool_id}).content.decode()
     assert "master@far" in body and "master@node1" not in body
@@ -39,14 +39,14 @@ def test_filters_narrow_the_list(admin, operator, sent) -> None:
 
 
 def test_invalid_filters_are_ignored(admin, operator, sent) -> None:
-    services.daemon_command(user=operator, daemon=make_master(), command=Command.Reconfig, client=CLIENT)
+    services.command_send(user=operator, daemon=make_master(), command=Command.Reconfig, client=CLIENT)
     response = client_for(admin).get(reverse("daemons:audit"), {"pool": "x", "since": "yesterday", "outcome": "bogus"})
     assert response.status_code == 200 and "master@node1" in response.content.decode()
 
 
 def test_a_record_outlives_its_daemon_and_pool(admin, operator, sent) -> None:
     master = make_master()
-    services.daemon_command(user=operator, daemon=master, command=Command.Reconfig, client=CLIENT)
+    services.command_send(user=operator, daemon=master, command=Command.Reconfig, client=CLIENT)
     master.pool.delete()
     record = CommandRecord.objects.get()
     assert (record.daemon, record.pool, record.daemon_name) == (None, None, "master@node1")

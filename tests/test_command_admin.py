@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from condor.commands import Command
-from daemons import services
+from daemons.commands import services
 from daemons.models import CommandRecord
 from tests.command_helpers import client_for, make_master, sent  # noqa: F401 - fixture
 
@@ -24,7 +24,7 @@ def superuser(db: None) -> User:
 
 @pytest.fixture
 def record(operator, sent) -> CommandRecord:
-    return services.daemon_command(user=operator, daemon=make_master(), command=Command.Reconfig, client=CLIENT)
+    return services.command_send(user=operator, daemon=make_master(), command=Command.Reconfig, client=CLIENT)
 
 
 def test_a_superuser_can_list_and_open_records_but_not_add_change_or_delete_them(superuser, record) -> None:

@@ -12,9 +12,9 @@ from django.test import Client
 from django.urls import reverse
 
 from condor.commands import Command
-from daemons import services
-from devtools import devpool
+from daemons.inventory import services
 from daemons.models import CommandRecord, Daemon, Pool
+from devtools import devpool
 from tests.command_helpers import bulk_post, client_for  # noqa: F401 - fixture
 from tests.helpers import LogWatch, master_log, register, wait_for
 

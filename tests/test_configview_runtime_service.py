@@ -7,8 +7,8 @@ import condor.tools
 from condor.errors import RUNTIME_CONFIG_HINT, DaemonUnreachable, Refused
 from configview import services
 from configview.redaction import MARKER
+from daemons.commands.services import ClientInfo
 from daemons.models import CommandRecord
-from daemons.services import ClientInfo
 from tests.configview_helpers import htcondor, make_daemon  # noqa: F401 - fixture
 
 CLIENT = ClientInfo(address="192.0.2.7", user_agent="pytest")

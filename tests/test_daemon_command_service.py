@@ -1,4 +1,4 @@
-"""services.daemon_command / daemons_command: the audit row comes first, then the command, then a background refresh."""
+"""services.command_send / command_batch_start: the audit row comes first, then the command, then a background refresh."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from django.test import Client
 import condor.client
 from condor.commands import Command
 from condor.errors import DaemonUnreachable
-from daemons import services
+from daemons.commands import services
+from daemons.inventory import services as inventory_services
 from daemons.models import CommandRecord
 from tests.command_helpers import make_daemon, make_master, sent  # noqa: F401 - fixture
 
@@ -20,11 +21,11 @@ CLIENT = services.ClientInfo(address="192.0.2.1", user_agent="test")
 
 @pytest.fixture
 def in_batch(operator, django_capture_on_commit_callbacks, background_jobs):
-    """services.daemons_command as a view calls it, then its background sends run: the rows, in order."""
+    """services.command_batch_start as a view calls it, then its background sends run: the rows, in order."""
 
     def start(daemons, command=Command.Reconfig):
         with django_capture_on_commit_callbacks(execute=True):
-            batch = services.daemons_command(user=operator, daemons=daemons, command=command, client=CLIENT)
+            batch = services.command_batch_start(user=operator, daemons=daemons, command=command, client=CLIENT)
         background_jobs.run("command_batch")
         return list(CommandRecord.objects.filter(batch=batch).order_by("id"))
 
@@ -39,7 +40,7 @@ def test_the_record_is_written_as_pending_before_the_command_leaves(operator, se
         seen.append(list(CommandRecord.objects.values_list("command", "outcome")))
 
     monkeypatch.setattr(condor.client, "send_command", send)
-    record = services.daemon_command(user=operator, daemon=make_master(), command=Command.Reconfig, client=CLIENT)
+    record = services.command_send(user=operator, daemon=make_master(), command=Command.Reconfig, client=CLIENT)
     assert seen == [[("Reconfig", "pending")]]
     assert record.outcome == "sent" and record.completed_at is not None
 
@@ -48,7 +49,7 @@ def test_no_record_no_command(operator, sent) -> None:
     master = make_master()
     with mock.patch.object(CommandRecord.objects, "create", side_effect=OperationalError("database is locked")):
         with pytest.raises(OperationalError):
-            services.daemon_command(user=operator, daemon=master, command=Command.Reconfig, client=CLIENT)
+            services.command_send(user=operator, daemon=master, command=Command.Reconfig, client=CLIENT)
     assert sent.calls == []
 
 
@@ -66,13 +67,13 @@ def test_an_unexpected_error_is_recorded_as_error_and_raised(operator, sent) -> 
     sent.error = None
     with mock.patch.object(condor.client, "send_command", side_effect=RuntimeError("boom")):
         with pytest.raises(RuntimeError):
-            services.daemon_command(user=operator, daemon=make_master(), command=Command.Reconfig, client=CLIENT)
+            services.command_send(user=operator, daemon=make_master(), command=Command.Reconfig, client=CLIENT)
     record = CommandRecord.objects.get()
     assert (record.outcome, record.error) == ("error", "Unexpected error: boom")
 
 
 def test_an_invalid_subsystem_is_recorded_invalid_and_not_sent(operator, sent) -> None:
-    record = services.daemon_command(
+    record = services.command_send(
         user=operator, daemon=make_master(), command=Command.DaemonOff, subsystem="schedd; rm -rf /", client=CLIENT
     )
     assert record.outcome == "invalid" and sent.calls == []
@@ -82,7 +83,7 @@ def test_a_bulk_command_goes_to_each_daemon_with_a_row_each_and_refreshes_each_p
     operator, sent, in_batch, background_jobs, monkeypatch
 ) -> None:
     refreshed = []
-    monkeypatch.setattr(services, "pool_refresh", lambda *, pool: refreshed.append(pool.name))
+    monkeypatch.setattr(inventory_services, "pool_refresh", lambda *, pool: refreshed.append(pool.name))
     first = make_master()
     second = make_master(first.pool, name="master@node2", machine="node2")
     records = in_batch([first, second])
@@ -98,7 +99,7 @@ def test_a_bulk_command_is_committed_pending_as_one_batch_and_sent_only_after(
     first = make_master()
     second = make_master(first.pool, name="master@node2", machine="node2")
     with django_capture_on_commit_callbacks() as committed:
-        batch = services.daemons_command(user=operator, daemons=[first, second], command=Command.Reconfig, client=CLIENT)
+        batch = services.command_batch_start(user=operator, daemons=[first, second], command=Command.Reconfig, client=CLIENT)
 
     assert sent.calls == [] and not background_jobs.jobs
     assert sorted(CommandRecord.objects.values_list("daemon_name", "outcome", "batch")) == sorted(
@@ -126,11 +127,11 @@ def test_one_unreachable_target_does_not_stop_the_others(operator, sent, in_batc
 
 def test_a_command_during_the_follow_up_restarts_its_schedule(operator, monkeypatch, background_jobs) -> None:
     refreshed = []
-    monkeypatch.setattr(services, "_pool_refresh_by_id", lambda pool_id: refreshed.append(pool_id))
-    monkeypatch.setattr(services, "COMMAND_REFRESH_DELAYS", (0.0, 0.0))
+    monkeypatch.setattr(inventory_services, "_pool_refresh_by_id", lambda pool_id: refreshed.append(pool_id))
+    monkeypatch.setattr(inventory_services, "COMMAND_REFRESH_DELAYS", (0.0, 0.0))
     master = make_master()
-    services.pool_refresh_after_command(pool=master.pool)
-    services.pool_refresh_after_command(pool=master.pool)  # already queued: no second job
+    inventory_services.pool_refresh_after_command(pool=master.pool)
+    inventory_services.pool_refresh_after_command(pool=master.pool)  # already queued: no second job
     assert len(background_jobs.jobs) == 1
     background_jobs.run()
     assert refreshed == [master.pool_id, master.pool_id]
@@ -138,7 +139,7 @@ def test_a_command_during_the_follow_up_restarts_its_schedule(operator, monkeypa
 
 def test_forbidden_attempts_are_recorded_without_sending(viewer, sent) -> None:
     schedd = make_daemon(make_master().pool, "schedd", "sched@node1")
-    record = services.command_forbidden_record(user=viewer, daemon=schedd, command="OffFast", client=CLIENT)
+    (record,) = services.record_refusal(user=viewer, command="OffFast", daemon_ids=[schedd.pk], client=CLIENT)
     assert (record.outcome, record.daemon_kind, record.client_address) == ("forbidden", "schedd", "192.0.2.1")
     assert sent.calls == []
 
@@ -152,12 +153,12 @@ def test_the_broadcast_leaves_after_commit_in_the_background_and_reaches_the_poo
 
     from daemons import events
 
-    monkeypatch.setattr(services, "pool_refresh", lambda *, pool: pool)
+    monkeypatch.setattr(inventory_services, "pool_refresh", lambda *, pool: pool)
     master = make_master()
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(events.pool_group(master.pool_id), channel)
-    record = services.daemon_command(user=operator, daemon=master, command=Command.Reconfig, client=CLIENT)
+    record = services.command_send(user=operator, daemon=master, command=Command.Reconfig, client=CLIENT)
     queued = [args[0][0] for _, args in background_jobs.jobs]
     assert "command_recorded" in queued and "pool_refresh_after_command" in queued
     background_jobs.run()
@@ -206,7 +207,7 @@ def test_a_bulk_command_goes_to_the_address_its_row_names_even_if_a_refresh_move
     master = make_master()
     recorded = master.address
     with django_capture_on_commit_callbacks(execute=True):
-        services.daemons_command(user=operator, daemons=[master], command=Command.Reconfig, client=CLIENT)
+        services.command_batch_start(user=operator, daemons=[master], command=Command.Reconfig, client=CLIENT)
     master.address = "<10.9.9.9:9618>"
     master.save()
 
@@ -221,7 +222,7 @@ def test_a_bulk_command_whose_pool_was_removed_before_sending_says_so(
 ) -> None:
     master = make_master()
     with django_capture_on_commit_callbacks(execute=True):
-        services.daemons_command(user=operator, daemons=[master], command=Command.Reconfig, client=CLIENT)
+        services.command_batch_start(user=operator, daemons=[master], command=Command.Reconfig, client=CLIENT)
     master.pool.delete()
 
     background_jobs.run("command_batch")

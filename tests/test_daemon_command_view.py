@@ -7,10 +7,23 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from condor.commands import Command
-from condor.errors import ADMINISTRATOR_HINT, DaemonUnreachable, NotAuthorized, ProtocolTimeout, Refused
-from daemons import services
+from condor.errors import (
+    ADMINISTRATOR_HINT,
+    DaemonUnreachable,
+    NotAuthorized,
+    ProtocolTimeout,
+    Refused,
+)
+from daemons.inventory import services
 from daemons.models import CommandRecord
-from tests.command_helpers import ROLE_MAY, client_for, form_for, make_daemon, make_master, sent  # noqa: F401 - fixture
+from tests.command_helpers import (  # noqa: F401 - fixture
+    ROLE_MAY,
+    client_for,
+    form_for,
+    make_daemon,
+    make_master,
+    sent,
+)
 
 ROLES = sorted(ROLE_MAY)
 

@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from daemons import services
-from devtools import devpool
+from daemons.inventory import services
 from daemons.models import Daemon, Pool
+from devtools import devpool
 from tests.helpers import fresh_pool, register, wait_for
 
 pytestmark = pytest.mark.usefixtures("background_jobs")

@@ -12,7 +12,7 @@ from django.db import OperationalError
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import AsyncClient, Client
 
-from daemons import selectors
+from daemons.inventory import selectors
 
 
 def _refuse(*args: object, **kwargs: object) -> None:

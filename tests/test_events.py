@@ -9,7 +9,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 import condor.client
-from daemons import events, services
+from daemons import events
+from daemons.inventory import services
 from daemons.models import Pool
 from tests.services import free_port
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from condor.errors import InvalidInput
 from condor.validation import validate_knob, validate_value
 from configview.forms import ShareForm
-from daemons.forms import PoolForm
+from daemons.inventory.forms import PoolForm
 from tests.security_helpers import CutOff, World, make_world, no_htcondor  # noqa: F401 - fixture
 from tests.test_csrf_and_safe_methods import CHANGING_CALLS
 from tests.test_permission_matrix import MATRIX, Row

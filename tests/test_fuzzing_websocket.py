@@ -21,12 +21,22 @@ from channels.testing import WebsocketCommunicator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from condorweb.asgi import application  # here: its first import reconfigures logging, which would unhook caplog
-from daemons import logstream
-from daemons.consumers import CLOSE_BAD_REQUEST
+from condorweb.asgi import (
+    application,  # here: its first import reconfigures logging, which would unhook caplog
+)
+from daemons.logs import readers
+from daemons.logs.consumers import CLOSE_BAD_REQUEST
+from daemons.logs.routing import websocket_urlpatterns
 from daemons.models import Daemon
-from daemons.routing import websocket_urlpatterns
-from tests.test_log_consumer import append, connect, knobs, lines_until, log_dir, master, url  # noqa: F401 - fixtures
+from tests.test_log_consumer import (  # noqa: F401 - fixtures
+    append,
+    connect,
+    knobs,
+    lines_until,
+    log_dir,
+    master,
+    url,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -117,7 +127,7 @@ async def test_a_refused_viewer_leaves_the_shared_reader_before_its_client_finis
     _, code = await until_closed(client)
 
     # No disconnect from the client: a broken one may never send it.
-    assert (code, logstream.readers_running()) == (CLOSE_BAD_REQUEST, 0)
+    assert (code, readers.readers_running()) == (CLOSE_BAD_REQUEST, 0)
 
 
 async def test_a_binary_message_is_closed_like_any_other_nonsense(

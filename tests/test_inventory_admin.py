@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from daemons import services
+from daemons.inventory import services
 from daemons.models import Daemon, DaemonStateChange, Pool
 from tests.helpers import add_daemons
 
@@ -21,7 +21,7 @@ def as_admin(client: Client, admin) -> Client:
 
 @pytest.fixture
 def pool(db: None) -> Pool:
-    pool = services.pool_upsert(name="cluster", collector="cm.example.org:9618")
+    pool = services.pool_save(name="cluster", collector="cm.example.org:9618")
     add_daemons(pool, 4)
     add_daemons(pool, 2, state="missing", prefix="gone")
     return pool
@@ -34,7 +34,7 @@ def test_the_pool_list_counts_daemons_by_state(as_admin: Client, pool: Pool) -> 
 
 
 def test_pools_can_be_searched_by_collector(as_admin: Client, pool: Pool) -> None:
-    services.pool_upsert(name="other", collector="elsewhere.example.org")
+    services.pool_save(name="other", collector="elsewhere.example.org")
     page = as_admin.get(reverse("admin:daemons_pool_changelist"), {"q": "elsewhere"}).content.decode()
     assert "other" in page and ">cluster<" not in page
 
@@ -52,7 +52,7 @@ def test_a_pool_with_a_bad_collector_is_refused(as_admin: Client, db: None) -> N
 def test_the_pool_page_shows_the_token_path_and_never_the_token(as_admin: Client, tmp_path: Path, db: None) -> None:
     token = tmp_path / "pool.token"
     token.write_text("SECRET-TOKEN-BODY")
-    pool = services.pool_upsert(name="cluster", collector="cm.example.org", token_file=str(token))
+    pool = services.pool_save(name="cluster", collector="cm.example.org", token_file=str(token))
     page = as_admin.get(reverse("admin:daemons_pool_change", args=[pool.pk])).content.decode()
     assert str(token) in page
     assert "SECRET-TOKEN-BODY" not in page

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from daemons import logstream
+from daemons.logs import logstream
 
 SECRET = "the console's secret key\n"
 

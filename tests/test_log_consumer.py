@@ -19,9 +19,10 @@ from channels.testing import WebsocketCommunicator
 
 import condor.client
 from condor.errors import DaemonUnreachable
-from daemons import events, logstream
+from daemons import events
+from daemons.logs import logstream, readers
+from daemons.logs.routing import websocket_urlpatterns
 from daemons.models import CommandRecord, Daemon
-from daemons.routing import websocket_urlpatterns
 from tests.helpers import fresh_pool
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -241,16 +242,16 @@ async def test_viewers_of_one_file_share_one_reader_which_stops_when_the_last_le
     second = await connect(operator, url(master))
     await lines_until(first, "one")
     await lines_until(second, "one")
-    running_with_two = logstream.readers_running()
+    running_with_two = readers.readers_running()
 
     append(log, "two")
     assert (await lines_until(first, "two"))[0] == ["two"]
     assert (await lines_until(second, "two"))[0] == ["two"]
     await first.disconnect()
-    running_with_one = logstream.readers_running()
+    running_with_one = readers.readers_running()
     await second.disconnect()
 
-    assert (running_with_two, running_with_one, logstream.readers_running()) == (1, 1, 0)
+    assert (running_with_two, running_with_one, readers.readers_running()) == (1, 1, 0)
 
 
 async def test_an_anonymous_visitor_is_told_to_log_in(master: Daemon) -> None:
@@ -377,7 +378,7 @@ async def test_the_real_application_refuses_a_foreign_origin_and_asks_strangers_
 
 
 def test_a_fetched_log_is_followed_by_offset_and_a_new_header_reads_as_rotation() -> None:
-    from daemons.logtail import Chunk, FetchedLogFollower
+    from daemons.logs.logtail import Chunk, FetchedLogFollower
 
     content = [b"header one\nline a\n"]
     follower = FetchedLogFollower(lambda: content[0], interval=0)
@@ -395,7 +396,7 @@ def test_a_fetched_log_is_followed_by_offset_and_a_new_header_reads_as_rotation(
 
 
 def test_an_unreachable_daemon_stops_a_fetched_log_with_its_reason() -> None:
-    from daemons.logtail import FetchedLogFollower, Unreadable
+    from daemons.logs.logtail import FetchedLogFollower, Unreadable
 
     def unreachable() -> bytes:
         raise DaemonUnreachable("Cannot connect to the daemon at <127.0.0.1:9618>.")

@@ -12,10 +12,12 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from condor.commands import Command
-from daemons import logstream, logtail, services
-from devtools import devpool
+from daemons.commands import services
+from daemons.inventory import services as inventory_services
+from daemons.logs import logstream, logtail
+from daemons.logs.routing import websocket_urlpatterns
 from daemons.models import Daemon, Pool
-from daemons.routing import websocket_urlpatterns
+from devtools import devpool
 from tests.helpers import downloaded, master_log, registered_master
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -47,7 +49,7 @@ async def test_a_viewer_of_the_masters_log_sees_the_sighup_a_reconfig_sends(
     master = await database_sync_to_async(master_with_no_cached_log_path)(healthy_pool)
     communicator = await viewer_from_the_end(healthy_pool, master, operator)
 
-    record = await database_sync_to_async(services.daemon_command)(
+    record = await database_sync_to_async(services.command_send)(
         user=operator, daemon=master, command=Command.Reconfig, client=services.ClientInfo()
     )
     seen: list[str] = []
@@ -99,7 +101,7 @@ async def test_a_log_the_console_cannot_read_streams_through_condor_fetchlog(
     while (await communicator.receive_json_from(timeout=30)).get("end", 0) < size_before:
         pass  # the backlog, which may hold the SIGHUPs of earlier tests
 
-    record = await database_sync_to_async(services.daemon_command)(
+    record = await database_sync_to_async(services.command_send)(
         user=operator, daemon=master, command=Command.Reconfig, client=services.ClientInfo()
     )
     assert record.outcome == "sent", record.error
@@ -134,14 +136,14 @@ async def test_viewers_see_the_master_exit_after_offfast_and_then_that_the_pool_
     lines: list[str] = []
     told: list[str] = []
     try:
-        record = await database_sync_to_async(services.daemon_command_send)(
+        record = await database_sync_to_async(services.command_send)(
             user=admin, daemon=master, command=Command.OffFast, client=services.ClientInfo()
         )
         assert record.outcome == "sent", record.error
         while not any("EXITING WITH STATUS 0" in line for line in lines):
             lines += (await communicator.receive_json_from(timeout=30)).get("lines", [])
         # The console reads the pool again (as a page would); its collector went with the master.
-        await database_sync_to_async(services.pool_refresh)(pool=master.pool)
+        await database_sync_to_async(inventory_services.pool_refresh)(pool=master.pool)
         while not told:
             message = await communicator.receive_json_from(timeout=30)
             if message["type"] == "daemon":

@@ -14,7 +14,7 @@ from django.urls import reverse
 import condor.client
 import condor.workers
 from condor.errors import DaemonUnreachable
-from daemons import logstream
+from daemons.logs import logstream
 from daemons.models import Daemon
 from tests.helpers import downloaded, fresh_pool
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from daemons.logtail import READ_LIMIT, Chunk, LogFollower, State
+from daemons.logs.logtail import READ_LIMIT, Chunk, LogFollower, State
 
 
 def _follower(path: Path) -> LogFollower:

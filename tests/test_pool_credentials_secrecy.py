@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from daemons import services
+from daemons.inventory import services
 from daemons.models import Daemon, Pool
 from tests.helpers import register
 from tests.security_helpers import CutOff, no_htcondor  # noqa: F401 - fixture
@@ -30,7 +30,7 @@ def token_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def pool(token_file: Path, db: None) -> Pool:
-    pool = services.pool_upsert(name="secretive", collector="127.0.0.1:9", token_file=str(token_file))
+    pool = services.pool_save(name="secretive", collector="127.0.0.1:9", token_file=str(token_file))
     Daemon.objects.create(pool=pool, kind="master", name="master@node", machine="node", address="<127.0.0.1:9>")
     return pool
 

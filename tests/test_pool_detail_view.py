@@ -10,10 +10,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from daemons import services
-from devtools import devpool
+from daemons.inventory import services
+from daemons.inventory.selectors import GRID_LIMIT
 from daemons.models import Daemon, Pool
-from daemons.selectors import GRID_LIMIT
+from devtools import devpool
 from tests.helpers import add_daemons, fresh_pool, register, schedd_turned_off, wait_for
 
 pytestmark = pytest.mark.usefixtures("background_jobs")

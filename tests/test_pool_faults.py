@@ -22,15 +22,30 @@ from django.urls import reverse
 
 import condor.client
 import condor.workers
-from condor.errors import READ_HINT, DaemonUnreachable, NotAuthorized, ProtocolError, ProtocolTimeout
+from condor.errors import (
+    READ_HINT,
+    DaemonUnreachable,
+    NotAuthorized,
+    ProtocolError,
+    ProtocolTimeout,
+)
 from condor.types import Credentials
-from daemons import background, services
-from devtools import devpool
+from daemons import background
+from daemons.inventory import services
 from daemons.models import Daemon, Pool
+from devtools import devpool
+from tests.condor.test_workers import black_hole, short_timeout  # noqa: F401 - fixtures
 from tests.helpers import fresh_pool, register, wait_for
 from tests.services import child_processes
-from tests.test_log_consumer import append, connect, knobs, lines_until, log_dir, master, url  # noqa: F401 - fixtures
-from tests.condor.test_workers import black_hole, short_timeout  # noqa: F401 - fixtures
+from tests.test_log_consumer import (  # noqa: F401 - fixtures
+    append,
+    connect,
+    knobs,
+    lines_until,
+    log_dir,
+    master,
+    url,
+)
 
 BOGUS_TOKEN = "eyJhbGciOiJIUzI1NiIsImtpZCI6IlBPT0wifQ.eyJzdWIiOiJjb25zb2xlIn0.c2lnbmF0dXJl\n"
 
@@ -56,7 +71,7 @@ def _pool_page(user: User, pool: Pool) -> str:
 
 
 def test_a_collector_that_is_down_is_reported_as_unreachable(viewer: User, closed_port: int) -> None:
-    pool = services.pool_upsert(name="down", collector=f"127.0.0.1:{closed_port}")
+    pool = services.pool_save(name="down", collector=f"127.0.0.1:{closed_port}")
 
     refreshed = services.pool_refresh(pool=pool)
 
@@ -67,7 +82,7 @@ def test_a_collector_that_is_down_is_reported_as_unreachable(viewer: User, close
 def test_a_black_holed_collector_times_out_within_the_configured_bound(
     viewer: User, black_hole: int, short_timeout: None
 ) -> None:
-    pool = services.pool_upsert(name="silent", collector=f"127.0.0.1:{black_hole}")
+    pool = services.pool_save(name="silent", collector=f"127.0.0.1:{black_hole}")
 
     refreshed = services.pool_refresh(pool=pool)
 
@@ -81,7 +96,7 @@ def test_a_collector_that_refuses_the_console_says_so(viewer: User, monkeypatch:
         raise NotAuthorized(f"The collector at {collector} refused the query: DENIED", hint=READ_HINT)
 
     monkeypatch.setattr(condor.client, "discover", refuse)
-    pool = services.pool_upsert(name="strict", collector="127.0.0.1:9618")
+    pool = services.pool_save(name="strict", collector="127.0.0.1:9618")
 
     refreshed = services.pool_refresh(pool=pool)
 
@@ -113,7 +128,7 @@ def patient_timeout() -> Iterator[None]:
 def test_other_pools_pages_answer_while_a_refresh_of_a_black_holed_pool_is_in_flight(
     viewer: User, black_hole: int, patient_timeout: None
 ) -> None:
-    silent = services.pool_upsert(name="silent", collector=f"127.0.0.1:{black_hole}")
+    silent = services.pool_save(name="silent", collector=f"127.0.0.1:{black_hole}")
     other = fresh_pool("healthy")
     Daemon.objects.create(pool=other, kind="master", name="master@ok", machine="ok", address="<127.0.0.1:9>")
     client = _client(viewer)
@@ -139,7 +154,7 @@ def test_other_pools_pages_answer_while_a_refresh_of_a_black_holed_pool_is_in_fl
 async def test_another_pools_live_log_follows_while_a_refresh_of_a_black_holed_pool_is_in_flight(
     viewer: User, master: Daemon, log_dir: Path, black_hole: int, patient_timeout: None
 ) -> None:
-    silent = await database_sync_to_async(services.pool_upsert)(name="silent", collector=f"127.0.0.1:{black_hole}")
+    silent = await database_sync_to_async(services.pool_save)(name="silent", collector=f"127.0.0.1:{black_hole}")
     log = log_dir / "MasterLog"
     append(log, "before the refresh")
 

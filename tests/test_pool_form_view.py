@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from condor.types import AuthorizationCheck
-from daemons import services
-from devtools import devpool
+from daemons.inventory import services
 from daemons.models import Pool
+from devtools import devpool
 
 pytestmark = pytest.mark.usefixtures("background_jobs")
 
@@ -91,7 +91,7 @@ def test_only_administrators_may_add_a_pool(client: Client, role: str, request: 
 def test_only_administrators_may_edit_a_pool(
     client: Client, db: None, role: str, request: pytest.FixtureRequest
 ) -> None:
-    pool = services.pool_upsert(name="cluster", collector="cm.example.org:9618")
+    pool = services.pool_save(name="cluster", collector="cm.example.org:9618")
     client.force_login(request.getfixturevalue(role))
     edit = reverse("daemons:pool_edit", args=[pool.pk])
     assert client.get(edit).status_code == 403
@@ -209,14 +209,14 @@ def test_a_reachable_pool_is_saved_and_its_levels_reported(as_admin: Client, rea
 
 
 def test_a_name_already_taken_is_a_form_error(as_admin: Client, reachable: list) -> None:
-    services.pool_upsert(name="cluster", collector="other.example.org")
+    services.pool_save(name="cluster", collector="other.example.org")
     response = as_admin.post(ADD, fields())
     assert "already exists" in response.content.decode()
     assert Pool.objects.get().collector == "other.example.org"
 
 
 def test_editing_renames_the_pool_and_marks_its_inventory_stale(as_admin: Client, reachable: list) -> None:
-    pool = services.pool_upsert(name="cluster", collector="cm.example.org:9618")
+    pool = services.pool_save(name="cluster", collector="cm.example.org:9618")
     Pool.objects.filter(pk=pool.pk).update(last_refreshed_at=timezone.now())
     response = as_admin.post(reverse("daemons:pool_edit", args=[pool.pk]), fields(name="cluster-b", collector="cm2:9618"))
     assert response.status_code == 302

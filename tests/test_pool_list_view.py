@@ -8,9 +8,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from daemons import services
-from devtools import devpool
+from daemons.inventory import services
 from daemons.models import Daemon, Pool
+from devtools import devpool
 from tests.helpers import add_daemons, fresh_pool, register
 
 pytestmark = pytest.mark.usefixtures("background_jobs")
@@ -71,7 +71,7 @@ def test_an_unreachable_collector_shows_its_error_and_the_other_pools_still_show
 ) -> None:
     healthy = fresh_pool("healthy")
     add_daemons(healthy, 3)
-    services.pool_upsert(name="offline", collector="127.0.0.1:9")
+    services.pool_save(name="offline", collector="127.0.0.1:9")
     login(client, viewer)
     first = client.get(URL)
     assert first.status_code == 200
@@ -86,7 +86,7 @@ def test_an_unreachable_collector_shows_its_error_and_the_other_pools_still_show
 def test_a_stale_pool_is_refreshed_in_the_background_not_during_the_request(
     client: Client, viewer, background_jobs
 ) -> None:
-    pool = services.pool_upsert(name="stale", collector="127.0.0.1:9")
+    pool = services.pool_save(name="stale", collector="127.0.0.1:9")
     page = login(client, viewer).get(URL).content.decode()
     assert "refreshing…" in page
     assert len(background_jobs.jobs) == 1
@@ -95,7 +95,7 @@ def test_a_stale_pool_is_refreshed_in_the_background_not_during_the_request(
 
 
 def test_a_page_open_without_javascript_reloads_itself_while_refreshing(client: Client, viewer) -> None:
-    services.pool_upsert(name="stale", collector="127.0.0.1:9")
+    services.pool_save(name="stale", collector="127.0.0.1:9")
     page = login(client, viewer).get(URL).content.decode()
     assert '<noscript><meta http-equiv="refresh"' in page
 

@@ -10,9 +10,9 @@ from django.utils import timezone
 import condor.client
 from condor.errors import DaemonUnreachable
 from condor.types import SUBSYSTEM_BY_KIND, Credentials, DaemonInfo
-from daemons import services
-from devtools import devpool
+from daemons.inventory import services
 from daemons.models import Daemon, DaemonStateChange, Pool
+from devtools import devpool
 from tests.helpers import register, schedd_turned_off, wait_for
 
 
@@ -36,7 +36,7 @@ def a_master(machine: str = "node1", **children: str) -> DaemonInfo:
 
 @pytest.fixture
 def pool(db: None) -> Pool:
-    return services.pool_upsert(name="cluster", collector="cm.example.org:9618", token_file="/etc/condorweb/token")
+    return services.pool_save(name="cluster", collector="cm.example.org:9618", token_file="/etc/condorweb/token")
 
 
 @pytest.fixture
@@ -148,7 +148,7 @@ def test_a_failed_refresh_records_the_error_and_changes_no_daemon(pool: Pool, co
 
 
 def test_a_real_unreachable_collector_is_recorded_as_the_pools_error(db: None) -> None:
-    pool = services.pool_upsert(name="gone", collector="127.0.0.1:9")
+    pool = services.pool_save(name="gone", collector="127.0.0.1:9")
     refreshed = services.pool_refresh(pool=pool)
     assert "Cannot connect to the collector at 127.0.0.1:9" in refreshed.last_refresh_error
 

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from daemons import services
+from daemons.inventory import services
 from daemons.models import Pool
 
 pytestmark = pytest.mark.usefixtures("background_jobs")
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("background_jobs")
 
 @pytest.fixture
 def pool(db: None) -> Pool:
-    return services.pool_upsert(name="offline", collector="127.0.0.1:9")
+    return services.pool_save(name="offline", collector="127.0.0.1:9")
 
 
 def refresh_url(pool: Pool) -> str:

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from daemons import selectors
+from daemons.inventory import selectors
 from daemons.models import CommandRecord, Daemon, DaemonStateChange, Pool
 from tests.helpers import add_daemons, fresh_pool
 

@@ -1,7 +1,7 @@
 """Runtime unsets against the real master, in every order: HTCondor must never be made to free twice.
 
 HTCondor aborts the daemon when a runtime value that is not the last of its
-list is removed (see ``daemons.services._unset_from_the_end``); the console
+list is removed (see ``daemons.commands.services._unset_from_the_end``); the console
 must take values back in any order and leave the master running with exactly
 the values that remain.
 """
@@ -15,9 +15,9 @@ import pytest
 
 import condor.client
 from configview import services as configview_services
-from devtools import devpool
+from daemons.commands.services import ClientInfo
 from daemons.models import CommandRecord, Daemon
-from daemons.services import ClientInfo
+from devtools import devpool
 from tests.helpers import registered_master, wait_for
 
 pytestmark = pytest.mark.integration

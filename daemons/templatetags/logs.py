@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.urls import reverse
 
-from daemons import logstream
+from daemons.logs import logstream
 from daemons.models import Daemon
 
 register = template.Library()

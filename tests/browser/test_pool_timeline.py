@@ -12,11 +12,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 # Runs inside the console's own process environment, so the commands land in its database.
 SEND = """
 from condor.commands import Command
-from daemons import services
+from daemons.commands import services
 from daemons.models import Daemon, Pool
 from django.contrib.auth.models import User
 master = Daemon.objects.get(pool__name={pool!r}, kind="master")
-services.daemon_command_send(
+services.command_send(
     user=User.objects.get(username="olga"), daemon=master, command=Command.{command}, subsystem={subsystem!r},
     client=services.ClientInfo(),
 )
@@ -24,7 +24,7 @@ services.daemon_command_send(
 
 
 def send(console: Console, pool: str, command: str, subsystem: str = "SCHEDD") -> None:
-    """``command`` to the pool's master, as olga, through daemons.services (HTCondor, no page)."""
+    """``command`` to the pool's master, as olga, through daemons.commands.services (HTCondor, no page)."""
     console.manage("shell", "-c", SEND.format(pool=pool, command=command, subsystem=subsystem))
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from daemons import services
+from daemons.inventory import services
 from devtools import devpool
 
 
@@ -41,7 +41,7 @@ class Command(BaseCommand):
             raise CommandError(f"The dev pool cannot run on this machine: {exc}") from None
         except (RuntimeError, TimeoutError) as exc:
             raise CommandError(f"The dev pool did not start: {exc}") from None
-        pool = services.pool_upsert(
+        pool = services.pool_save(
             name=name,
             collector=pool_info.collector,
             token_file=pool_info.token_file,

@@ -1,4 +1,4 @@
-"""Forms of the live-log pages: they check input, logstream and services act on it."""
+"""Forms of the live-log pages: they check input, logstream and the services act on it."""
 
 from __future__ import annotations
 

@@ -31,7 +31,9 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from daemons import access, events, logstream, logtail, selectors
+from daemons import access, events
+from daemons.inventory import selectors
+from daemons.logs import logstream, logtail, readers
 
 CLOSE_BAD_REQUEST = 4400
 CLOSE_LOGIN = 4401
@@ -99,7 +101,7 @@ class _LogConsumer(AsyncWebsocketConsumer):
         # Join before the first read: whatever the reader hands over meanwhile
         # waits for this turn and is skipped by offset where already sent.
         async with self.turn:
-            logstream.join(location, self)
+            readers.join(location, self)
             await self.joined()
             if start is None:
                 await self._run(self.follower.start_at_end, settings.CONDORWEB_LOG_BACKLOG_LINES)
@@ -118,7 +120,7 @@ class _LogConsumer(AsyncWebsocketConsumer):
         # client to finish the closing handshake, which a broken client never does).
         if self.location is not None and not self.left:
             self.left = True
-            logstream.leave(self.location, self)
+            readers.leave(self.location, self)
         if self.follower is not None:
             await asyncio.to_thread(self.follower.close)
             self.follower = None
@@ -179,7 +181,7 @@ class _LogConsumer(AsyncWebsocketConsumer):
 
     async def _forward(self, events: list[logtail.Event]) -> None:
         for event in events:
-            await self.send(text_data=logstream.client_message(event))
+            await self.send(text_data=readers.client_message(event))
 
     async def _send(self, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(payload))
@@ -241,7 +243,7 @@ class DaemonLogConsumer(_LogConsumer):
 
     async def locate(self) -> logstream.LogLocation:
         kwargs = self.scope["url_route"]["kwargs"]
-        daemon = await database_sync_to_async(access.get_daemon_for_user)(
+        daemon = await database_sync_to_async(access.daemon_for)(
             self.scope["user"], kwargs["daemon_id"], perm=self.permission
         )
         self.daemon = daemon
@@ -286,7 +288,7 @@ class ClientLogConsumer(_LogConsumer):
     permission = "daemons.manage_diagnostics"
 
     async def locate(self) -> logstream.LogLocation:
-        if not await database_sync_to_async(self.scope["user"].has_perm)(self.permission):
+        if not await database_sync_to_async(access.allows)(self.scope["user"], self.permission):
             raise PermissionDenied
         location = logstream.client_log_location()
         # A daemon's log is checked as it is located; the client log is named by settings.

@@ -1,19 +1,25 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from condor.errors import ADMINISTRATOR_HINT, READ_HINT, RUNTIME_CONFIG_HINT, ProtocolError
-from daemons import access, selectors, services
+from condor.errors import (
+    ADMINISTRATOR_HINT,
+    READ_HINT,
+    RUNTIME_CONFIG_HINT,
+    ProtocolError,
+)
+from daemons import access
+from daemons.commands import selectors as command_selectors
 from daemons.crumbs import daemon_trail
 from daemons.crumbs import pool_crumb as _pool_crumb
 from daemons.crumbs import pools_crumb as _pools_crumb
-from daemons.forms import DaemonFilterForm, PoolForm
+from daemons.inventory import selectors, services
+from daemons.inventory.forms import DaemonFilterForm, PoolForm
 from daemons.models import Pool
 
 # The htmx event a started refresh sends, so the page's poll shows "refreshing…" at once.
@@ -21,8 +27,8 @@ REFRESH_EVENT = "poolRefresh"
 
 
 @require_GET
-@permission_required("daemons.view_pool", raise_exception=True)
 def pool_list(request: HttpRequest) -> HttpResponse:
+    access.require(request.user, access.VIEW_POOL)
     pools = list(selectors.pools_with_health(request.user))
     refreshing = services.pools_refresh_stale(pools=pools)
     context = {"pools": pools, "refreshing": refreshing, "nav": "pools", "breadcrumbs": [_pools_crumb()]}
@@ -32,7 +38,7 @@ def pool_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def pool_detail(request: HttpRequest, pool_id: int) -> HttpResponse:
-    pool = access.get_pool_for_user(request.user, pool_id)
+    pool = access.pool_for(request.user, pool_id)
     refreshing = services.pool_refresh_if_stale(pool=pool)
     filter_form = DaemonFilterForm(request.GET)
     filters = filter_form.filters()
@@ -50,8 +56,8 @@ def pool_detail(request: HttpRequest, pool_id: int) -> HttpResponse:
         return render(request, "daemons/pool_detail.html#live", context)
     context |= {
         # Only those who may edit the pool can act on it.
-        "token_warnings": selectors.pool_token_warnings(pool) if request.user.has_perm("daemons.change_pool") else [],
-        "may_command": bool(selectors.sendable_commands(request.user)),
+        "token_warnings": selectors.pool_token_warnings(pool) if access.allows(request.user, "daemons.change_pool") else [],
+        "may_command": bool(command_selectors.sendable_commands(request.user)),
         "nav": "pools",
         "breadcrumbs": [_pools_crumb(), _pool_crumb(pool)],
     }
@@ -60,7 +66,7 @@ def pool_detail(request: HttpRequest, pool_id: int) -> HttpResponse:
 
 @require_GET
 def daemon_detail(request: HttpRequest, daemon_id: int) -> HttpResponse:
-    daemon = access.get_daemon_for_user(request.user, daemon_id)
+    daemon = access.daemon_for(request.user, daemon_id)
     refreshing = services.pool_refresh_if_stale(pool=daemon.pool)
     context = {
         "daemon": daemon,
@@ -72,7 +78,7 @@ def daemon_detail(request: HttpRequest, daemon_id: int) -> HttpResponse:
         return render(request, "daemons/daemon_detail.html#status", context)
     context |= {
         "attributes": sorted(daemon.attributes.items()),
-        "command_panel": selectors.command_panel(request.user, daemon),
+        "command_panel": command_selectors.command_panel(request.user, daemon),
         "nav": "pools",
         "breadcrumbs": daemon_trail(daemon),
     }
@@ -81,7 +87,7 @@ def daemon_detail(request: HttpRequest, daemon_id: int) -> HttpResponse:
 
 @require_POST
 def pool_refresh(request: HttpRequest, pool_id: int) -> HttpResponse:
-    pool = access.get_pool_for_user(request.user, pool_id)
+    pool = access.pool_for(request.user, pool_id)
     services.pool_refresh_start(pool=pool)
     if request.htmx:
         return trigger_client_event(HttpResponse(status=204), REFRESH_EVENT, {"pool": pool.pk})
@@ -94,14 +100,14 @@ def pool_refresh(request: HttpRequest, pool_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required("daemons.add_pool", raise_exception=True)
 def pool_add(request: HttpRequest) -> HttpResponse:
+    access.require(request.user, "daemons.add_pool")
     return _pool_form(request, pool=None)
 
 
 @require_http_methods(["GET", "POST"])
 def pool_edit(request: HttpRequest, pool_id: int) -> HttpResponse:
-    pool = access.get_pool_for_user(request.user, pool_id, perm="daemons.change_pool")
+    pool = access.pool_for(request.user, pool_id, perm="daemons.change_pool")
     return _pool_form(request, pool=pool)
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from daemons import consumers
+from daemons.logs import consumers
 
 # The log key is checked by the consumer (``[A-Z0-9_]+_LOG``), so a bad one closes with 4404 instead of no route.
 websocket_urlpatterns: list = [

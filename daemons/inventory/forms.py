@@ -1,4 +1,4 @@
-"""Forms of the daemons app: they check input, services act on it."""
+"""Forms of the inventory: they check input, services act on it."""
 
 from __future__ import annotations
 
@@ -6,9 +6,13 @@ from django import forms
 
 from condor.errors import InvalidInput
 from condor.types import DAEMON_KINDS
-from condor.validation import validate_collector, validate_token_file, validate_tool_command
+from condor.validation import (
+    validate_collector,
+    validate_token_file,
+    validate_tool_command,
+)
+from daemons.inventory.selectors import DaemonFilter
 from daemons.models import Daemon, Pool
-from daemons.selectors import DaemonFilter
 
 PAGE_SIZES = (50, 100, 200)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,28 +14,37 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseStopPolling, push_url
 
 from condor.commands import Command
-from daemons import access, selectors, services
-from daemons.command_forms import AuditFilterForm, BulkSelectForm, BulkSendForm, CommandForm, requested_command
+from daemons import access
+from daemons.commands import selectors, services
+from daemons.commands.forms import (
+    AuditFilterForm,
+    BulkSelectForm,
+    BulkSendForm,
+    CommandForm,
+    requested_command,
+)
+from daemons.commands.services import ClientInfo
 from daemons.crumbs import pool_crumb, pools_crumb
+from daemons.inventory.selectors import pools_for_user
 from daemons.models import CommandRecord, Daemon, Pool
-from daemons.permissions import may_send
-from daemons.services import ClientInfo
 
 AUDIT_PAGE_SIZE = 50
 
 
-def outcome_text(record: CommandRecord) -> str:
-    if record.outcome == CommandRecord.Outcome.SENT:
-        return (
-            f"{record.command}{' ' + record.target if record.target else ''} sent to {record.daemon_kind} "
-            f"{record.daemon_name}. HTCondor does not answer commands: its log shows the reaction."
+def _record_refusal(
+    request: HttpRequest, command: Command | None, client: ClientInfo, *, daemon_ids: list, pool_id: int | None = None
+) -> None:
+    """A refused POST that named a real command, recorded against the daemons it named."""
+    if command is not None:
+        services.record_refusal(
+            user=request.user, command=command.name, daemon_ids=daemon_ids, pool_id=pool_id,
+            subsystem=request.POST.get("subsystem", ""), client=client,
         )
-    return f"{record.command} to {record.daemon_kind} {record.daemon_name}: {record.get_outcome_display()}. {record.error}"
 
 
 def _report(request: HttpRequest, record: CommandRecord) -> None:
     level = messages.SUCCESS if record.outcome == CommandRecord.Outcome.SENT else messages.ERROR
-    messages.add_message(request, level, outcome_text(record))
+    messages.add_message(request, level, record.outcome_text)
 
 
 @require_POST
@@ -44,26 +52,18 @@ def daemon_command(request: HttpRequest, daemon_id: int) -> HttpResponse:
     client = ClientInfo.from_request(request)
     command = requested_command(request.POST)
     try:
-        daemon = access.get_daemon_for_user(request.user, daemon_id)
+        daemon = access.daemon_for(request.user, daemon_id)
+        if command is not None and not access.may_send(request.user, command):
+            raise PermissionDenied
     except PermissionDenied:
-        # Not even allowed to see the daemon: the attempt is still worth an auditor's eye.
-        if command is not None:
-            services.command_forbidden_by_id(
-                user=request.user, daemon_id=daemon_id, command=command.name,
-                subsystem=request.POST.get("subsystem", ""), client=client,
-            )
+        # Even from a user who may not see the daemon, the attempt is worth an auditor's eye.
+        _record_refusal(request, command, client, daemon_ids=[daemon_id])
         raise
-    if command is not None and not may_send(request.user, command):
-        services.command_forbidden_record(
-            user=request.user, daemon=daemon, command=command.name, subsystem=request.POST.get("subsystem", ""),
-            client=client,
-        )
-        raise PermissionDenied
     form = CommandForm(request.POST, daemon=daemon)
     record = None
     if form.is_valid():
         data = form.cleaned_data
-        record = services.daemon_command(
+        record = services.command_send(
             user=request.user, daemon=daemon, command=data["command"], subsystem=data["subsystem"], client=client
         )
     if request.htmx:
@@ -82,7 +82,7 @@ def daemon_command(request: HttpRequest, daemon_id: int) -> HttpResponse:
 def pool_commands(request: HttpRequest, pool_id: int) -> HttpResponse:
     if request.method == "POST":
         return _bulk_send(request, pool_id)
-    pool = access.get_pool_for_user(request.user, pool_id)
+    pool = access.pool_for(request.user, pool_id)
     commands = selectors.sendable_commands(request.user)
     if not commands:
         raise PermissionDenied
@@ -103,16 +103,12 @@ def _bulk_send(request: HttpRequest, pool_id: int) -> HttpResponse:
     client = ClientInfo.from_request(request)
     command = requested_command(request.POST)
     try:
-        pool = access.get_pool_for_user(request.user, pool_id)
-        if command is not None and not may_send(request.user, command):
+        pool = access.pool_for(request.user, pool_id)
+        if command is not None and not access.may_send(request.user, command):
             raise PermissionDenied
     except PermissionDenied:
         # Refused before anything is sent, yet worth an auditor's eye, even from a user who may not see the pool.
-        if command is not None:
-            services.commands_forbidden_record(
-                user=request.user, pool_id=pool_id, daemon_ids=request.POST.getlist("daemons"), command=command.name,
-                subsystem=request.POST.get("subsystem", ""), client=client,
-            )
+        _record_refusal(request, command, client, daemon_ids=request.POST.getlist("daemons"), pool_id=pool_id)
         raise
     commands = selectors.sendable_commands(request.user)
     send = BulkSendForm(request.POST, commands=commands, pool=pool)
@@ -120,7 +116,7 @@ def _bulk_send(request: HttpRequest, pool_id: int) -> HttpResponse:
     select.is_valid()
     if send.is_valid():
         data = send.cleaned_data
-        batch = services.daemons_command(
+        batch = services.command_batch_start(
             user=request.user, daemons=list(data["daemons"]), command=data["command"], subsystem=data["subsystem"],
             client=client,
         )
@@ -134,7 +130,7 @@ def _bulk_send(request: HttpRequest, pool_id: int) -> HttpResponse:
 @require_GET
 def pool_command_batch(request: HttpRequest, pool_id: int, batch: uuid.UUID) -> HttpResponse:
     try:
-        pool = access.get_pool_for_user(request.user, pool_id)
+        pool = access.pool_for(request.user, pool_id)
         commands = selectors.sendable_commands(request.user)
         if not commands:
             raise PermissionDenied
@@ -187,9 +183,9 @@ def _bulk_page(
 
 
 @require_GET
-@permission_required("daemons.view_commandrecord", raise_exception=True)
 def audit(request: HttpRequest) -> HttpResponse:
-    form = AuditFilterForm(request.GET, pools=selectors.pools_for_user(request.user))
+    access.require(request.user, "daemons.view_commandrecord")
+    form = AuditFilterForm(request.GET, pools=pools_for_user(request.user))
     records = selectors.command_records(request.user, form.filters())
     page = Paginator(records, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "page": page, "nav": "audit", "breadcrumbs": [{"label": "Audit", "url": ""}]}

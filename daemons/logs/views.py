@@ -7,17 +7,20 @@ import os
 import re
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 import condor.workers
-from daemons import access, logstream, services
+from daemons import access
 from daemons.crumbs import daemon_trail
-from daemons.log_forms import ClientLoggingForm, LogChoiceForm
+from daemons.logs import logstream, services
+from daemons.logs.forms import ClientLoggingForm, LogChoiceForm
 from daemons.models import Daemon
+
+VIEW_LOGS = "daemons.view_logs"
+DIAGNOSTICS = "daemons.manage_diagnostics"
 
 
 def _chosen_key(request: HttpRequest, daemon: Daemon) -> tuple[LogChoiceForm, str, logstream.LogUnavailable | None]:
@@ -33,7 +36,7 @@ def _chosen_key(request: HttpRequest, daemon: Daemon) -> tuple[LogChoiceForm, st
 
 @require_GET
 def daemon_log(request: HttpRequest, daemon_id: int) -> HttpResponse:
-    daemon = access.get_daemon_for_user(request.user, daemon_id, perm="daemons.view_logs")
+    daemon = access.daemon_for(request.user, daemon_id, perm=VIEW_LOGS)
     form, key, problem = _chosen_key(request, daemon)
     viewer = logstream.daemon_log_view(daemon, key, with_tail=problem is None)
     if problem is not None:
@@ -51,7 +54,7 @@ def daemon_log(request: HttpRequest, daemon_id: int) -> HttpResponse:
 
 @require_GET
 def daemon_log_download(request: HttpRequest, daemon_id: int) -> HttpResponse:
-    daemon = access.get_daemon_for_user(request.user, daemon_id, perm="daemons.view_logs")
+    daemon = access.daemon_for(request.user, daemon_id, perm=VIEW_LOGS)
     form, key, problem = _chosen_key(request, daemon)
     try:
         if problem is not None:
@@ -66,8 +69,8 @@ def daemon_log_download(request: HttpRequest, daemon_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required("daemons.manage_diagnostics", raise_exception=True)
 def diagnostics(request: HttpRequest) -> HttpResponse:
+    access.require(request.user, DIAGNOSTICS)
     debug, log_path = condor.workers.client_logging()
     form = ClientLoggingForm(request.POST or None, initial={"debug": debug})
     if request.method == "POST" and form.is_valid():
@@ -86,8 +89,8 @@ def diagnostics(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@permission_required("daemons.manage_diagnostics", raise_exception=True)
 def client_log_download(request: HttpRequest) -> HttpResponse:
+    access.require(request.user, DIAGNOSTICS)
     try:
         handle = logstream.open_log(logstream.client_log_location())
     except logstream.LogUnavailable as exc:

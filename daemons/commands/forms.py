@@ -11,8 +11,8 @@ from condor.commands import Command, commands_for_kind
 from condor.errors import InvalidInput
 from condor.types import DAEMON_KINDS
 from condor.validation import KNOWN_SUBSYSTEMS
+from daemons.commands.selectors import BULK_LIMIT, AuditFilter, TargetFilter
 from daemons.models import CommandRecord, Daemon, Pool
-from daemons.selectors import BULK_LIMIT, AuditFilter, TargetFilter
 
 _SUBSYSTEMS = sorted(KNOWN_SUBSYSTEMS - {"MASTER"})
 

@@ -1,0 +1,263 @@
+"""Writes of commands: one daemon, a batch of them, and runtime configuration, each through the audit trail."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+import condor.client
+from condor.commands import Command
+from condor.types import Target
+from condor.validation import validate_knob
+from daemons import background
+from daemons.commands.audit import (
+    Attempt,
+    ClientInfo,
+    attempt,
+    audited,
+    complete,
+    who_and_what,
+)
+from daemons.commands.selectors import BULK_LIMIT
+from daemons.inventory.services import pool_refresh_after_command
+from daemons.models import CommandRecord, Daemon
+
+logger = logging.getLogger(__name__)
+
+
+def command_send(
+    *, user: AbstractBaseUser, daemon: Daemon, command: Command, subsystem: str = "", client: ClientInfo
+) -> CommandRecord:
+    """Send an admin command to ``daemon``, recorded whatever comes of it; once sent, the pool is read again in
+    the background (HTCondor does not answer commands: the inventory shows their effect)."""
+    record = audited(
+        user=user,
+        daemon=daemon,
+        client=client,
+        command=command.name,
+        target=subsystem,
+        action=lambda: condor.client.send_command(
+            daemon.target, command, daemon.pool.credentials, subsystem=subsystem
+        ),
+    )
+    if record.outcome == CommandRecord.Outcome.SENT:
+        pool_refresh_after_command(pool=daemon.pool)
+    return record
+
+
+def command_batch_start(
+    *, user: AbstractBaseUser, daemons: Sequence[Daemon], command: Command, subsystem: str = "", client: ClientInfo
+) -> uuid.UUID:
+    """The same command to each of ``daemons``: one pending audit row each, sent in the background.
+
+    The rows are committed together, with one batch id, before anything is
+    sent; the id names the page where their outcomes arrive. A request never
+    waits on the daemons, however many are silent.
+    """
+    batch = uuid.uuid4()
+    with transaction.atomic():
+        CommandRecord.objects.bulk_create(
+            CommandRecord(
+                **who_and_what(user=user, daemon=daemon, client=client), command=command.name, target=subsystem,
+                batch=batch,
+            )
+            for daemon in daemons
+        )
+        transaction.on_commit(
+            lambda: background.submit_once(("command_batch", batch), _batch_send, batch, lane="commands")
+        )
+    return batch
+
+
+def _batch_send(batch: uuid.UUID) -> None:
+    """Send a batch's pending commands a few at a time, as many as the condor package has workers per pool.
+
+    A handful of black-holed daemons cost one HTCondor timeout each in
+    parallel, not in turn; each outcome is written as it arrives.
+    """
+    records = list(CommandRecord.objects.filter(batch=batch, outcome=CommandRecord.Outcome.PENDING)
+                   .select_related("pool", "daemon").order_by("id"))
+
+    def send(record: CommandRecord) -> Attempt:
+        pool = record.pool
+        if pool is None:
+            return Attempt(CommandRecord.Outcome.ERROR, "The pool was removed from the console before sending.", 0.0)
+        # To the daemon exactly as its row names it, even if a refresh has moved it since.
+        return attempt(lambda: condor.client.send_command(
+            Target(address=record.daemon_address, kind=record.daemon_kind, name=record.daemon_name),
+            Command.by_name(record.command), pool.credentials, subsystem=record.target,
+        ))
+
+    with ThreadPoolExecutor(max_workers=settings.CONDORWEB_WORKERS_PER_POOL, thread_name_prefix="condorweb-bulk") as executor:
+        sending = {executor.submit(send, record): record for record in records}
+        for done in as_completed(sending):
+            record, result = sending[done], done.result()
+            complete(record, result)
+            if result.unexpected is not None:
+                logger.error("%s to %s failed unexpectedly", record.command, record.daemon_name, exc_info=result.unexpected)
+    pools = {record.pool_id: record.pool for record in records
+             if record.pool is not None and record.outcome == CommandRecord.Outcome.SENT}
+    for pool in pools.values():
+        pool_refresh_after_command(pool=pool)
+
+
+REFUSAL_ERROR = "The user lacks the console permission for this command."
+
+
+def record_refusal(
+    *,
+    user: AbstractBaseUser,
+    command: str,
+    daemon_ids: Sequence[int | str],
+    pool_id: int | None = None,
+    subsystem: str = "",
+    client: ClientInfo,
+) -> list[CommandRecord]:
+    """Record an attempt the console itself refused (no permission) against each daemon named: nothing is sent.
+
+    The one place refusals are written, whether the user could see the daemon
+    or not. Ids come from the request: those that are not digits, or (with
+    ``pool_id``) name no daemon of that pool, are ignored, and at most
+    ``BULK_LIMIT`` are recorded.
+    """
+    ids = [int(i) for i in daemon_ids[:BULK_LIMIT] if str(i).isdigit()]
+    daemons = Daemon.objects.filter(pk__in=ids).select_related("pool").order_by("id")
+    if pool_id is not None:
+        daemons = daemons.filter(pool_id=pool_id)
+    return [
+        CommandRecord.objects.create(
+            **who_and_what(user=user, daemon=daemon, client=client),
+            command=command[:64],
+            target=subsystem[:64],
+            outcome=CommandRecord.Outcome.FORBIDDEN,
+            error=REFUSAL_ERROR,
+            completed_at=timezone.now(),
+            duration_ms=0.0,
+        )
+        for daemon in daemons
+    ]
+
+
+def daemon_config_set(
+    *,
+    user: AbstractBaseUser,
+    daemon: Daemon,
+    knob: str,
+    value: str,
+    old_value: str = "",
+    recorded_value: str | None = None,
+    reconfig: bool = False,
+    client: ClientInfo,
+) -> CommandRecord:
+    """Set a runtime value on ``daemon`` (and Reconfig it if asked), recorded.
+
+    ``value`` is what is sent. Where the knob holds a secret, callers pass
+    ``old_value`` and ``recorded_value`` (what the audit trail keeps instead
+    of ``value``) already redacted.
+    """
+    return _runtime_change(
+        user=user, daemon=daemon, command="RuntimeSet", knob=knob, old_value=old_value,
+        new_value=value if recorded_value is None else recorded_value,
+        reconfig=reconfig, client=client,
+        change=lambda: condor.client.remote_config_set(daemon.target, knob, value, daemon.pool.credentials),
+    )
+
+
+def daemon_config_unset(
+    *,
+    user: AbstractBaseUser,
+    daemon: Daemon,
+    knob: str,
+    old_value: str = "",
+    reconfig: bool = False,
+    client: ClientInfo,
+) -> RuntimeChange:
+    """Remove a runtime value from ``daemon`` (and Reconfig it if asked), recorded.
+
+    Never removes one from the middle of the daemon's list (see
+    ``_unset_from_the_end``); the result names the later values that were
+    taken back and set again on the way.
+    """
+    moved: list[str] = []
+    record = _runtime_change(
+        user=user, daemon=daemon, command="RuntimeUnset", knob=knob, old_value=old_value, new_value="",
+        reconfig=reconfig, client=client, change=lambda: moved.extend(_unset_from_the_end(daemon, knob)),
+    )
+    return RuntimeChange(record=record, moved=tuple(moved))
+
+
+@dataclass(frozen=True)
+class RuntimeChange:
+    """An audited runtime change and the later runtime values an unset set again to remove only from the end."""
+
+    record: CommandRecord
+    moved: tuple[str, ...]
+
+
+def _unset_from_the_end(daemon: Daemon, knob: str) -> list[str]:
+    """Remove ``knob``'s runtime value removing only the last entry of the daemon's list, ever.
+
+    Why: HTCondor's ``set_runtime_config`` (src/condor_utils/condor_config.cpp,
+    23.9 here and unchanged at the 25.x head) removes an entry of its
+    ``std::vector<RuntimeConfigItem>`` with ``std::remove_if`` + ``erase``.
+    ``RuntimeConfigItem`` owns two malloc'd ``char*`` and has a copy
+    constructor and a destructor but no copy assignment, so shifting the later
+    entries down copies their pointers and erasing the tail frees them: the
+    daemon keeps dangling strings and aborts on a double free at the next
+    removal (set three values, unset the first, unset the second). Removing
+    the last entry shifts nothing. So the values after ``knob`` are removed
+    last first, then ``knob``, then they are set again in their order, which
+    puts them back as they were; none of it takes effect before a Reconfig.
+
+    The list is read from the daemon's configuration dump, which shows it as
+    of the last Reconfig; a Reconfig first makes that the list the daemon
+    holds, values set without Reconfig included. Returns the knobs set again.
+    """
+    target, credentials = daemon.target, daemon.pool.credentials
+    condor.client.send_command(target, Command.Reconfig, credentials)
+    values = condor.client.remote_runtime_values(target, credentials)
+    names = [name.lower() for name, _ in values]
+    later = values[names.index(knob.lower()) + 1 :] if knob.lower() in names else []
+    removed: list[tuple[str, str]] = []
+    try:
+        for name, value in reversed(later):
+            condor.client.remote_config_unset(target, name, credentials)
+            removed.insert(0, (name, value))
+        condor.client.remote_config_unset(target, knob, credentials)
+    finally:
+        # Also after a failure, so no later value stays lost; each set appends at the end.
+        for name, value in removed:
+            condor.client.remote_config_set(target, name, value, credentials)
+    return [name for name, _ in later]
+
+
+def _runtime_change(
+    *,
+    user: AbstractBaseUser,
+    daemon: Daemon,
+    command: str,
+    knob: str,
+    old_value: str,
+    new_value: str,
+    reconfig: bool,
+    client: ClientInfo,
+    change: Callable[[], None],
+) -> CommandRecord:
+    def action() -> None:
+        validate_knob(knob)
+        change()
+        if reconfig:
+            condor.client.send_command(daemon.target, Command.Reconfig, daemon.pool.credentials)
+
+    return audited(
+        user=user, daemon=daemon, client=client, command=command + ("+Reconfig" if reconfig else ""),
+        knob=knob[:256], old_value=old_value, new_value=new_value, action=action,
+    )

@@ -1,0 +1,191 @@
+"""Reads of the inventory: pools, their daemons, a pool's timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, QuerySet
+
+from daemons.access import VIEW_POOL, allows
+from daemons.models import CommandRecord, Daemon, DaemonStateChange, Pool
+
+# Cells in a pool's status grid; a larger pool shows its problems first and says how many more there are.
+GRID_LIMIT = 120
+PROBLEM_STATES = (Daemon.State.DOWN, Daemon.State.MISSING)
+# Columns the inventory tables show; the ad's attributes and children stay in the database.
+_LISTED_FIELDS = ("id", "pool_id", "kind", "name", "machine", "address", "version", "state", "start_time", "last_seen_at")
+
+
+def pools_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Pool]:
+    if not allows(user, VIEW_POOL):
+        return Pool.objects.none()
+    return Pool.objects.all()
+
+
+def with_health(pools: QuerySet[Pool]) -> QuerySet[Pool]:
+    """``pools``, each with its daemons counted by state (``n_up``, ``n_down``, ``n_missing``) in the same query."""
+    return pools.annotate(
+        n_up=Count("daemons", filter=Q(daemons__state=Daemon.State.UP)),
+        n_down=Count("daemons", filter=Q(daemons__state=Daemon.State.DOWN)),
+        n_missing=Count("daemons", filter=Q(daemons__state=Daemon.State.MISSING)),
+    )
+
+
+def pools_with_health(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Pool]:
+    """Every pool the user may see, with its health (``with_health``)."""
+    return with_health(pools_for_user(user))
+
+
+@dataclass(frozen=True)
+class DaemonFilter:
+    kind: str = ""
+    state: str = ""
+    machine: str = ""
+    q: str = ""
+
+
+def pool_daemons(pool: Pool, filters: DaemonFilter = DaemonFilter()) -> QuerySet[Daemon]:
+    """The pool's daemons matching ``filters``, machine by machine."""
+    daemons = Daemon.objects.filter(pool=pool).only(*_LISTED_FIELDS)
+    if filters.kind:
+        daemons = daemons.filter(kind=filters.kind)
+    if filters.state:
+        daemons = daemons.filter(state=filters.state)
+    if filters.machine:
+        daemons = daemons.filter(machine=filters.machine)
+    if filters.q:
+        daemons = daemons.filter(
+            Q(name__icontains=filters.q) | Q(machine__icontains=filters.q) | Q(address__icontains=filters.q)
+        )
+    return daemons.order_by("machine", "kind", "name")
+
+
+@dataclass(frozen=True)
+class PoolOverview:
+    counts: dict[str, int]
+    page: Page
+    # Problems first, at most GRID_LIMIT cells.
+    grid: list[Daemon]
+    grid_hidden: int
+
+
+def pool_overview(pool: Pool, filters: DaemonFilter, *, page: str | int | None, per_page: int) -> PoolOverview:
+    """What a pool's page shows, in a number of queries that does not grow with the pool."""
+    counts = {state: 0 for state in Daemon.State.values}
+    for row in Daemon.objects.filter(pool=pool).values("state").annotate(n=Count("id")).order_by():
+        counts[row["state"]] = row["n"]
+    counts["total"] = sum(counts.values())
+    daemons = pool_daemons(pool, filters)
+    current = Paginator(daemons, per_page).get_page(page)
+    # Two bounded queries, each able to use an index, rather than sorting every row by severity.
+    grid = list(daemons.filter(state__in=PROBLEM_STATES)[:GRID_LIMIT])
+    if len(grid) < GRID_LIMIT:
+        grid += daemons.filter(state=Daemon.State.UP)[: GRID_LIMIT - len(grid)]
+    return PoolOverview(counts=counts, page=current, grid=grid, grid_hidden=current.paginator.count - len(grid))
+
+
+@dataclass(frozen=True)
+class Child:
+    """A daemon a master runs, as the master reports it, with its own inventory row if it has one."""
+
+    subsystem: str
+    state: str
+    daemon: Daemon | None
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    master: Daemon | None
+    children: list[Child]
+    # Daemons on the same machine other than the master.
+    others: list[Daemon]
+
+
+def daemon_neighbours(daemon: Daemon) -> Neighbours:
+    """The other daemons on the same machine: its master, and for a master the children it reports."""
+    same_machine = list(
+        Daemon.objects.filter(pool_id=daemon.pool_id, machine=daemon.machine)
+        .exclude(pk=daemon.pk)
+        .only(*_LISTED_FIELDS, "subsystem")
+    )
+    master = next((d for d in same_machine if d.kind == "master"), None)
+    children: list[Child] = []
+    if daemon.kind == "master":
+        by_subsystem = {d.subsystem: d for d in same_machine}
+        children = [
+            Child(subsystem=sub, state=state, daemon=by_subsystem.get(sub))
+            for sub, state in sorted(daemon.children.items())
+        ]
+    return Neighbours(master=master, children=children, others=[d for d in same_machine if d is not master])
+
+
+def pool_token_warnings(pool: Pool) -> list[str]:
+    """What is wrong with the pool's token file as the console finds it now (too open, gone)."""
+    return pool.credentials.check()
+
+# Entries in a pool's timeline: enough for an incident's last hour, few enough to read at a glance.
+TIMELINE_LIMIT = 15
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of a pool's timeline: a command sent to one of its daemons, or a daemon's state change."""
+
+    at: datetime
+    daemon_id: int | None
+    daemon: str
+    # For a command: the command (and its target subsystem), who sent it, its outcome.
+    command: str = ""
+    username: str = ""
+    outcome: str = ""
+    outcome_label: str = ""
+    error: str = ""
+    # For a state change.
+    old_state: str = ""
+    new_state: str = ""
+
+    @property
+    def is_command(self) -> bool:
+        return bool(self.command)
+
+
+def pool_timeline(pool: Pool, *, limit: int = TIMELINE_LIMIT) -> list[TimelineEntry]:
+    """The pool's latest commands and state changes, newest first: two bounded queries, merged."""
+    outcomes = dict(CommandRecord.Outcome.choices)
+    commands = [
+        TimelineEntry(
+            at=record.created_at,
+            daemon_id=record.daemon_id,
+            daemon=f"{record.daemon_kind} {record.daemon_name}",
+            command=record.what,
+            username=record.username,
+            outcome=record.outcome,
+            outcome_label=outcomes.get(record.outcome, record.outcome),
+            error=record.error,
+        )
+        for record in CommandRecord.objects.filter(pool=pool).only(
+            "created_at", "daemon_id", "daemon_kind", "daemon_name", "command", "target", "knob", "username", "outcome", "error"
+        )[:limit]
+    ]
+    changes = [
+        TimelineEntry(
+            at=change.at,
+            daemon_id=change.daemon_id,
+            daemon=f"{change.daemon.kind} {change.daemon.name}",
+            old_state=change.old_state,
+            new_state=change.new_state,
+        )
+        for change in DaemonStateChange.objects.filter(pool=pool)
+        .select_related("daemon")
+        .only("at", "daemon_id", "old_state", "new_state", "daemon__kind", "daemon__name")[:limit]
+    ]
+    return sorted(commands + changes, key=lambda entry: entry.at, reverse=True)[:limit]
+
+
+
+def daemon_health(daemon_id: int) -> tuple[str, str] | None:
+    """The daemon's state as the inventory last saw it, and why its pool cannot be read now ("" if it can)."""
+    return Daemon.objects.filter(pk=daemon_id).values_list("state", "pool__last_refresh_error").first()
