@@ -1,4 +1,6 @@
-"""Shared fixtures: the three roles, and the real HTCondor pool.
+"""Fixtures shared by several test folders: the roles, the real HTCondor pool, stand-ins for HTCondor and its logs.
+
+A folder's own fixtures are in its conftest.py; plain helpers in tests/helpers.py and <folder>/helpers.py.
 
 The pool is started once per test session by the same code as
 ``manage.py devpool up`` (instance "test", its own port, so tests that stop
@@ -11,17 +13,24 @@ import io
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, User
 
+import condor.client
+import condor.tools
 import condor.workers
 from condor.types import Credentials
 from devtools import devpool
+from daemons import logstream
+from daemons.models import Daemon
 from daemons.permissions import ADMINISTRATORS, OPERATORS, VIEWERS, sync_default_groups
+from tests.helpers import FakeHTCondor, fresh_pool
 from tests import services
 
 TEST_POOL_NAME = os.environ.get("CONDORWEB_TEST_POOL_NAME", "test")
@@ -193,3 +202,70 @@ def console_log() -> Iterator[io.StringIO]:
         yield written
     finally:
         handler.setStream(previous)
+
+
+# HTCondor's configuration calls, faked (configview, commands, security, project).
+
+
+@pytest.fixture
+def htcondor(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHTCondor]:
+    fake = FakeHTCondor()
+    for name in (
+        "remote_config_all", "remote_config_sources", "remote_config_value", "remote_config_set",
+        "remote_config_unset", "remote_runtime_values", "send_command", "local_config", "local_reload",
+    ):
+        monkeypatch.setattr(condor.client, name, getattr(fake, name))
+    monkeypatch.setattr(condor.tools, "tools_available", fake.tools_available)
+    yield fake
+
+
+# A daemon whose log is a real file on the console host (logs, security, inventory).
+
+DAEMON_LOG_DIR = "/var/log/condor"
+
+
+@pytest.fixture
+def knobs(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The fake daemon's configuration, as it answers the console; a test may change it."""
+    config = {"LOG": DAEMON_LOG_DIR, "MASTER_LOG": f"{DAEMON_LOG_DIR}/MasterLog", "SCHEDD_LOG": f"{DAEMON_LOG_DIR}/SchedLog"}
+    monkeypatch.setattr(condor.client, "remote_config_value", lambda target, key, credentials: config.get(key))
+    monkeypatch.setattr(condor.client, "remote_config_names", lambda target, credentials: [*config, "Log"])
+    logstream.forget_cached_paths()
+    return config
+
+
+@pytest.fixture
+def log_dir(tmp_path: Path, knobs: dict[str, str]) -> Path:
+    """Where the fake daemon's /var/log/condor is on the console host."""
+    (tmp_path / "log").mkdir()
+    return tmp_path / "log"
+
+
+@pytest.fixture
+def master(log_dir: Path) -> Daemon:
+    pool = fresh_pool("logs")
+    pool.log_path_from = DAEMON_LOG_DIR
+    pool.log_path_to = str(log_dir)
+    pool.save()
+    return Daemon.objects.create(pool=pool, kind="master", name="master@node1", address="<127.0.0.1:9618>", subsystem="MASTER")
+
+
+# Pools that never answer, in bounded time (condor, inventory).
+
+
+@pytest.fixture
+def black_hole() -> Iterator[int]:
+    """A loopback port that accepts connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    yield listener.getsockname()[1]
+    listener.close()
+
+
+@pytest.fixture
+def short_timeout() -> Iterator[None]:
+    condor.workers.configure(timeout=1.5)
+    yield
+    condor.workers.configure(timeout=10.0)
+    condor.workers.shutdown_workers()

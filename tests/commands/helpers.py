@@ -1,23 +1,18 @@
 """What the command tests share: a master in the inventory and a stand-in for condor.client.send_command.
 
-Import the fixtures by name into a test module (``from tests.commands.helpers import sent``).
+Their fixtures (``sent``, ``bulk_post``) are in conftest.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
-import pytest
 from django.test import Client
-from django.urls import reverse
 
-import condor.client
 from condor.commands import Command
 from condor.errors import ProtocolError
 from condor.types import SUBSYSTEM_BY_KIND, Target
 from condor.validation import validate_subsystem
-from daemons import services
 from daemons.models import Daemon, Pool
 from tests.helpers import fresh_pool
 
@@ -76,25 +71,3 @@ class SentCommands:
         if self.error is not None:
             raise self.error
         self.calls.append((target.name, command.name, subsystem))
-
-
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch, background_jobs: Any) -> Iterator[SentCommands]:
-    """condor.client.send_command faked; background refreshes queued (background_jobs) and run without waiting."""
-    fake = SentCommands()
-    monkeypatch.setattr(condor.client, "send_command", fake.send_command)
-    monkeypatch.setattr(services, "COMMAND_REFRESH_DELAYS", (0.0,))
-    yield fake
-
-
-@pytest.fixture
-def bulk_post(django_capture_on_commit_callbacks: Any, background_jobs: Any) -> Callable[..., Any]:
-    """POST the bulk command form, then run the sends it started, as its commit would."""
-
-    def post(client: Client, pool: Any, data: dict[str, Any], **extra: Any) -> Any:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(reverse("daemons:pool_commands", args=[pool.pk]), data, **extra)
-        background_jobs.run("command_batch")
-        return response
-
-    return post

@@ -12,7 +12,7 @@ from django.db import DatabaseError
 from configview import services
 from daemons.models import CommandRecord
 from daemons.services import ClientInfo
-from tests.configview.helpers import htcondor, make_daemon  # noqa: F401 - fixture
+from tests.configview.helpers import make_daemon
 
 
 def test_a_change_whose_audit_row_cannot_be_written_is_not_sent(

@@ -7,7 +7,7 @@ from django.urls import reverse
 from condor.commands import Command
 from daemons import services
 from daemons.models import CommandRecord
-from tests.commands.helpers import client_for, make_master, sent  # noqa: F401 - fixture
+from tests.commands.helpers import client_for, make_master
 from tests.helpers import fresh_pool
 
 CLIENT = services.ClientInfo(address="192.0.2.9", user_agent="ua")

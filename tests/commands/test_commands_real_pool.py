@@ -15,7 +15,7 @@ from condor.commands import Command
 from daemons import services
 from devtools import devpool
 from daemons.models import CommandRecord, Daemon, Pool
-from tests.commands.helpers import bulk_post, client_for  # noqa: F401 - fixture
+from tests.commands.helpers import client_for
 from tests.helpers import LogWatch, master_log, register, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("background_jobs")]

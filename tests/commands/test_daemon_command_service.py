@@ -13,7 +13,7 @@ from condor.commands import Command
 from condor.errors import DaemonUnreachable
 from daemons import services
 from daemons.models import CommandRecord
-from tests.commands.helpers import make_daemon, make_master, sent  # noqa: F401 - fixture
+from tests.commands.helpers import make_daemon, make_master
 
 CLIENT = services.ClientInfo(address="192.0.2.1", user_agent="test")
 

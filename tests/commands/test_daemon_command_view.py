@@ -10,7 +10,7 @@ from condor.commands import Command
 from condor.errors import ADMINISTRATOR_HINT, DaemonUnreachable, NotAuthorized, ProtocolTimeout, Refused
 from daemons import services
 from daemons.models import CommandRecord
-from tests.commands.helpers import ROLE_MAY, client_for, form_for, make_daemon, make_master, sent  # noqa: F401 - fixture
+from tests.commands.helpers import ROLE_MAY, client_for, form_for, make_daemon, make_master
 
 ROLES = sorted(ROLE_MAY)
 

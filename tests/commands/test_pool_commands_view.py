@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from daemons.models import CommandRecord
-from tests.commands.helpers import bulk_post, client_for, make_daemon, make_master, sent  # noqa: F401 - fixtures
+from tests.commands.helpers import client_for, make_daemon, make_master
 
 
 def url(pool) -> str:

@@ -1,28 +1,21 @@
-"""What the configview tests share: a daemon in the inventory, stored snapshots, a fake HTCondor.
+"""What the configview tests share: a daemon in the inventory, stored snapshots.
 
-Import the fixtures by name into a test module (``from tests.configview.helpers import inline_jobs``).
+Their fixtures are in conftest.py; the fake HTCondor (``htcondor``) is shared by several folders, in tests/conftest.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-import pytest
 from django.test import Client, TestCase
 from django.utils import timezone
 
-import condor.client
-import condor.tools
-from condor.commands import Command
-from condor.errors import ProtocolError, ToolsUnavailable
-from condor.types import SUBSYSTEM_BY_KIND, LocalKnob, Target
-from condor.validation import validate_knob, validate_value
+from condor.types import SUBSYSTEM_BY_KIND
 from configview import redaction
 from configview.models import ConfigSnapshot
-from daemons import background
 from daemons.models import Daemon, Pool
 
 ADDRESS = "<127.0.0.1:9999?sock=master>"
@@ -81,90 +74,3 @@ def committed() -> AbstractContextManager[list[Callable[[], None]]]:
     A test runs inside a transaction that is never committed, so without this those callbacks never run.
     """
     return TestCase.captureOnCommitCallbacks(execute=True)
-
-
-@pytest.fixture
-def inline_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Background jobs run at once in the test's thread (and its transaction)."""
-
-    def submit_once(key: object, fn: Callable[..., None], /, *args: object) -> bool:
-        fn(*args)
-        return True
-
-    monkeypatch.setattr(background, "submit_once", submit_once)
-
-
-class FakeHTCondor:
-    """Stands in for the condor calls configview makes; records what was sent."""
-
-    def __init__(self) -> None:
-        self.remote: dict[str, str | None] = {"UPDATE_INTERVAL": "5", "SCHEDD_NAME": "sched"}
-        self.sources: dict[str, str] | Exception = {"UPDATE_INTERVAL": "/etc/condor/condor_config.local, line 4"}
-        self.local: list[LocalKnob] = [
-            LocalKnob("UPDATE_INTERVAL", 300, "int"),
-            LocalKnob("ENABLE_RUNTIME_CONFIG", False, "bool"),
-        ]
-        self.fetch_error: ProtocolError | None = None
-        self.set_error: ProtocolError | None = None
-        # The daemon's list of runtime values, in its order, as its dump shows it.
-        self.runtime: list[tuple[str, str]] = []
-        self.sent: list[tuple[str, ...]] = []
-        self.progress: list[tuple[int, int]] = []
-
-    def remote_config_all(self, target: Target, credentials: Any, *, on_progress: Any = None) -> dict:
-        if self.fetch_error:
-            raise self.fetch_error
-        names = sorted(self.remote)
-        for done in (0, len(names) // 2, len(names)):
-            on_progress(done, len(names))
-            self.progress.append((done, len(names)))
-        return dict(self.remote)
-
-    def remote_config_sources(self, target: Target, credentials: Any) -> dict[str, str]:
-        if isinstance(self.sources, Exception):
-            raise self.sources
-        return dict(self.sources)
-
-    def remote_config_value(self, target: Target, name: str, credentials: Any) -> str | None:
-        validate_knob(name)
-        self.sent.append(("get", name))
-        return self.remote.get(name)
-
-    def remote_config_set(self, target: Target, name: str, value: str, credentials: Any) -> None:
-        validate_knob(name)
-        validate_value(value)
-        if self.set_error:
-            raise self.set_error
-        self.sent.append(("set", name, value))
-
-    def remote_runtime_values(self, target: Target, credentials: Any) -> list[tuple[str, str]]:
-        self.sent.append(("dump",))
-        return list(self.runtime)
-
-    def remote_config_unset(self, target: Target, name: str, credentials: Any) -> None:
-        validate_knob(name)
-        self.sent.append(("unset", name))
-
-    def send_command(self, target: Target, command: Command, credentials: Any, **kwargs: Any) -> None:
-        self.sent.append(("command", command.name))
-
-    def local_config(self, subsystem: str = "TOOL") -> list[LocalKnob]:
-        return list(self.local)
-
-    def local_reload(self) -> None:
-        self.sent.append(("reload",))
-
-    def tools_available(self, credentials: Any) -> bool:
-        return not isinstance(self.sources, ToolsUnavailable)
-
-
-@pytest.fixture
-def htcondor(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHTCondor]:
-    fake = FakeHTCondor()
-    for name in (
-        "remote_config_all", "remote_config_sources", "remote_config_value", "remote_config_set",
-        "remote_config_unset", "remote_runtime_values", "send_command", "local_config", "local_reload",
-    ):
-        monkeypatch.setattr(condor.client, name, getattr(fake, name))
-    monkeypatch.setattr(condor.tools, "tools_available", fake.tools_available)
-    yield fake

@@ -8,7 +8,7 @@ from django.db import transaction
 from configview import services
 from configview.models import ConfigSnapshot
 from daemons import background
-from tests.configview.helpers import htcondor, make_daemon  # noqa: F401 - fixture
+from tests.configview.helpers import make_daemon
 
 
 # Transactional, so the job's own connection sees the row; serialized so the groups survive the flush.

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.configview.helpers import client_for, htcondor, make_daemon, make_snapshot  # noqa: F401 - fixtures
+from tests.configview.helpers import client_for, make_daemon, make_snapshot
 
 URL = reverse("configview:diff")
 

@@ -8,7 +8,7 @@ import condor.client
 from condor.errors import ProtocolTimeout
 from condor.types import LocalKnob
 from configview.models import ConfigSnapshot
-from tests.configview.helpers import client_for, htcondor  # noqa: F401 - fixture
+from tests.configview.helpers import client_for
 
 URL = reverse("configview:local")
 

@@ -11,7 +11,7 @@ from condor.types import Credentials
 from configview.models import ConfigSnapshot
 from devtools import devpool
 from daemons.models import CommandRecord, Daemon
-from tests.configview.helpers import client_for, committed, inline_jobs  # noqa: F401 - fixture
+from tests.configview.helpers import client_for, committed
 from tests.helpers import registered_master, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("inline_jobs")]

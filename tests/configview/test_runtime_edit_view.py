@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from condor.errors import RUNTIME_CONFIG_HINT, Refused
 from daemons.models import CommandRecord
-from tests.configview.helpers import client_for, htcondor, make_daemon  # noqa: F401 - fixture
+from tests.configview.helpers import client_for, make_daemon
 
 
 def url(daemon) -> str:

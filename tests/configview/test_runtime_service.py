@@ -9,7 +9,7 @@ from configview import services
 from configview.redaction import MARKER
 from daemons.models import CommandRecord
 from daemons.services import ClientInfo
-from tests.configview.helpers import htcondor, make_daemon  # noqa: F401 - fixture
+from tests.configview.helpers import make_daemon
 
 CLIENT = ClientInfo(address="192.0.2.7", user_agent="pytest")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from configview.models import Share
-from tests.configview.helpers import client_for, htcondor, make_daemon, make_snapshot  # noqa: F401 - fixture
+from tests.configview.helpers import client_for, make_daemon, make_snapshot
 
 URL = reverse("configview:share_create")
 

@@ -7,7 +7,7 @@ import pytest
 from configview import access, services
 from configview.models import LOOKUP_LENGTH, ConfigSnapshot, Share
 from configview.selectors import NotComparable, SideChoice
-from tests.configview.helpers import htcondor, make_daemon, make_snapshot  # noqa: F401 - fixture
+from tests.configview.helpers import make_daemon, make_snapshot
 
 
 def test_a_share_stores_both_snapshots_and_never_its_token(viewer) -> None:

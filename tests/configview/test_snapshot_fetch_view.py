@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from configview.models import ConfigSnapshot
-from tests.configview.helpers import client_for, committed, htcondor, inline_jobs, make_daemon  # noqa: F401 - fixtures
+from tests.configview.helpers import client_for, committed, make_daemon
 
 
 def url(daemon) -> str:

@@ -10,7 +10,7 @@ from condor.errors import DaemonUnreachable, NotAuthorized, ToolsUnavailable
 from configview import services
 from configview.models import ConfigSnapshot
 from configview.redaction import MARKER
-from tests.configview.helpers import committed, htcondor, inline_jobs, make_daemon  # noqa: F401 - fixtures
+from tests.configview.helpers import committed, make_daemon
 
 pytestmark = pytest.mark.usefixtures("inline_jobs")
 

@@ -1,6 +1,6 @@
 """The live log websocket: backlog, follow, rotation, truncation, resume, refusals.
 
-The daemon's answer to "where is MASTER_LOG" is faked (the real pool's is in
+The daemon's answer to "where is MASTER_LOG" is faked (``knobs`` in tests/conftest.py; the real pool's is in
 test_log_real_pool.py); the file, the mapping and the reader are real.
 """
 
@@ -22,38 +22,8 @@ from condor.errors import DaemonUnreachable
 from daemons import events, logstream
 from daemons.models import CommandRecord, Daemon
 from daemons.routing import websocket_urlpatterns
-from tests.helpers import fresh_pool
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-DAEMON_LOG_DIR = "/var/log/condor"
-
-
-@pytest.fixture
-def knobs(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The fake daemon's configuration, as it answers the console; a test may change it."""
-    config = {"LOG": DAEMON_LOG_DIR, "MASTER_LOG": f"{DAEMON_LOG_DIR}/MasterLog", "SCHEDD_LOG": f"{DAEMON_LOG_DIR}/SchedLog"}
-    monkeypatch.setattr(condor.client, "remote_config_value", lambda target, key, credentials: config.get(key))
-    monkeypatch.setattr(condor.client, "remote_config_names", lambda target, credentials: [*config, "Log"])
-    logstream.forget_cached_paths()
-    return config
-
-
-@pytest.fixture
-def log_dir(tmp_path: Path, knobs: dict[str, str]) -> Path:
-    """Where the fake daemon's /var/log/condor is on the console host."""
-    (tmp_path / "log").mkdir()
-    return tmp_path / "log"
-
-
-@pytest.fixture
-def master(log_dir: Path) -> Daemon:
-    pool = fresh_pool("logs")
-    pool.log_path_from = DAEMON_LOG_DIR
-    pool.log_path_to = str(log_dir)
-    pool.save()
-    return Daemon.objects.create(pool=pool, kind="master", name="master@node1", address="<127.0.0.1:9618>", subsystem="MASTER")
-
 
 def append(path: Path, *lines: str) -> None:
     with path.open("a") as handle:

@@ -7,8 +7,8 @@ from django.test import Client
 from django.urls import reverse
 
 from configview.models import ConfigSnapshot, Share
-from tests.configview.helpers import htcondor, make_daemon, make_snapshot  # noqa: F401 - fixture
-from tests.project.test_database_unavailable import _locked, logged_in  # noqa: F401 - fixture
+from tests.configview.helpers import make_daemon, make_snapshot
+from tests.project.test_database_unavailable import _locked
 
 
 def test_a_share_of_the_live_config_leaves_no_captured_snapshot_when_the_share_cannot_be_stored(

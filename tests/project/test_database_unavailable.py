@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from unittest import mock
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import OperationalError
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import AsyncClient, Client
@@ -21,14 +20,6 @@ def _refuse(*args: object, **kwargs: object) -> None:
 
 def _locked(*args: object, **kwargs: object) -> None:
     raise OperationalError("database is locked")
-
-
-@pytest.fixture
-def logged_in(viewer: User) -> Client:
-    # A logged-in browser: every page then reads its session from the database.
-    client = Client(raise_request_exception=False)
-    client.force_login(viewer)
-    return client
 
 
 @pytest.fixture

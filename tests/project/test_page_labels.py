@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from configview import services
 from configview.selectors import SideChoice
-from tests.configview.helpers import client_for, htcondor, make_daemon, make_snapshot  # noqa: F401 - fixture
+from tests.configview.helpers import client_for, make_daemon, make_snapshot
 from tests.helpers import fresh_pool
 
 CONTROLS = {"input", "select", "textarea"}
@@ -64,7 +64,7 @@ def test_the_checker_finds_a_control_without_a_label() -> None:
 
 
 @pytest.fixture
-def pages(admin, htcondor) -> list[str]:  # noqa: F811 - fixture
+def pages(admin, htcondor) -> list[str]:
     """Every page of the console an administrator can open, with something on each."""
     pool = fresh_pool("cluster")
     daemon = make_daemon(pool_name=pool.name)

@@ -1,21 +1,17 @@
 """What the security tests share: one object of each kind, URLs built from URL names, HTCondor cut off.
 
-Import the fixtures by name into a test module (``from tests.security.helpers import world, no_htcondor``).
+The fixture ``no_htcondor`` is in conftest.py.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from django.contrib.auth.models import User
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-import condor.tools
-import condor.workers
 from condor.errors import DaemonUnreachable
 from condor.types import Credentials
 from configview import services as config_services
@@ -106,16 +102,3 @@ class CutOff:
 
     def broadcast(self, func: str, args: tuple[Any, ...]) -> None:
         self.calls.append((func, args))
-
-
-@pytest.fixture
-def no_htcondor(monkeypatch: pytest.MonkeyPatch) -> Iterator[CutOff]:
-    """No request reaches HTCondor; the fixture lists what would have."""
-    from daemons import background
-
-    cut = CutOff()
-    monkeypatch.setattr(condor.workers, "pool_for", cut)
-    # Background work (refreshes, fetches) runs inline, so its calls are seen too.
-    monkeypatch.setattr(background, "submit_once", lambda key, fn, *args: fn(*args) or True)
-    monkeypatch.setattr(condor.tools, "config_val_command", lambda credentials: ["condor_config_val"])
-    yield cut

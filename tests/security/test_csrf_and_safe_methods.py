@@ -19,7 +19,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 
-from tests.security.helpers import CutOff, make_world, no_htcondor  # noqa: F401 - fixture
+from tests.security.helpers import CutOff, make_world
 from tests.security.test_permission_matrix import MATRIX, Row
 
 POSTS = [row for row in MATRIX if row.method == "POST"]

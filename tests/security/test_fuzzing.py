@@ -18,7 +18,7 @@ from condor.errors import InvalidInput
 from condor.validation import validate_knob, validate_value
 from configview.forms import ShareForm
 from daemons.forms import PoolForm
-from tests.security.helpers import CutOff, World, make_world, no_htcondor  # noqa: F401 - fixture
+from tests.security.helpers import CutOff, World, make_world
 from tests.security.test_csrf_and_safe_methods import CHANGING_CALLS
 from tests.security.test_permission_matrix import MATRIX, Row
 

@@ -26,7 +26,7 @@ from daemons import logstream
 from daemons.consumers import CLOSE_BAD_REQUEST
 from daemons.models import Daemon
 from daemons.routing import websocket_urlpatterns
-from tests.logs.test_log_consumer import append, connect, knobs, lines_until, log_dir, master, url  # noqa: F401 - fixtures
+from tests.logs.test_log_consumer import append, connect, lines_until, url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

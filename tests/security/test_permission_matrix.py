@@ -16,7 +16,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from tests.security.helpers import CutOff, World, make_world, no_htcondor, route_parameters, url_names  # noqa: F401 - fixture
+from tests.security.helpers import CutOff, World, make_world, route_parameters, url_names
 
 ROLES = ("anonymous", "nobody", "viewer", "operator", "admin")
 LOGIN = 302  # anonymous visitors are sent to log in

@@ -15,7 +15,7 @@ from django.urls import reverse
 from daemons import services
 from daemons.models import Daemon, Pool
 from tests.helpers import register
-from tests.security.helpers import CutOff, no_htcondor  # noqa: F401 - fixture
+from tests.security.helpers import CutOff
 
 TOKEN = "eyJhbGciOiJIUzI1NiIsImtpZCI6IlBPT0wifQ." + secrets.token_urlsafe(32)
 

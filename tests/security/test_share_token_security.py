@@ -23,7 +23,7 @@ from configview.models import LOOKUP_LENGTH, ConfigSnapshot, Share
 from configview.selectors import SideChoice
 from daemons.models import Daemon
 from tests.conftest import PASSWORD
-from tests.configview.helpers import htcondor, make_daemon, make_snapshot  # noqa: F401 - fixture
+from tests.configview.helpers import make_daemon, make_snapshot
 
 SECRETS = {"DB_PASSWORD": "hunter2-db", "SEC_TOKEN_DIRECTORY_KEY": "swordfish-key", "POOL_SIGNING_KEY": "k3y-b1ts"}
 
