@@ -31,7 +31,7 @@ from daemons import logstream
 from daemons.models import Daemon
 from daemons.permissions import ADMINISTRATORS, OPERATORS, VIEWERS, sync_default_groups
 from tests.helpers import FakeHTCondor, fresh_pool
-from tests import services
+from tests import servers
 
 TEST_POOL_NAME = os.environ.get("CONDORWEB_TEST_POOL_NAME", "test")
 TEST_POOL_PORT = int(os.environ.get("CONDORWEB_TEST_POOL_PORT", "9718"))
@@ -107,23 +107,23 @@ def credentials(healthy_pool: devpool.DevPool) -> Credentials:
 
 
 @pytest.fixture(scope="session")
-def real_services() -> Iterator[services.Endpoints]:
-    """PostgreSQL and Redis: those ``python -m tests.services run`` started, else our own for the session."""
-    given = services.given_endpoints()
+def real_services() -> Iterator[servers.Endpoints]:
+    """PostgreSQL and Redis: those ``python -m tests.servers run`` started, else our own for the session."""
+    given = servers.given_endpoints()
     if given:
         yield given
         return
-    servers = services.Services()
+    started = servers.Servers()
     try:
-        servers.start()
-    except services.ServiceUnavailable as exc:
+        started.start()
+    except servers.ServerUnavailable as exc:
         message = f"SERVICE TESTS NOT RUN: PostgreSQL and Redis could not start: {exc}"
         print(f"\n*** {message} ***\n", file=sys.stderr)
         pytest.skip(message)
     try:
-        yield servers.endpoints()
+        yield started.endpoints()
     finally:
-        servers.stop()
+        started.stop()
 
 
 def pytest_configure(config: pytest.Config) -> None:

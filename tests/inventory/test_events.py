@@ -11,7 +11,7 @@ from django.utils import timezone
 import condor.client
 from daemons import events, services
 from daemons.models import Pool
-from tests.services import free_port
+from tests.servers import free_port
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from daemons import background, services
 from devtools import devpool
 from daemons.models import Daemon, Pool
 from tests.helpers import fresh_pool, register, wait_for
-from tests.services import child_processes
+from tests.servers import child_processes
 from tests.logs.test_log_consumer import append, connect, lines_until, url
 
 BOGUS_TOKEN = "eyJhbGciOiJIUzI1NiIsImtpZCI6IlBPT0wifQ.eyJzdWIiOiJjb25zb2xlIn0.c2lnbmF0dXJl\n"

@@ -1,7 +1,7 @@
 """DATABASE_URL and REDIS_URL choose the database and channel layer the console really uses.
 
 ``make test`` runs this file twice: on SQLite and the in-memory layer, then
-on the PostgreSQL and Redis servers ``python -m tests.services`` starts.
+on the PostgreSQL and Redis servers ``python -m tests.servers`` starts.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from channels.layers import get_channel_layer
 from django.db import connection
 
-from tests.services import BASE_DIR
+from tests.servers import BASE_DIR
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")

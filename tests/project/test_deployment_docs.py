@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from tests.services import BASE_DIR
+from tests.servers import BASE_DIR
 
 # Where the code reads its configuration: env_* helpers and look-ups in
 # os.environ or a mapping passed in its place (``environ.get(...)``); an

@@ -19,24 +19,24 @@ from channels_redis.core import RedisChannelLayer
 
 from daemons import events
 from devtools import devpool
-from tests import services
+from tests import servers
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.services
 
 
 @pytest.fixture(scope="module")
-def consoles(real_services: services.Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[services.Console]]:
+def consoles(real_services: servers.Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[servers.Console]]:
     directory: Path = tmp_path_factory.mktemp("multiprocess")
     database = f"condorweb_mp_{secrets.token_hex(4)}"
-    environment = services.production_environment(
+    environment = servers.production_environment(
         directory,
         database_url=real_services.new_database(database),
         redis_url=real_services.redis_db(1),
         admin_password=PASSWORD,
         secret_key=secrets.token_urlsafe(64),
     )
-    processes = [services.Console(environment, log=directory / f"daphne-{name}.log") for name in "ab"]
+    processes = [servers.Console(environment, log=directory / f"daphne-{name}.log") for name in "ab"]
     try:
         processes[0].prepare()
         yield [console.start() for console in processes]
@@ -46,9 +46,9 @@ def consoles(real_services: services.Endpoints, tmp_path_factory: pytest.TempPat
         real_services.drop_database(database)
 
 
-def test_a_user_logged_in_through_one_process_is_logged_in_on_the_other(consoles: list[services.Console]) -> None:
+def test_a_user_logged_in_through_one_process_is_logged_in_on_the_other(consoles: list[servers.Console]) -> None:
     a, b = consoles
-    browser = services.Browser(a.url)
+    browser = servers.Browser(a.url)
     browser.log_in("admin", PASSWORD)
 
     page = browser.at(b.url).get("/")
@@ -57,9 +57,9 @@ def test_a_user_logged_in_through_one_process_is_logged_in_on_the_other(consoles
     assert '<span class="who">admin</span>' in page.text
 
 
-def test_a_share_created_through_one_process_opens_through_the_other(consoles: list[services.Console]) -> None:
+def test_a_share_created_through_one_process_opens_through_the_other(consoles: list[servers.Console]) -> None:
     a, b = consoles
-    on_a = services.Browser(a.url)
+    on_a = servers.Browser(a.url)
     on_a.log_in("admin", PASSWORD)
     created = on_a.post(
         "/config/shares/new/", {"left": "local", "right": "local", "subsystem": "SCHEDD", "title": "Night shift"}
@@ -67,28 +67,28 @@ def test_a_share_created_through_one_process_opens_through_the_other(consoles: l
     link = re.search(r'/config/s/[A-Za-z0-9_-]+/', created.text)
     assert created.status == 200 and link, "the share page shows the new link"
 
-    on_b = services.Browser(b.url)
+    on_b = servers.Browser(b.url)
     on_b.log_in("admin", PASSWORD)
     opened = on_b.get(link.group(0))
 
     assert opened.status == 200 and "Night shift" in opened.text
 
 
-def test_a_client_locked_out_through_one_process_is_locked_out_on_the_other(consoles: list[services.Console]) -> None:
+def test_a_client_locked_out_through_one_process_is_locked_out_on_the_other(consoles: list[servers.Console]) -> None:
     a, b = consoles
-    guesser = services.Browser(a.url, client_address="203.0.113.7")
+    guesser = servers.Browser(a.url, client_address="203.0.113.7")
     for attempt in range(5):
         guesser.try_log_in("admin", f"wrong-{attempt}")
 
     locked = guesser.at(b.url).try_log_in("admin", PASSWORD)
-    elsewhere = services.Browser(b.url, client_address="203.0.113.8").try_log_in("admin", PASSWORD)
+    elsewhere = servers.Browser(b.url, client_address="203.0.113.8").try_log_in("admin", PASSWORD)
 
     assert locked.status == 429 and "Too many failed log-ins" in locked.text
     assert elsewhere.status == 200 and '<span class="who">admin</span>' in elsewhere.text
 
 
 async def test_a_broadcast_from_one_process_reaches_a_listener_in_another(
-    consoles: list[services.Console], real_services: services.Endpoints
+    consoles: list[servers.Console], real_services: servers.Endpoints
 ) -> None:
     layer = RedisChannelLayer(hosts=[real_services.redis_db(1)])
     channel = await layer.new_channel()
@@ -105,13 +105,13 @@ async def test_a_broadcast_from_one_process_reaches_a_listener_in_another(
 
 @pytest.mark.integration
 async def test_a_viewer_on_one_process_sees_what_a_command_through_the_other_does_to_the_schedd_and_who_sent_it(
-    consoles: list[services.Console], real_pool: devpool.DevPool
+    consoles: list[servers.Console], real_pool: devpool.DevPool
 ) -> None:
     a, b = consoles
     await asyncio.to_thread(a.manage, "devpool", "up", "--name", real_pool.name, "--port", str(real_pool.port))
     found = await asyncio.to_thread(a.manage, "shell", "--no-imports", "-c", _DAEMON_IDS.format(name=real_pool.name))
     daemons = json.loads(found.stdout.splitlines()[-1])
-    browser = services.Browser(a.url)
+    browser = servers.Browser(a.url)
     browser.log_in("admin", PASSWORD)
     command_url = f"/daemon/{daemons['master']['id']}/command/"
 
@@ -149,14 +149,14 @@ _DAEMON_IDS = (
 )
 
 
-async def test_a_log_line_reaches_live_log_viewers_on_both_processes(consoles: list[services.Console]) -> None:
+async def test_a_log_line_reaches_live_log_viewers_on_both_processes(consoles: list[servers.Console]) -> None:
     a, b = consoles
-    browser = services.Browser(a.url)
+    browser = servers.Browser(a.url)
     browser.log_in("admin", PASSWORD)
     client_log = Path(a.environment["CONDORWEB_DATA_DIR"]) / "htcondor-client.log"
     client_log.touch()
 
-    async def watch(console: services.Console) -> websockets.ClientConnection:
+    async def watch(console: servers.Console) -> websockets.ClientConnection:
         socket = await browser.websocket("/ws/diagnostics/client-log/", at=console.url)
         assert json.loads(await asyncio.wait_for(socket.recv(), timeout=10))["state"] == "following"
         return socket
@@ -180,7 +180,7 @@ async def test_a_log_line_reaches_live_log_viewers_on_both_processes(consoles: l
     assert seen == [["written once, seen by both"]] * 2
 
 
-async def test_a_stranger_gets_the_log_in_close_code_from_a_real_server(consoles: list[services.Console]) -> None:
+async def test_a_stranger_gets_the_log_in_close_code_from_a_real_server(consoles: list[servers.Console]) -> None:
     b = consoles[1]
     async with websockets.connect(b.url.replace("http://", "ws://") + "/ws/diagnostics/client-log/", origin=b.url) as socket:
         with pytest.raises(websockets.ConnectionClosed) as closed:
@@ -189,12 +189,12 @@ async def test_a_stranger_gets_the_log_in_close_code_from_a_real_server(consoles
     assert closed.value.rcvd.code == 4401
 
 
-def test_static_files_come_from_collectstatic_with_hashed_names(consoles: list[services.Console]) -> None:
-    login = services.Browser(consoles[1].url).get("/login/")
+def test_static_files_come_from_collectstatic_with_hashed_names(consoles: list[servers.Console]) -> None:
+    login = servers.Browser(consoles[1].url).get("/login/")
     stylesheet = re.search(r'href="(/static/css/condorweb\.[0-9a-f]{12}\.css)"', login.text)
     assert stylesheet, "the login page links a hashed stylesheet"
 
-    served = services.Browser(consoles[1].url).get(stylesheet.group(1))
+    served = servers.Browser(consoles[1].url).get(stylesheet.group(1))
 
     assert served.status == 200
     assert "max-age=315360000" in served.headers.get("Cache-Control", "")

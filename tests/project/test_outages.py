@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import services
+from tests import servers
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.services
@@ -17,34 +17,34 @@ pytestmark = pytest.mark.services
 
 @dataclass
 class Site:
-    console: services.Console
-    postgres: services.Postgres
-    redis: services.Redis
+    console: servers.Console
+    postgres: servers.Postgres
+    redis: servers.Redis
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, real_services: services.Endpoints) -> Iterator[Site]:
+def site(tmp_path_factory: pytest.TempPathFactory, real_services: servers.Endpoints) -> Iterator[Site]:
     """One console on a PostgreSQL and a Redis of its own, so this test may stop them.
 
     (``real_services`` only skips this where such servers cannot run.)
     """
     directory: Path = tmp_path_factory.mktemp("outages")
-    servers = services.Services().start()
-    assert servers.postgres and servers.redis
-    environment = services.production_environment(
+    started = servers.Servers().start()
+    assert started.postgres and started.redis
+    environment = servers.production_environment(
         directory,
-        database_url=servers.postgres.url(),
-        redis_url=servers.redis.url(),
+        database_url=started.postgres.url(),
+        redis_url=started.redis.url(),
         admin_password=PASSWORD,
         secret_key=secrets.token_urlsafe(64),
     )
-    console = services.Console(environment, log=directory / "daphne.log")
+    console = servers.Console(environment, log=directory / "daphne.log")
     try:
         console.prepare().start()
-        yield Site(console=console, postgres=servers.postgres, redis=servers.redis)
+        yield Site(console=console, postgres=started.postgres, redis=started.redis)
     finally:
         console.stop()
-        servers.stop()
+        started.stop()
 
 
 @pytest.fixture
@@ -62,14 +62,14 @@ def redis_down(site: Site) -> Iterator[None]:
 
 
 @pytest.fixture
-def browser(site: Site) -> services.Browser:
-    browser = services.Browser(site.console.url)
+def browser(site: Site) -> servers.Browser:
+    browser = servers.Browser(site.console.url)
     browser.log_in("admin", PASSWORD)
     return browser
 
 
 def test_a_page_says_the_database_is_down_when_postgresql_is_stopped(
-    browser: services.Browser, postgres_down: None
+    browser: servers.Browser, postgres_down: None
 ) -> None:
     page = browser.get("/")
 
@@ -79,7 +79,7 @@ def test_a_page_says_the_database_is_down_when_postgresql_is_stopped(
 
 
 def test_a_change_made_while_postgresql_is_down_is_refused_and_not_made_later(
-    site: Site, browser: services.Browser
+    site: Site, browser: servers.Browser
 ) -> None:
     site.postgres.stop()
     try:
@@ -91,7 +91,7 @@ def test_a_change_made_while_postgresql_is_down_is_refused_and_not_made_later(
     assert "Lost change" not in browser.get("/admin/auth/group/").text
 
 
-def test_the_console_recovers_when_postgresql_comes_back(site: Site, browser: services.Browser) -> None:
+def test_the_console_recovers_when_postgresql_comes_back(site: Site, browser: servers.Browser) -> None:
     site.postgres.stop()
     assert browser.get("/").status == 503
     site.postgres.start()
@@ -102,7 +102,7 @@ def test_the_console_recovers_when_postgresql_comes_back(site: Site, browser: se
     assert '<span class="who">admin</span>' in page.text
 
 
-def test_pages_still_work_while_redis_is_down(browser: services.Browser, redis_down: None) -> None:
+def test_pages_still_work_while_redis_is_down(browser: servers.Browser, redis_down: None) -> None:
     assert browser.get("/").status == 200
 
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.services import BASE_DIR
+from tests.servers import BASE_DIR
 
 
 def _check_deploy(tmp_path: Path, **overrides: str) -> subprocess.CompletedProcess[str]:

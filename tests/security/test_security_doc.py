@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from daemons.permissions import GROUP_PERMISSIONS
-from tests.services import BASE_DIR
+from tests.servers import BASE_DIR
 
 DOC = (BASE_DIR / "SECURITY.md").read_text()
 

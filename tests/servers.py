@@ -1,6 +1,6 @@
 """Real PostgreSQL and Redis servers on loopback, for tests.
 
-``python -m tests.services run -- CMD ...`` starts one PostgreSQL and one
+``python -m tests.servers run -- CMD ...`` starts one PostgreSQL and one
 Redis from Debian's packages in a private temporary directory, on free
 loopback ports, runs CMD with ``DATABASE_URL`` and ``REDIS_URL`` pointing at
 them, and stops both whatever CMD does (``make test`` runs the database and
@@ -44,7 +44,7 @@ POSTGRES_USER = "condorweb"
 START_TIMEOUT = 30.0
 
 
-class ServiceUnavailable(RuntimeError):
+class ServerUnavailable(RuntimeError):
     """A server could not start here; the message says what to install or fix."""
 
 
@@ -95,7 +95,7 @@ class _Server:
             if self._wait_ready():
                 return self
             self.port = 0  # another process took the port between our probe and the bind
-        raise ServiceUnavailable(f"{self.what} did not start; its log ends with:\n{_tail(self.log)}")
+        raise ServerUnavailable(f"{self.what} did not start; its log ends with:\n{_tail(self.log)}")
 
     def stop(self) -> None:
         process, self.process = self.process, None
@@ -131,7 +131,7 @@ class _Server:
                 return True
             time.sleep(0.05)
         self.stop()
-        raise ServiceUnavailable(f"{self.what} did not answer within {START_TIMEOUT:g} s:\n{_tail(self.log)}")
+        raise ServerUnavailable(f"{self.what} did not answer within {START_TIMEOUT:g} s:\n{_tail(self.log)}")
 
 
 class Postgres(_Server):
@@ -176,7 +176,7 @@ class Postgres(_Server):
         password_file.unlink()
         if result.returncode != 0:
             hint = f" (the {self._user} user must reach {self.directory}: see CONDORWEB_SERVICES_DIR)" if self._user else ""
-            raise ServiceUnavailable(f"initdb failed{hint}: {(result.stderr or result.stdout).strip()}")
+            raise ServerUnavailable(f"initdb failed{hint}: {(result.stderr or result.stdout).strip()}")
 
     def _launch(self) -> None:
         self._popen(
@@ -216,7 +216,7 @@ def _postgres_bindir() -> Path:
         key=lambda p: [int(n) for n in re.findall(r"\d+", p)],
     )
     if not candidates:
-        raise ServiceUnavailable(
+        raise ServerUnavailable(
             "PostgreSQL's server is not installed (apt-get install postgresql; scripts/system-deps.sh does it as root)."
         )
     return Path(candidates[-1]).parent
@@ -228,7 +228,7 @@ def _postgres_run_as() -> str:
     try:
         pwd.getpwnam("postgres")
     except KeyError:
-        raise ServiceUnavailable(
+        raise ServerUnavailable(
             "PostgreSQL refuses to run as root and there is no 'postgres' user (Debian's postgresql package creates it)."
         ) from None
     return "postgres"
@@ -245,7 +245,7 @@ class Redis(_Server):
         self.password = secrets.token_urlsafe(24)
         self._binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         if not os.access(self._binary, os.X_OK):
-            raise ServiceUnavailable(
+            raise ServerUnavailable(
                 "redis-server is not installed (apt-get install redis-server; scripts/system-deps.sh does it as root)."
             )
 
@@ -274,7 +274,7 @@ class Redis(_Server):
         return True
 
 
-class Services:
+class Servers:
     """PostgreSQL and Redis together, in one temporary directory removed on exit."""
 
     def __init__(self) -> None:
@@ -285,7 +285,7 @@ class Services:
         self.postgres: Postgres | None = None
         self.redis: Redis | None = None
 
-    def start(self) -> Services:
+    def start(self) -> Servers:
         try:
             self.postgres = Postgres(self.root / "postgres").start()
             create_database(self.postgres.url(), "condorweb")
@@ -305,7 +305,7 @@ class Services:
         assert self.postgres and self.redis
         return Endpoints(database_url=self.postgres.url(), redis_url=self.redis.url())
 
-    def __enter__(self) -> Services:
+    def __enter__(self) -> Servers:
         return self.start()
 
     def __exit__(
@@ -498,20 +498,20 @@ class Browser:
 
 
 # --------------------------------------------------------------------------
-# python -m tests.services run -- CMD ...
+# python -m tests.servers run -- CMD ...
 # --------------------------------------------------------------------------
 
 
 def run(command: Sequence[str]) -> int:
     started = time.monotonic()
-    with Services() as services:
-        assert services.postgres and services.redis
+    with Servers() as servers:
+        assert servers.postgres and servers.redis
         print(
-            f"tests.services: PostgreSQL on 127.0.0.1:{services.postgres.port} and Redis on "
-            f"127.0.0.1:{services.redis.port}, up in {time.monotonic() - started:.1f} s",
+            f"tests.servers: PostgreSQL on 127.0.0.1:{servers.postgres.port} and Redis on "
+            f"127.0.0.1:{servers.redis.port}, up in {time.monotonic() - started:.1f} s",
             file=sys.stderr, flush=True,
         )
-        endpoints = services.endpoints()
+        endpoints = servers.endpoints()
         child = subprocess.Popen(
             command, env={**os.environ, "DATABASE_URL": endpoints.database_url, "REDIS_URL": endpoints.redis_url}
         )
@@ -534,7 +534,7 @@ def run(command: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.services", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.servers", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="action", required=True)
     run_parser = sub.add_parser("run", help="start PostgreSQL and Redis, run a command with DATABASE_URL and REDIS_URL, stop them")
     run_parser.add_argument("command", nargs=argparse.REMAINDER)
@@ -544,8 +544,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("run needs a command, e.g. run -- python -m pytest")
     try:
         return run(command)
-    except ServiceUnavailable as exc:
-        print(f"tests.services: {exc}", file=sys.stderr)
+    except ServerUnavailable as exc:
+        print(f"tests.servers: {exc}", file=sys.stderr)
         return 2
 
 
