@@ -27,7 +27,7 @@ import condor.tools
 import condor.workers
 from condor.types import Credentials
 from devtools import devpool
-from daemons import logstream
+from daemons import background, logstream
 from daemons.models import Daemon
 from daemons.permissions import ADMINISTRATORS, OPERATORS, VIEWERS, sync_default_groups
 from tests.helpers import FakeHTCondor, fresh_pool
@@ -142,42 +142,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         devpool.down(TEST_POOL_NAME)
 
 
-def _job_kind(job: tuple[object, tuple[object, ...]]) -> object:
-    key = job[1][0]  # jobs are queued as background._run(key, fn, *args)
-    return key[0] if isinstance(key, tuple) else key
-
-
-class QueuedJobs:
-    """Stands in for daemons.background's threads: jobs wait until a test runs them."""
-
-    def __init__(self) -> None:
-        self.jobs: list[tuple[object, tuple[object, ...]]] = []
-
-    def submit(self, fn, /, *args):  # noqa: ANN001, ANN202 - the executor's own signature
-        self.jobs.append((fn, args))
-
-    def run(self, kind: str = "") -> int:
-        """Run the queued jobs (those whose key starts with ``kind``, if given) in the test's thread
-        and database transaction, with the jobs they queue; how many ran."""
-        done = 0
-        while wanted := [job for job in self.jobs if not kind or _job_kind(job) == kind]:
-            fn, args = wanted[0]
-            self.jobs.remove(wanted[0])
-            fn(*args)
-            done += 1
-        return done
-
-
 @pytest.fixture
-def background_jobs(monkeypatch: pytest.MonkeyPatch) -> Iterator[QueuedJobs]:
-    """Background work (e.g. stale-pool refreshes) queued, not threaded: pages are seen before it runs."""
-    from daemons import background
-
-    queued = QueuedJobs()
-    monkeypatch.setattr(background, "_executors", dict.fromkeys(background._executors, queued))
-    yield queued
-    queued.jobs.clear()
-    background._in_flight.clear()
+def background_jobs() -> Iterator[background.Held]:
+    """Background work (e.g. stale-pool refreshes) held, not threaded: pages are seen before it runs (``.run()``)."""
+    with background.hold() as held:
+        yield held
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

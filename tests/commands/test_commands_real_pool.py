@@ -74,7 +74,7 @@ def test_reconfig_from_the_form_reaches_every_child_and_leaves_them_all_running(
     console.send("Reconfig")
     text = console.log.wait_for("Sent SIGHUP to SCHEDD")
     assert "Sent SIGHUP to NEGOTIATOR" in text
-    assert "pool_refresh_after_command" in [args[0][0] for _, args in background_jobs.jobs]
+    assert "pool_refresh_after_command" in background_jobs.kinds()
     assert console.all_up()
 
 

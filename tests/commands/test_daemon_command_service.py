@@ -158,7 +158,7 @@ def test_the_broadcast_leaves_after_commit_in_the_background_and_reaches_the_poo
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(events.pool_group(master.pool_id), channel)
     record = services.daemon_command(user=operator, daemon=master, command=Command.Reconfig, client=CLIENT)
-    queued = [args[0][0] for _, args in background_jobs.jobs]
+    queued = background_jobs.kinds()
     assert "command_recorded" in queued and "pool_refresh_after_command" in queued
     background_jobs.run()
     message = async_to_sync(layer.receive)(channel)

@@ -212,7 +212,7 @@ def test_a_sent_command_refreshes_the_pool_in_the_background(operator, sent, bac
 def test_a_refused_command_does_not_refresh_the_pool(operator, sent, background_jobs) -> None:
     sent.error = Refused("No.")
     client_for(operator).post(url(make_master()), {"command": "Reconfig"})
-    assert "pool_refresh_after_command" not in [args[0][0] for _, args in background_jobs.jobs]
+    assert "pool_refresh_after_command" not in background_jobs.kinds()
 
 
 def test_a_forged_post_records_the_subsystem_it_named(viewer, sent) -> None:

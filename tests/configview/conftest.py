@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
 
 import pytest
 
@@ -10,11 +10,7 @@ from daemons import background
 
 
 @pytest.fixture
-def inline_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+def inline_jobs() -> Iterator[None]:
     """Background jobs run at once in the test's thread (and its transaction)."""
-
-    def submit_once(key: object, fn: Callable[..., None], /, *args: object) -> bool:
-        fn(*args)
-        return True
-
-    monkeypatch.setattr(background, "submit_once", submit_once)
+    with background.inline():
+        yield

@@ -304,6 +304,8 @@ async def test_a_followed_log_swapped_for_a_symlink_out_closes_the_stream_with_t
     assert code == 4503
     assert not any("secret" in line for m in messages for line in m.get("lines", []))
     assert logstream.CONFINEMENT_RULE in messages[-1]["message"]
+    # The client's half of the close: without it this viewer keeps the file's shared reader for later tests.
+    await communicator.disconnect()
 
 
 async def test_an_unreachable_daemon_is_explained_and_closed(

@@ -8,17 +8,16 @@ import pytest
 
 import condor.tools
 import condor.workers
+from daemons import background
 from tests.security.helpers import CutOff
 
 
 @pytest.fixture
 def no_htcondor(monkeypatch: pytest.MonkeyPatch) -> Iterator[CutOff]:
     """No request reaches HTCondor; the fixture lists what would have."""
-    from daemons import background
-
     cut = CutOff()
     monkeypatch.setattr(condor.workers, "pool_for", cut)
-    # Background work (refreshes, fetches) runs inline, so its calls are seen too.
-    monkeypatch.setattr(background, "submit_once", lambda key, fn, *args: fn(*args) or True)
     monkeypatch.setattr(condor.tools, "config_val_command", lambda credentials: ["condor_config_val"])
-    yield cut
+    # Background work (refreshes, fetches) runs inline, so its calls are seen too.
+    with background.inline():
+        yield cut

@@ -10,7 +10,7 @@ refresh, run after the response, writes only the pool's refresh outcome.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -19,6 +19,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 
+from daemons import background
 from tests.security.helpers import CutOff, make_world
 from tests.security.test_permission_matrix import MATRIX, Row
 
@@ -74,13 +75,11 @@ class Writes:
         return execute(sql, params, many, context)
 
 
-def _scheduled(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Callable[..., Any], tuple[Any, ...]]]:
+@pytest.fixture
+def scheduled(no_htcondor: CutOff) -> Iterator[background.Held]:
     """Background jobs are kept, not run, so what the request itself writes is seen apart from them."""
-    from daemons import background
-
-    jobs: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
-    monkeypatch.setattr(background, "submit_once", lambda key, fn, *args, lane="jobs": jobs.append((fn, args)) or True)
-    return jobs
+    with background.hold() as held:
+        yield held
 
 
 def test_the_post_routes_include_every_action() -> None:
@@ -122,12 +121,11 @@ def test_a_post_with_a_wrong_csrf_token_is_refused_too(row: Row, admin: User, no
 @pytest.mark.parametrize("method", ["get", "head"])
 @pytest.mark.parametrize("row", GETS, ids=lambda row: row.id)
 def test_a_get_writes_nothing_and_changes_nothing_on_a_daemon(
-    row: Row, method: str, admin: User, no_htcondor: CutOff, monkeypatch: pytest.MonkeyPatch
+    row: Row, method: str, admin: User, no_htcondor: CutOff, scheduled: background.Held
 ) -> None:
     world = make_world(admin)
     client = Client()
     client.force_login(admin)
-    scheduled = _scheduled(monkeypatch)
     before = _rows()
     writes = Writes()
 
@@ -138,29 +136,26 @@ def test_a_get_writes_nothing_and_changes_nothing_on_a_daemon(
     assert _rows() == before
     assert _changes(no_htcondor) == []
     # What it scheduled (a refresh of a stale pool) records that refresh's outcome and nothing else.
-    for fn, args in scheduled:
-        fn(*args)
+    scheduled.run()
     assert _changed(before, _rows()) <= {("daemons.Pool", "last_refreshed_at"), ("daemons.Pool", "last_refresh_error")}
     assert _changes(no_htcondor) == []
 
 
 def test_a_stale_pool_page_writes_its_refresh_only_once_the_response_is_sent(
-    admin: User, no_htcondor: CutOff, monkeypatch: pytest.MonkeyPatch
+    admin: User, no_htcondor: CutOff, scheduled: background.Held
 ) -> None:
     """The check above is not empty: the refresh a stale page starts is background work, and it does write."""
     world = make_world(admin)
     client = Client()
     client.force_login(admin)
-    scheduled = _scheduled(monkeypatch)
     before = _rows()
 
     response = client.get(world.url("daemons:pool_detail"))
 
     assert response.status_code == 200
     assert _rows() == before
-    assert len(scheduled) == 1
-    fn, args = scheduled[0]
-    fn(*args)
+    assert len(scheduled.jobs) == 1
+    scheduled.run()
     assert _changed(before, _rows()) == {("daemons.Pool", "last_refreshed_at"), ("daemons.Pool", "last_refresh_error")}
 
 
