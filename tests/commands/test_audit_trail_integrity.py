@@ -1,6 +1,6 @@
 """The audit trail comes first: a runtime change whose row cannot be written is not sent.
 
-(Commands: tests/test_daemon_command_service.py; the read-only admin: tests/test_command_admin.py.)
+(Commands: tests/commands/test_daemon_command_service.py; the read-only admin: tests/commands/test_command_admin.py.)
 """
 
 from __future__ import annotations

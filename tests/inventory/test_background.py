@@ -1,8 +1,10 @@
-"""daemons.background: jobs run in threads, at most one per key, and never reach the caller's errors."""
+"""daemons.background: jobs run in threads, at most one per key, and never reach the caller's errors; tests hold them or run them inline."""
 
 from __future__ import annotations
 
 import threading
+
+import pytest
 
 from daemons import background
 from tests.helpers import wait_for
@@ -139,3 +141,34 @@ def test_jobs_run_while_bulk_commands_hold_as_many_threads_as_jobs_have() -> Non
     finally:
         release.set()
     wait_for(lambda: not any(background.in_flight(key) for key in batches), timeout=10, what="the command jobs")
+
+
+def test_held_jobs_wait_for_the_test_one_per_key_and_their_errors_reach_it() -> None:
+    ran: list[str] = []
+
+    def fail() -> None:
+        raise RuntimeError("the job failed")
+
+    with background.hold() as held:
+        assert background.submit_once(("test-held", 1), ran.append, "first") is True
+        assert background.submit_once(("test-held", 1), ran.append, "second") is False
+        background.submit_once("test-held-fail", fail)
+        assert ran == [] and held.kinds() == ["test-held", "test-held-fail"]
+        assert held.run("test-held") == 1
+        assert ran == ["first"] and not background.in_flight(("test-held", 1))
+        with pytest.raises(RuntimeError, match="the job failed"):
+            held.run()
+    assert not background.in_flight("test-held-fail")
+
+
+def test_a_job_never_run_under_hold_leaves_its_key_free() -> None:
+    with background.hold():
+        background.submit_once("test-held-never", lambda: None)
+    assert not background.in_flight("test-held-never")
+
+
+def test_inline_jobs_run_at_once_in_the_callers_thread() -> None:
+    threads: list[threading.Thread] = []
+    with background.inline():
+        assert background.submit_once("test-inline", lambda: threads.append(threading.current_thread())) is True
+    assert threads == [threading.current_thread()]

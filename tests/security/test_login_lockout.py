@@ -1,6 +1,6 @@
 """Failed log-ins lock out that user from that address (django-axes), in one process on SQLite.
 
-tests/test_multiprocess.py checks the same across two daphne processes on PostgreSQL.
+tests/project/test_multiprocess.py checks the same across two daphne processes on PostgreSQL.
 """
 
 from __future__ import annotations
