@@ -26,7 +26,7 @@ run: $(STAMP) system-deps
 	$(PY) -m devtools.run --host $(HOST) --port $(PORT)
 
 # `make test` runs the suite on SQLite and the in-memory channel layer, then
-# again on real PostgreSQL and Redis servers (tests/services.py) the tests
+# again on real PostgreSQL and Redis servers (tests/servers.py) the tests
 # that touch the database or the channel layer, with the multi-process ones.
 SERVICES_TESTS ?= services or not (integration or browser)
 
@@ -34,7 +34,7 @@ test: $(STAMP) system-deps
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest -m "not services"
-	$(PY) -m tests.services run -- $(PY) -m pytest -m "$(SERVICES_TESTS)"
+	$(PY) -m tests.servers run -- $(PY) -m pytest -m "$(SERVICES_TESTS)"
 
 # The README's pictures: the main pages at 1280x800, light scheme, into docs/screenshots/.
 screenshots: $(STAMP) system-deps

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from bench import Row, cpu_seconds, percentile
-from tests.services import child_processes
+from tests.servers import child_processes
 
 RUNS = 7
 PAGE_RUNS = 40

@@ -7,7 +7,7 @@ error and timing each page and each log line from its write to each viewer.
 Then scale-out: logged-in clients fetch the pools page for a fixed time through
 one process, then spread over two (as nginx would).
 
-All on real PostgreSQL and Redis servers (tests/services.py). The load
+All on real PostgreSQL and Redis servers (tests/servers.py). The load
 generator shares the machine's two cores with the servers, so the figures are
 a floor for a real proxy and client fleet.
 """
@@ -28,7 +28,7 @@ import websockets
 
 from bench import Row, percentile
 from bench.context import BenchContext
-from tests import services
+from tests import servers
 
 CLIENTS = 8
 SECONDS = 8.0
@@ -45,17 +45,17 @@ MARK = f"condorweb-load-run-{secrets.token_hex(4)}"  # lines of earlier runs are
 
 
 def run(context: BenchContext) -> list[Row]:
-    with tempfile.TemporaryDirectory(prefix="condorweb-bench-load-") as tmp, services.Services() as servers:
-        assert servers.postgres and servers.redis
+    with tempfile.TemporaryDirectory(prefix="condorweb-bench-load-") as tmp, servers.Servers() as started:
+        assert started.postgres and started.redis
         directory = Path(tmp)
-        environment = services.production_environment(
+        environment = servers.production_environment(
             directory,
-            database_url=servers.postgres.url(),
-            redis_url=servers.redis.url(),
+            database_url=started.postgres.url(),
+            redis_url=started.redis.url(),
             admin_password=ADMIN_PASSWORD,
             secret_key=secrets.token_urlsafe(64),
         )
-        consoles = [services.Console(environment, log=directory / f"daphne-{n}.log") for n in range(2)]
+        consoles = [servers.Console(environment, log=directory / f"daphne-{n}.log") for n in range(2)]
         try:
             consoles[0].prepare()
             consoles[0].manage("shell", "-c", _CREATE_POOLS)
@@ -68,7 +68,7 @@ def run(context: BenchContext) -> list[Row]:
         finally:
             for console in consoles:
                 console.stop()
-        broadcast = asyncio.run(_broadcast_latencies(servers.redis.url()))
+        broadcast = asyncio.run(_broadcast_latencies(started.redis.url()))
     one_rate = len(one) / SECONDS
     two_rate = len(two) / SECONDS
     return run.rows() + [
@@ -106,7 +106,7 @@ def _load(urls: list[str]) -> list[float]:
     """Seconds per request of every request that answered 200 within the run."""
     browsers = []
     for n in range(CLIENTS):
-        browser = services.Browser(urls[n % len(urls)], client_address=f"192.0.2.{n + 1}")
+        browser = servers.Browser(urls[n % len(urls)], client_address=f"192.0.2.{n + 1}")
         browser.log_in("admin", ADMIN_PASSWORD)
         browsers.append(browser)
     latencies: list[float] = []
@@ -114,7 +114,7 @@ def _load(urls: list[str]) -> list[float]:
     lock = threading.Lock()
     deadline = time.monotonic() + SECONDS
 
-    def client(browser: services.Browser, start: int) -> None:
+    def client(browser: servers.Browser, start: int) -> None:
         # Each request may land on any process, as behind the proxy.
         targets = cycle([browser.at(url) for url in urls[start:] + urls[:start]])
         while time.monotonic() < deadline:
@@ -181,8 +181,8 @@ class LoadRun:
         ]
 
 
-async def _load_run(console: services.Console, context: BenchContext) -> LoadRun:
-    browser = services.Browser(console.url, client_address="192.0.2.250")
+async def _load_run(console: servers.Console, context: BenchContext) -> LoadRun:
+    browser = servers.Browser(console.url, client_address="192.0.2.250")
     browser.log_in("admin", ADMIN_PASSWORD)
     ids = console.manage("shell", "--no-imports", "-c", _MASTER_IDS.format(name=context.pool.name)).stdout
     pool_id, master_id = json.loads(ids.splitlines()[-1])
@@ -210,7 +210,7 @@ _MASTER_IDS = (
 )
 
 
-async def _viewer(browser: services.Browser, daemon_id: int, deadline: float, result: LoadRun) -> None:
+async def _viewer(browser: servers.Browser, daemon_id: int, deadline: float, result: LoadRun) -> None:
     try:
         async with browser.websocket(f"/ws/daemon/{daemon_id}/log/MASTER_LOG/", max_size=None) as socket:
             # Lines written after the run's end may still be on their way.
@@ -238,7 +238,7 @@ async def _write_lines(log_file: Path, deadline: float, result: LoadRun) -> None
             await asyncio.sleep(1 / LINES_PER_SECOND)
 
 
-def _pages(browser: services.Browser, pages: list[str], deadline: float, result: LoadRun) -> None:
+def _pages(browser: servers.Browser, pages: list[str], deadline: float, result: LoadRun) -> None:
     """Requests at a fixed rate, each on its own thread, whatever the previous ones are doing."""
 
     def get(path: str) -> None:

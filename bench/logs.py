@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import Row, cpu_seconds, percentile
-from tests import services
+from tests import servers
 
 LATENCY_LINES = 400
 LATENCY_SPACING = 0.005
@@ -51,18 +51,18 @@ def run(context: Any) -> list[Row]:
             "CONDORWEB_LOG_LEVEL": "WARNING",
             "CONDORWEB_LOG_BACKLOG_LINES": "0",
         }
-        console = services.Console(environment, log=directory / "daphne.log")
+        console = servers.Console(environment, log=directory / "daphne.log")
         try:
             console.prepare()
             console.start()
-            browser = services.Browser(console.url)
+            browser = servers.Browser(console.url)
             browser.log_in("admin", PASSWORD)
             return asyncio.run(_measure(browser, log, console.process.pid))
         finally:
             console.stop()
 
 
-async def _measure(browser: services.Browser, log: Path, server_pid: int) -> list[Row]:
+async def _measure(browser: servers.Browser, log: Path, server_pid: int) -> list[Row]:
     one = await _latency(browser, log, clients=1, lines=LATENCY_LINES, spacing=LATENCY_SPACING)
     rate, tail_rate = await _throughput(browser, log)
     server_cpu, client_cpu, wall = cpu_seconds(server_pid), time.process_time(), time.monotonic()
@@ -106,7 +106,7 @@ async def _measure(browser: services.Browser, log: Path, server_pid: int) -> lis
     ]
 
 
-async def _connect(browser: services.Browser):  # noqa: ANN202 - a websockets connection
+async def _connect(browser: servers.Browser):  # noqa: ANN202 - a websockets connection
     socket = await browser.websocket("/ws/diagnostics/client-log/", max_size=None)
     first = json.loads(await socket.recv())
     if first.get("state") != "following":
@@ -141,7 +141,7 @@ class _Tail:
         self._process.wait(timeout=5)
 
 
-async def _latency(browser: services.Browser, log: Path, *, clients: int, lines: int, spacing: float) -> tuple[list[float], list[float]]:
+async def _latency(browser: servers.Browser, log: Path, *, clients: int, lines: int, spacing: float) -> tuple[list[float], list[float]]:
     sockets = [await _connect(browser) for _ in range(clients)]
     tail = _Tail(log)
     tag = secrets.token_hex(4)
@@ -175,7 +175,7 @@ async def _latency(browser: services.Browser, log: Path, *, clients: int, lines:
     return ws, floor
 
 
-async def _throughput(browser: services.Browser, log: Path) -> tuple[float, float]:
+async def _throughput(browser: servers.Browser, log: Path) -> tuple[float, float]:
     socket = await _connect(browser)
     tail = _Tail(log)
     tag = secrets.token_hex(4)

@@ -133,7 +133,7 @@ def _handlers(htcondor2: Any) -> dict[str, Callable[..., Any]]:
     def ping(address: str, level: str) -> dict[str, Any]:
         try:
             result = htcondor2.ping(address, level)
-        except HTCondorException as exc:
+        except HTCondorException:
             if not reachable(address):
                 raise DaemonUnreachable(
                     f"Cannot connect to the daemon at {address}.",

@@ -11,6 +11,7 @@ import enum
 
 from condor.errors import InvalidInput
 
+
 class Command(enum.Enum):
     Reconfig = (60004, False, False, "Tells the daemon (and a master's children) to reread its configuration.")
     Restart = (453, False, True, "Restarts the master and every daemon it runs; running jobs are killed.")

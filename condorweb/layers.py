@@ -5,7 +5,7 @@ expired messages on each receive and group send, and starts a task per
 member on each group send. When log lines still went through the layer, a
 line to 200 viewers cost about 12 ms of CPU that way and about 2 ms with
 sweeps at most once a second (messages expire after a minute) and a plain
-loop over the members. Lines now reach viewers directly (daemons/logstream.py);
+loop over the members. Lines now reach viewers directly (daemons/logs/readers.py);
 a pool's news still goes to every viewer of its daemons' logs through here.
 """
 

@@ -252,7 +252,7 @@ X_FRAME_OPTIONS = "DENY"
 # style a page; no inline script, style or handler and no eval (htmx is told
 # so by the htmx-config meta in templates/base.html); connect-src 'self' also
 # allows the console's own ws:/wss: origin (CSP level 3), which the live log
-# needs; no page may be framed. tests/test_content_security_policy.py checks
+# needs; no page may be framed. tests/security/test_content_security_policy.py checks
 # the header and the templates; tests/browser/test_content_security_policy.py
 # opens every page in Chromium and fails on any violation it reports.
 CONTENT_SECURITY_POLICY = {

@@ -1,4 +1,6 @@
-"""Shared fixtures: the three roles, and the real HTCondor pool.
+"""Fixtures shared by several test folders: the roles, the real HTCondor pool, stand-ins for HTCondor and its logs.
+
+A folder's own fixtures are in its conftest.py; plain helpers in tests/helpers.py and <folder>/helpers.py.
 
 The pool is started once per test session by the same code as
 ``manage.py devpool up`` (instance "test", its own port, so tests that stop
@@ -11,18 +13,26 @@ import io
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.models import Group, User
 
+import condor.client
+import condor.tools
 import condor.workers
 from condor.types import Credentials
-from devtools import devpool
+from daemons import background
+from daemons.logs import logstream
+from daemons.models import Daemon
 from daemons.permissions import ADMINISTRATORS, OPERATORS, VIEWERS, sync_default_groups
-from tests import services
+from devtools import devpool
+from tests import servers
+from tests.helpers import FakeHTCondor, fresh_pool
 
 TEST_POOL_NAME = os.environ.get("CONDORWEB_TEST_POOL_NAME", "test")
 TEST_POOL_PORT = int(os.environ.get("CONDORWEB_TEST_POOL_PORT", "9718"))
@@ -98,23 +108,23 @@ def credentials(healthy_pool: devpool.DevPool) -> Credentials:
 
 
 @pytest.fixture(scope="session")
-def real_services() -> Iterator[services.Endpoints]:
-    """PostgreSQL and Redis: those ``python -m tests.services run`` started, else our own for the session."""
-    given = services.given_endpoints()
+def real_services() -> Iterator[servers.Endpoints]:
+    """PostgreSQL and Redis: those ``python -m tests.servers run`` started, else our own for the session."""
+    given = servers.given_endpoints()
     if given:
         yield given
         return
-    servers = services.Services()
+    started = servers.Servers()
     try:
-        servers.start()
-    except services.ServiceUnavailable as exc:
+        started.start()
+    except servers.ServerUnavailable as exc:
         message = f"SERVICE TESTS NOT RUN: PostgreSQL and Redis could not start: {exc}"
         print(f"\n*** {message} ***\n", file=sys.stderr)
         pytest.skip(message)
     try:
-        yield servers.endpoints()
+        yield started.endpoints()
     finally:
-        servers.stop()
+        started.stop()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -133,42 +143,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         devpool.down(TEST_POOL_NAME)
 
 
-def _job_kind(job: tuple[object, tuple[object, ...]]) -> object:
-    key = job[1][0]  # jobs are queued as background._run(key, fn, *args)
-    return key[0] if isinstance(key, tuple) else key
-
-
-class QueuedJobs:
-    """Stands in for daemons.background's threads: jobs wait until a test runs them."""
-
-    def __init__(self) -> None:
-        self.jobs: list[tuple[object, tuple[object, ...]]] = []
-
-    def submit(self, fn, /, *args):  # noqa: ANN001, ANN202 - the executor's own signature
-        self.jobs.append((fn, args))
-
-    def run(self, kind: str = "") -> int:
-        """Run the queued jobs (those whose key starts with ``kind``, if given) in the test's thread
-        and database transaction, with the jobs they queue; how many ran."""
-        done = 0
-        while wanted := [job for job in self.jobs if not kind or _job_kind(job) == kind]:
-            fn, args = wanted[0]
-            self.jobs.remove(wanted[0])
-            fn(*args)
-            done += 1
-        return done
-
-
 @pytest.fixture
-def background_jobs(monkeypatch: pytest.MonkeyPatch) -> Iterator[QueuedJobs]:
-    """Background work (e.g. stale-pool refreshes) queued, not threaded: pages are seen before it runs."""
-    from daemons import background
-
-    queued = QueuedJobs()
-    monkeypatch.setattr(background, "_executors", dict.fromkeys(background._executors, queued))
-    yield queued
-    queued.jobs.clear()
-    background._in_flight.clear()
+def background_jobs() -> Iterator[background.Held]:
+    """Background work (e.g. stale-pool refreshes) held, not threaded: pages are seen before it runs (``.run()``)."""
+    with background.hold() as held:
+        yield held
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -193,3 +172,70 @@ def console_log() -> Iterator[io.StringIO]:
         yield written
     finally:
         handler.setStream(previous)
+
+
+# HTCondor's configuration calls, faked (configview, commands, security, project).
+
+
+@pytest.fixture
+def htcondor(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHTCondor]:
+    fake = FakeHTCondor()
+    for name in (
+        "remote_config_all", "remote_config_sources", "remote_config_value", "remote_config_set",
+        "remote_config_unset", "remote_runtime_values", "send_command", "local_config", "local_reload",
+    ):
+        monkeypatch.setattr(condor.client, name, getattr(fake, name))
+    monkeypatch.setattr(condor.tools, "tools_available", fake.tools_available)
+    yield fake
+
+
+# A daemon whose log is a real file on the console host (logs, security, inventory).
+
+DAEMON_LOG_DIR = "/var/log/condor"
+
+
+@pytest.fixture
+def knobs(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The fake daemon's configuration, as it answers the console; a test may change it."""
+    config = {"LOG": DAEMON_LOG_DIR, "MASTER_LOG": f"{DAEMON_LOG_DIR}/MasterLog", "SCHEDD_LOG": f"{DAEMON_LOG_DIR}/SchedLog"}
+    monkeypatch.setattr(condor.client, "remote_config_value", lambda target, key, credentials: config.get(key))
+    monkeypatch.setattr(condor.client, "remote_config_names", lambda target, credentials: [*config, "Log"])
+    logstream.forget_cached_paths()
+    return config
+
+
+@pytest.fixture
+def log_dir(tmp_path: Path, knobs: dict[str, str]) -> Path:
+    """Where the fake daemon's /var/log/condor is on the console host."""
+    (tmp_path / "log").mkdir()
+    return tmp_path / "log"
+
+
+@pytest.fixture
+def master(log_dir: Path) -> Daemon:
+    pool = fresh_pool("logs")
+    pool.log_path_from = DAEMON_LOG_DIR
+    pool.log_path_to = str(log_dir)
+    pool.save()
+    return Daemon.objects.create(pool=pool, kind="master", name="master@node1", address="<127.0.0.1:9618>", subsystem="MASTER")
+
+
+# Pools that never answer, in bounded time (condor, inventory).
+
+
+@pytest.fixture
+def black_hole() -> Iterator[int]:
+    """A loopback port that accepts connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    yield listener.getsockname()[1]
+    listener.close()
+
+
+@pytest.fixture
+def short_timeout() -> Iterator[None]:
+    condor.workers.configure(timeout=1.5)
+    yield
+    condor.workers.configure(timeout=10.0)
+    condor.workers.shutdown_workers()

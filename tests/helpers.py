@@ -1,4 +1,7 @@
-"""Small helpers shared by the real-pool tests."""
+"""Plain helpers shared by several test folders: waiting, the real pool, inventory rows, a fake HTCondor.
+
+Fixtures shared by several folders are in tests/conftest.py; a folder's own are in its conftest.py.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +9,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import condor.client
 from condor.commands import Command
-from condor.types import SUBSYSTEM_BY_KIND, Credentials, DaemonInfo, Target
+from condor.errors import ProtocolError, ToolsUnavailable
+from condor.types import SUBSYSTEM_BY_KIND, Credentials, DaemonInfo, LocalKnob, Target
+from condor.validation import validate_knob, validate_value
 from devtools import devpool
 
 T = TypeVar("T")
@@ -147,3 +152,67 @@ def downloaded(response: object) -> bytes:
     if getattr(response, "is_async", False):
         return async_to_sync(collect)()
     return b"".join(response.streaming_content)
+
+
+class FakeHTCondor:
+    """Stands in for the condor calls configview makes; records what was sent."""
+
+    def __init__(self) -> None:
+        self.remote: dict[str, str | None] = {"UPDATE_INTERVAL": "5", "SCHEDD_NAME": "sched"}
+        self.sources: dict[str, str] | Exception = {"UPDATE_INTERVAL": "/etc/condor/condor_config.local, line 4"}
+        self.local: list[LocalKnob] = [
+            LocalKnob("UPDATE_INTERVAL", 300, "int"),
+            LocalKnob("ENABLE_RUNTIME_CONFIG", False, "bool"),
+        ]
+        self.fetch_error: ProtocolError | None = None
+        self.set_error: ProtocolError | None = None
+        # The daemon's list of runtime values, in its order, as its dump shows it.
+        self.runtime: list[tuple[str, str]] = []
+        self.sent: list[tuple[str, ...]] = []
+        self.progress: list[tuple[int, int]] = []
+
+    def remote_config_all(self, target: Target, credentials: Any, *, on_progress: Any = None) -> dict:
+        if self.fetch_error:
+            raise self.fetch_error
+        names = sorted(self.remote)
+        for done in (0, len(names) // 2, len(names)):
+            on_progress(done, len(names))
+            self.progress.append((done, len(names)))
+        return dict(self.remote)
+
+    def remote_config_sources(self, target: Target, credentials: Any) -> dict[str, str]:
+        if isinstance(self.sources, Exception):
+            raise self.sources
+        return dict(self.sources)
+
+    def remote_config_value(self, target: Target, name: str, credentials: Any) -> str | None:
+        validate_knob(name)
+        self.sent.append(("get", name))
+        return self.remote.get(name)
+
+    def remote_config_set(self, target: Target, name: str, value: str, credentials: Any) -> None:
+        validate_knob(name)
+        validate_value(value)
+        if self.set_error:
+            raise self.set_error
+        self.sent.append(("set", name, value))
+
+    def remote_runtime_values(self, target: Target, credentials: Any) -> list[tuple[str, str]]:
+        self.sent.append(("dump",))
+        return list(self.runtime)
+
+    def remote_config_unset(self, target: Target, name: str, credentials: Any) -> None:
+        validate_knob(name)
+        self.sent.append(("unset", name))
+
+    def send_command(self, target: Target, command: Command, credentials: Any, **kwargs: Any) -> None:
+        self.sent.append(("command", command.name))
+
+    def local_config(self, subsystem: str = "TOOL") -> list[LocalKnob]:
+        return list(self.local)
+
+    def local_reload(self) -> None:
+        self.sent.append(("reload",))
+
+    def tools_available(self, credentials: Any) -> bool:
+        return not isinstance(self.sources, ToolsUnavailable)

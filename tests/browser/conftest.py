@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from devtools import devpool
-from tests.services import Console
+from tests.servers import Console
+
 CHROMIUM = os.environ.get("CONDORWEB_CHROMIUM", "/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps trying hosts this
 # closed network refuses.

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -14,24 +12,6 @@ import condor.tools
 import condor.workers
 from condor.errors import DaemonUnreachable, InvalidInput, NotAuthorized, OutputTooLarge, PoolBusy, ProtocolTimeout
 from condor.types import Credentials, Target
-
-
-@pytest.fixture
-def black_hole() -> Iterator[int]:
-    """A loopback port that accepts connections and never answers."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    yield listener.getsockname()[1]
-    listener.close()
-
-
-@pytest.fixture
-def short_timeout() -> Iterator[None]:
-    condor.workers.configure(timeout=1.5)
-    yield
-    condor.workers.configure(timeout=10.0)
-    condor.workers.shutdown_workers()
 
 
 def test_it_reads_the_local_configuration_with_types() -> None:

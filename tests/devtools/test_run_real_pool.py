@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools import devpool
-from devtools import run
+from devtools import devpool, run
 
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(os.geteuid() != 0, reason="changing users needs root")]
 

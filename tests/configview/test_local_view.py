@@ -1,0 +1,82 @@
+"""The console host's own configuration: typed knobs, seen as a subsystem, reload and capture."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+import condor.client
+from condor.errors import ProtocolTimeout
+from condor.types import LocalKnob
+from configview.models import ConfigSnapshot
+from tests.configview.helpers import client_for
+
+URL = reverse("configview:local")
+
+
+def test_it_lists_every_knob_with_its_type_and_value(viewer, htcondor) -> None:
+    response = client_for(viewer).get(URL)
+    assert response.status_code == 200
+    rows = {row.name: (row.type, row.cell.text) for row in response.context["rows"]}
+    assert rows == {"UPDATE_INTERVAL": ("int", "300"), "ENABLE_RUNTIME_CONFIG": ("bool", "false")}
+
+
+def test_it_reads_the_configuration_as_the_chosen_subsystem(viewer, htcondor, monkeypatch) -> None:
+    asked: list[str] = []
+    monkeypatch.setattr(condor.client, "local_config", lambda subsystem="TOOL": asked.append(subsystem) or [])
+    response = client_for(viewer).get(URL, {"subsystem": "SCHEDD"})
+    assert asked == ["SCHEDD"]
+    assert "as <strong>SCHEDD</strong>" in response.content.decode()
+
+
+def test_an_unknown_subsystem_falls_back_to_tool(viewer, htcondor, monkeypatch) -> None:
+    asked: list[str] = []
+    monkeypatch.setattr(condor.client, "local_config", lambda subsystem="TOOL": asked.append(subsystem) or [])
+    client_for(viewer).get(URL, {"subsystem": "EVIL\nX"})
+    assert asked == ["TOOL"]
+
+
+def test_a_search_returns_only_the_table_to_htmx_with_the_capture_for_that_subsystem(operator, htcondor) -> None:
+    response = client_for(operator).get(URL, {"q": "interval", "subsystem": "STARTD"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="knobs">')
+    assert '<input type="hidden" name="subsystem" value="STARTD">' in body
+    assert "UPDATE_INTERVAL" in body and "ENABLE_RUNTIME_CONFIG" not in body
+
+
+def test_secret_local_values_are_hidden(viewer, htcondor) -> None:
+    htcondor.local.append(LocalKnob("SEC_TOKEN_POOL_SIGNING_KEY", "s3cr3t", "str"))
+    body = client_for(viewer).get(URL).content.decode()
+    assert "s3cr3t" not in body and "‹hidden›" in body
+
+
+def test_an_error_reading_the_configuration_is_shown(viewer, monkeypatch) -> None:
+    def broken(subsystem: str = "TOOL") -> list:
+        raise ProtocolTimeout("No answer from HTCondor within 10 s.")
+
+    monkeypatch.setattr(condor.client, "local_config", broken)
+    response = client_for(viewer).get(URL)
+    assert response.status_code == 200
+    assert "No answer from HTCondor" in response.content.decode()
+
+
+def test_an_operator_makes_the_console_reread_its_configuration(operator, htcondor) -> None:
+    response = client_for(operator).post(reverse("configview:local_reload"))
+    assert response.status_code == 302
+    assert htcondor.sent == [("reload",)]
+
+
+def test_a_viewer_may_not_reload(viewer, htcondor) -> None:
+    assert client_for(viewer).post(reverse("configview:local_reload")).status_code == 403
+    assert htcondor.sent == []
+
+
+def test_an_operator_stores_the_local_configuration_as_a_snapshot(operator, htcondor) -> None:
+    response = client_for(operator).post(reverse("configview:local_capture"), {"subsystem": "MASTER"})
+    snapshot = ConfigSnapshot.objects.get()
+    assert response["Location"] == reverse("configview:snapshot_detail", args=[snapshot.pk])
+    assert (snapshot.source, snapshot.subsystem, snapshot.values["UPDATE_INTERVAL"]) == ("local", "MASTER", 300)
+
+
+def test_a_viewer_may_not_store_snapshots(viewer, htcondor) -> None:
+    assert client_for(viewer).post(reverse("configview:local_capture")).status_code == 403
+    assert not ConfigSnapshot.objects.exists()

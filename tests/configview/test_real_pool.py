@@ -1,0 +1,102 @@
+"""Config views against the real HTCondor dev pool: fetch, diff, sources, runtime edits."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+import condor.client
+from condor.types import Credentials
+from configview.models import ConfigSnapshot
+from daemons.models import CommandRecord, Daemon
+from devtools import devpool
+from tests.configview.helpers import client_for, committed
+from tests.helpers import registered_master, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("inline_jobs")]
+
+KNOB = "CONDORWEB_TEST_CONFIGVIEW"
+
+
+@pytest.fixture
+def master(healthy_pool: devpool.DevPool, credentials: Credentials) -> Daemon:
+    return registered_master(healthy_pool)
+
+
+def fetch(client, daemon: Daemon) -> ConfigSnapshot:
+    """“Fetch now”; the job runs inline (test_configview_background_fetch covers the real thread)."""
+    with committed():
+        response = client.post(reverse("configview:snapshot_fetch", args=[daemon.pk]))
+    assert response.status_code == 302
+    snapshot = ConfigSnapshot.objects.latest("created_at")
+    assert snapshot.status == ConfigSnapshot.Status.COMPLETE, snapshot.error
+    return snapshot
+
+
+def diff_rows(client, left: object, right: object, **extra: str) -> dict:
+    response = client.get(reverse("configview:diff"), {"left": left, "right": right, **extra})
+    assert response.status_code == 200, response.content.decode()[:2000]
+    return {row.name.upper(): row for row in response.context["rows"]}
+
+
+def test_local_against_the_master_shows_update_interval_300_against_5_as_changed(operator, master) -> None:
+    client = client_for(operator)
+    snapshot = fetch(client, master)
+    assert snapshot.knob_count > 1000
+    row = diff_rows(client, "local", snapshot.pk)["UPDATE_INTERVAL"]
+    assert (row.status, row.type, row.left.text, row.right.text) == ("changed", "int", "300", "5")
+
+
+def test_a_snapshot_records_where_values_come_from(operator, master) -> None:
+    snapshot = fetch(client_for(operator), master)
+    assert "condorweb.config" in snapshot.sources["UPDATE_INTERVAL"]
+    assert snapshot.sources["ABORT_ON_EXCEPTION"] == "<Default>"
+    assert snapshot.sources_note == ""
+
+
+def test_a_runtime_set_with_reconfig_shows_in_the_next_snapshots_diff_and_unset_removes_it(
+    operator, master, credentials
+) -> None:
+    client = client_for(operator)
+    target = master.target
+    before = fetch(client, master)
+
+    response = client.post(
+        reverse("configview:runtime_edit", args=[master.pk]),
+        {"knob": KNOB, "value": "from-the-diff-test", "action": "set", "reconfig": "on"},
+    )
+    assert "was accepted by the daemon" in response.content.decode()
+    wait_for(lambda: condor.client.remote_config_value(target, KNOB, credentials) == "from-the-diff-test", what="the set")
+    after_set = fetch(client, master)
+    row = diff_rows(client, before.pk, after_set.pk)[KNOB]
+    assert (row.status, row.left.text, row.right.text) == ("added", None, "from-the-diff-test")
+    assert "<runtime>" in row.right.source
+
+    client.post(reverse("configview:runtime_edit", args=[master.pk]), {"knob": KNOB, "action": "unset", "reconfig": "on"})
+    wait_for(lambda: condor.client.remote_config_value(target, KNOB, credentials) is None, what="the unset")
+    after_unset = fetch(client, master)
+    assert diff_rows(client, after_set.pk, after_unset.pk)[KNOB].status == "removed"
+    records = CommandRecord.objects.filter(knob=KNOB).order_by("created_at")
+    assert [(r.command, r.outcome) for r in records] == [("RuntimeSet+Reconfig", "sent"), ("RuntimeUnset+Reconfig", "sent")]
+
+
+def test_a_knob_outside_settable_attrs_is_refused_explained_and_recorded(operator, master) -> None:
+    response = client_for(operator).post(
+        reverse("configview:runtime_edit", args=[master.pk]), {"knob": "NOT_SETTABLE_KNOB", "value": "x", "action": "set"}
+    )
+    body = response.content.decode()
+    for knob in ("ENABLE_RUNTIME_CONFIG", "ALLOW_CONFIG", "SETTABLE_ATTRS_CONFIG"):
+        assert knob in body
+    record = CommandRecord.objects.get(knob="NOT_SETTABLE_KNOB")
+    assert record.outcome == CommandRecord.Outcome.REFUSED
+
+
+def test_a_fetch_from_an_unreachable_daemon_fails_with_the_reason(operator, master) -> None:
+    Daemon.objects.filter(pk=master.pk).update(address="<127.0.0.1:9?sock=gone>")
+    client = client_for(operator)
+    with committed():
+        client.post(reverse("configview:snapshot_fetch", args=[master.pk]))
+    snapshot = ConfigSnapshot.objects.latest("created_at")
+    assert snapshot.status == ConfigSnapshot.Status.FAILED
+    assert "Cannot connect" in snapshot.error
+    assert "Cannot connect" in client.get(reverse("configview:snapshot_detail", args=[snapshot.pk])).content.decode()
