@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench screenshots system-deps devpool-up devpool-down clean
+.PHONY: lint run test bench screenshots system-deps devpool-up devpool-down clean
 
 $(STAMP): requirements.txt requirements-test.txt
 	@command -v $(PYTHON) >/dev/null || { echo "condorweb needs $(PYTHON)"; exit 1; }
@@ -31,6 +31,8 @@ run: $(STAMP) system-deps
 SERVICES_TESTS ?= services or not (integration or browser)
 
 test: $(STAMP) system-deps
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest -m "not services"
@@ -51,3 +53,8 @@ clean:
 
 bench: $(STAMP) system-deps
 	$(PY) -m bench --markdown var/bench-latest.md
+
+# What `make test` checks first, and how to fix most of it: ruff's pinned version, settings in pyproject.toml.
+lint: $(STAMP)
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .

@@ -13,12 +13,12 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Row:
-    figure: str          # what was measured, e.g. "pool page p50 (10,000 daemons)"
+    figure: str  # what was measured, e.g. "pool page p50 (10,000 daemons)"
     value: float
-    unit: str            # "ms", "s", "lines/s", "queries", ...
-    target: str          # the target, e.g. "<= 100 ms"
-    met: bool | None     # None where there is no target
-    anchor: str = ""     # what it is compared with, measured in the same run, e.g. "condor_config_val -dump"
+    unit: str  # "ms", "s", "lines/s", "queries", ...
+    target: str  # the target, e.g. "<= 100 ms"
+    met: bool | None  # None where there is no target
+    anchor: str = ""  # what it is compared with, measured in the same run, e.g. "condor_config_val -dump"
     anchor_value: float | None = None
     note: str = ""
 

@@ -20,8 +20,14 @@ AREAS = ["config", "inventory", "logs", "commands", "load"]
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line; an area that is not in AREAS is an error naming those that are."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", nargs="*", default=None, choices=AREAS, metavar="AREA",
-                        help=f"areas to run, of {', '.join(AREAS)} (default: all)")
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        default=None,
+        choices=AREAS,
+        metavar="AREA",
+        help=f"areas to run, of {', '.join(AREAS)} (default: all)",
+    )
     parser.add_argument("--markdown", default="", help="also write the table to this file")
     return parser.parse_args(argv)
 

@@ -107,14 +107,21 @@ def _fetch_rows(context: Any) -> list[Row]:
     return [
         Row(
             figure=f"full config fetch, console (remote_config_all), median of {RUNS}",
-            value=fetch, unit="s", target="<= 1/2 of condor_config_val -dump", met=fetch <= anchor / 2,
-            anchor="condor_config_val -master -dump", anchor_value=anchor,
+            value=fetch,
+            unit="s",
+            target="<= 1/2 of condor_config_val -dump",
+            met=fetch <= anchor / 2,
+            anchor="condor_config_val -master -dump",
+            anchor_value=anchor,
             note=f"{knobs['console']} knobs; {fetch / anchor:.0%} of the anchor; "
             f"load average {os.getloadavg()[0]:.1f} on {cores} cores",
         ),
         Row(
             figure=f"  CPU a console fetch costs the machine: master and shared_port, plus the console's workers; median of {RUNS}",
-            value=daemons_cpu + workers_cpu, unit="s", target="-", met=None,
+            value=daemons_cpu + workers_cpu,
+            unit="s",
+            target="-",
+            met=None,
             anchor="the same for condor_config_val -master -dump",
             anchor_value=statistics.median(dump_cpu["daemons"]) + statistics.median(dump_cpu["tool"]),
             note=f"daemons {daemons_cpu:.2f} s + workers {workers_cpu:.2f} s; spread perfectly over {cores} cores "
@@ -123,20 +130,32 @@ def _fetch_rows(context: Any) -> list[Row]:
         ),
         Row(
             figure=f"full config fetch, bindings' sequential RemoteParam loop, median of {RUNS}",
-            value=statistics.median(loop), unit="s", target="-", met=None,
-            anchor="condor_config_val -master -dump", anchor_value=anchor,
+            value=statistics.median(loop),
+            unit="s",
+            target="-",
+            met=None,
+            anchor="condor_config_val -master -dump",
+            anchor_value=anchor,
             note=f"{knobs['loop']} knobs; timed inside its process (no interpreter start-up)",
         ),
         Row(
             figure=f"  the same loop split over {cores} processes started together (no console), median of {RUNS}",
-            value=statistics.median(split), unit="s", target="-", met=None,
-            anchor="condor_config_val -master -dump", anchor_value=anchor,
+            value=statistics.median(split),
+            unit="s",
+            target="-",
+            met=None,
+            anchor="condor_config_val -master -dump",
+            anchor_value=anchor,
             note=f"{knobs['split']} knobs; {statistics.median(split) / anchor:.0%} of the anchor: "
             "the best a client on the bindings does here",
         ),
         Row(
             figure=f"condor_config_val -master -dump, median of {RUNS}",
-            value=anchor, unit="s", target="-", met=None, note=f"{knobs['dump']} knobs; whole process",
+            value=anchor,
+            unit="s",
+            target="-",
+            met=None,
+            note=f"{knobs['dump']} knobs; whole process",
         ),
     ]
 
@@ -161,8 +180,12 @@ def _bindings_environment(context: Any) -> dict[str, str]:
 
 def _remote_param_loop(context: Any, address: str) -> tuple[int, float]:
     output = subprocess.run(
-        [sys.executable, "-c", _REMOTE_PARAM_LOOP, address], env=_bindings_environment(context),
-        capture_output=True, text=True, check=True, timeout=120,
+        [sys.executable, "-c", _REMOTE_PARAM_LOOP, address],
+        env=_bindings_environment(context),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     ).stdout.split()
     return int(output[0]), float(output[1])
 
@@ -177,7 +200,10 @@ def _remote_param_split(context: Any, address: str) -> tuple[int, float]:
     shares = [
         subprocess.Popen(
             [sys.executable, "-c", _REMOTE_PARAM_SHARE, address, str(index), str(processes)],
-            env=_bindings_environment(context), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            env=_bindings_environment(context),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         for index in range(processes)
     ]
@@ -215,7 +241,9 @@ def _snapshot_rows(context: Any) -> list[Row]:
     from daemons.models import Daemon
 
     pool = services.pool_save(
-        name=context.pool.name, collector=context.pool.collector, token_file=context.pool.token_file,
+        name=context.pool.name,
+        collector=context.pool.collector,
+        token_file=context.pool.token_file,
         config_val=shlex.join(context.pool.config_val),
     )
     services.pool_refresh(pool=pool)
@@ -232,7 +260,10 @@ def _snapshot_rows(context: Any) -> list[Row]:
     return [
         Row(
             figure=f"whole snapshot: values, sources (condor_config_val -dump -verbose) and types, stored; median of {RUNS}",
-            value=statistics.median(seconds), unit="s", target="-", met=None,
+            value=statistics.median(seconds),
+            unit="s",
+            target="-",
+            met=None,
             note=f"{snapshot.knob_count} knobs; sources are read beside the values, "
             "but the daemon answers both one request at a time",
         )
@@ -271,7 +302,10 @@ def _diff_page_rows() -> list[Row]:
         rows.append(
             Row(
                 figure=f"diff page, two stored 1,200-knob snapshots, {label}, p50 of {PAGE_RUNS}",
-                value=p50, unit="ms", target="<= 50 ms", met=p50 <= 50,
+                value=p50,
+                unit="ms",
+                target="<= 50 ms",
+                met=p50 <= 50,
                 note=f"p95 {percentile(samples, 95):.1f} ms; {len(response.content) // 1024} KiB; Django test client",
             )
         )
@@ -285,8 +319,10 @@ def _stored_pair(size: int) -> tuple[Any, Any]:
 
     kinds = ["int", "bool", "str", "str", "float"]
     types = {f"BENCH_KNOB_{i:04d}": kinds[i % len(kinds)] for i in range(size)}
-    base = {name: {"int": str(i), "bool": "true", "str": f"/var/lib/condor/{i}", "float": "0.5"}[kind]
-            for i, (name, kind) in enumerate(types.items())}
+    base = {
+        name: {"int": str(i), "bool": "true", "str": f"/var/lib/condor/{i}", "float": "0.5"}[kind]
+        for i, (name, kind) in enumerate(types.items())
+    }
     changed = dict(base)
     for i, name in enumerate(types):
         if i % 20 == 0:
@@ -300,9 +336,16 @@ def _stored_pair(size: int) -> tuple[Any, Any]:
     def stored(values: dict[str, str]) -> ConfigSnapshot:
         clear, hashes = redaction.redact(values, types)
         return ConfigSnapshot.objects.create(
-            source=ConfigSnapshot.Source.DAEMON, pool_name="bench", daemon_name="master@bench", daemon_kind="master",
-            subsystem="MASTER", requested_by_name="bench", status=ConfigSnapshot.Status.COMPLETE, values=clear,
-            hashes=hashes, types={n: t for n, t in types.items() if n in values},
+            source=ConfigSnapshot.Source.DAEMON,
+            pool_name="bench",
+            daemon_name="master@bench",
+            daemon_kind="master",
+            subsystem="MASTER",
+            requested_by_name="bench",
+            status=ConfigSnapshot.Status.COMPLETE,
+            values=clear,
+            hashes=hashes,
+            types={n: t for n, t in types.items() if n in values},
             sources={n: f"/etc/condor/config.d/{hash(n) % 9}.conf, line {i}" for i, n in enumerate(values)},
             knob_count=len(values),
         )
@@ -343,8 +386,12 @@ def _share_miss_rows() -> list[Row]:
     return [
         Row(
             figure=f"share link miss, lookup exists (near miss), median of {PAGE_RUNS}",
-            value=near, unit="ms", target="same as a random token", met=abs(near - far) <= max(0.1 * far, 0.3),
-            anchor="random token", anchor_value=far,
+            value=near,
+            unit="ms",
+            target="same as a random token",
+            met=abs(near - far) <= max(0.1 * far, 0.3),
+            anchor="random token",
+            anchor_value=far,
             note=f"difference {near - far:+.2f} ms; 1,200-knob snapshots behind the share; Django test client",
         )
     ]

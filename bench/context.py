@@ -31,7 +31,9 @@ class BenchContext:
         self.credentials = Credentials(token_file=self.pool.token_file, config_val=tuple(self.pool.config_val))
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         condor.workers.shutdown_workers()
         devpool.down(BENCH_POOL_NAME)
         self._tmp.cleanup()

@@ -73,24 +73,40 @@ def run(context: BenchContext) -> list[Row]:
     two_rate = len(two) / SECONDS
     return run.rows() + [
         Row(
-            figure=f"pools page, {CLIENTS} clients, 1 process", value=one_rate, unit="req/s",
-            target="", met=None, note=f"p95 {percentile(one, 95) * 1000:.0f} ms",
+            figure=f"pools page, {CLIENTS} clients, 1 process",
+            value=one_rate,
+            unit="req/s",
+            target="",
+            met=None,
+            note=f"p95 {percentile(one, 95) * 1000:.0f} ms",
         ),
         Row(
-            figure=f"pools page, {CLIENTS} clients, 2 processes", value=two_rate, unit="req/s",
+            figure=f"pools page, {CLIENTS} clients, 2 processes",
+            value=two_rate,
+            unit="req/s",
             # Two cores run both servers and the clients here: more processes
             # must not cost throughput; gains need more cores or hosts.
-            target=">= 90% of 1 process", met=two_rate >= one_rate * 0.9, anchor="1 process", anchor_value=one_rate,
+            target=">= 90% of 1 process",
+            met=two_rate >= one_rate * 0.9,
+            anchor="1 process",
+            anchor_value=one_rate,
             note=f"p95 {percentile(two, 95) * 1000:.0f} ms; 2 cores shared with the clients",
         ),
         Row(
-            figure=f"pools page p95, {CLIENTS} clients, 2 processes", value=percentile(two, 95) * 1000, unit="ms",
-            target="<= 500 ms", met=percentile(two, 95) <= 0.5, anchor="1 process",
+            figure=f"pools page p95, {CLIENTS} clients, 2 processes",
+            value=percentile(two, 95) * 1000,
+            unit="ms",
+            target="<= 500 ms",
+            met=percentile(two, 95) <= 0.5,
+            anchor="1 process",
             anchor_value=percentile(one, 95) * 1000,
         ),
         Row(
-            figure="group message through Redis, send to receive, p95", value=percentile(broadcast, 95) * 1000,
-            unit="ms", target="<= 20 ms", met=percentile(broadcast, 95) <= 0.02,
+            figure="group message through Redis, send to receive, p95",
+            value=percentile(broadcast, 95) * 1000,
+            unit="ms",
+            target="<= 20 ms",
+            met=percentile(broadcast, 95) <= 0.02,
             note=f"p50 {percentile(broadcast, 50) * 1000:.2f} ms over {BROADCASTS}",
         ),
     ]
@@ -166,16 +182,26 @@ class LoadRun:
         return [
             Row(
                 figure=f"load run: errors ({VIEWERS} log viewers + {PAGES_PER_SECOND} pages/s for {LOAD_SECONDS:.0f} s)",
-                value=errors, unit="errors", target="0", met=errors == 0,
+                value=errors,
+                unit="errors",
+                target="0",
+                met=errors == 0,
                 note=f"{len(self.pages)} pages, {len(self.line_delays)} of {expected} line deliveries{first}",
             ),
             Row(
-                figure="load run: page time p50", value=percentile(self.pages, 50) * 1000, unit="ms",
-                target="-", met=None, note=f"p99 {percentile(self.pages, 99) * 1000:.0f} ms; pools list, pool and daemon pages",
+                figure="load run: page time p50",
+                value=percentile(self.pages, 50) * 1000,
+                unit="ms",
+                target="-",
+                met=None,
+                note=f"p99 {percentile(self.pages, 99) * 1000:.0f} ms; pools list, pool and daemon pages",
             ),
             Row(
                 figure=f"load run: log line, write to each of {VIEWERS} viewers, p50",
-                value=percentile(self.line_delays, 50) * 1000, unit="ms", target="-", met=None,
+                value=percentile(self.line_delays, 50) * 1000,
+                unit="ms",
+                target="-",
+                met=None,
                 note=f"p99 {percentile(self.line_delays, 99) * 1000:.0f} ms",
             ),
         ]

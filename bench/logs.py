@@ -68,45 +68,71 @@ async def _measure(browser: servers.Browser, log: Path, server_pid: int) -> list
     server_cpu, client_cpu, wall = cpu_seconds(server_pid), time.process_time(), time.monotonic()
     many = await _latency(browser, log, clients=FAN_OUT_CLIENTS, lines=FAN_OUT_LINES, spacing=FAN_OUT_SPACING)
     server_cpu, client_cpu, wall = (
-        cpu_seconds(server_pid) - server_cpu, time.process_time() - client_cpu, time.monotonic() - wall
+        cpu_seconds(server_pid) - server_cpu,
+        time.process_time() - client_cpu,
+        time.monotonic() - wall,
     )
-    stress, stress_tail = await _latency(browser, log, clients=FAN_OUT_CLIENTS, lines=FAN_OUT_LINES, spacing=STRESS_SPACING)
+    stress, stress_tail = await _latency(
+        browser, log, clients=FAN_OUT_CLIENTS, lines=FAN_OUT_LINES, spacing=STRESS_SPACING
+    )
     ws, tail = one
     ws_many, tail_many = many
     load = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     return [
         Row(
-            figure=f"log line append → websocket client, p50 ({LATENCY_LINES} lines)", value=percentile(ws, 50) * 1000,
-            unit="ms", target="<= 20 ms", met=percentile(ws, 50) <= 0.020,
-            anchor="tail -F, same lines", anchor_value=percentile(tail, 50) * 1000,
+            figure=f"log line append → websocket client, p50 ({LATENCY_LINES} lines)",
+            value=percentile(ws, 50) * 1000,
+            unit="ms",
+            target="<= 20 ms",
+            met=percentile(ws, 50) <= 0.020,
+            anchor="tail -F, same lines",
+            anchor_value=percentile(tail, 50) * 1000,
         ),
         Row(
-            figure=f"log line append → websocket client, p99 ({LATENCY_LINES} lines)", value=percentile(ws, 99) * 1000,
-            unit="ms", target="<= 100 ms", met=percentile(ws, 99) <= 0.100,
-            anchor="tail -F, same lines", anchor_value=percentile(tail, 99) * 1000, note=load,
+            figure=f"log line append → websocket client, p99 ({LATENCY_LINES} lines)",
+            value=percentile(ws, 99) * 1000,
+            unit="ms",
+            target="<= 100 ms",
+            met=percentile(ws, 99) <= 0.100,
+            anchor="tail -F, same lines",
+            anchor_value=percentile(tail, 99) * 1000,
+            note=load,
         ),
         Row(
-            figure=f"log lines/s to one websocket client ({THROUGHPUT_LINES:,} lines)", value=rate, unit="lines/s",
-            target=">= 20,000 lines/s", met=rate >= 20_000, anchor="tail -F, same lines", anchor_value=tail_rate,
+            figure=f"log lines/s to one websocket client ({THROUGHPUT_LINES:,} lines)",
+            value=rate,
+            unit="lines/s",
+            target=">= 20,000 lines/s",
+            met=rate >= 20_000,
+            anchor="tail -F, same lines",
+            anchor_value=tail_rate,
         ),
         Row(
             figure=f"log line append → websocket client, p99 with {FAN_OUT_CLIENTS} clients on one process, "
             f"{1 / FAN_OUT_SPACING:.0f} lines/s",
-            value=percentile(ws_many, 99) * 1000, unit="ms", target="<= 250 ms", met=percentile(ws_many, 99) <= 0.250,
-            anchor="tail -F, same lines", anchor_value=percentile(tail_many, 99) * 1000,
+            value=percentile(ws_many, 99) * 1000,
+            unit="ms",
+            target="<= 250 ms",
+            met=percentile(ws_many, 99) <= 0.250,
+            anchor="tail -F, same lines",
+            anchor_value=percentile(tail_many, 99) * 1000,
             note=f"p50 {percentile(ws_many, 50) * 1000:.1f} ms over {len(ws_many):,} deliveries; CPU over {wall:.1f} s: "
             f"daphne {server_cpu:.1f} s, the 200 clients {client_cpu:.1f} s; {load}",
         ),
         Row(
             figure=f"the same at {1 / STRESS_SPACING:.0f} lines/s ({FAN_OUT_CLIENTS / STRESS_SPACING:,.0f} messages/s)",
-            value=percentile(stress, 99) * 1000, unit="ms", target="-", met=None,
-            anchor="tail -F, same lines", anchor_value=percentile(stress_tail, 99) * 1000,
+            value=percentile(stress, 99) * 1000,
+            unit="ms",
+            target="-",
+            met=None,
+            anchor="tail -F, same lines",
+            anchor_value=percentile(stress_tail, 99) * 1000,
             note=f"p50 {percentile(stress, 50) * 1000:.1f} ms; one daphne process is one core",
         ),
     ]
 
 
-async def _connect(browser: servers.Browser):  # noqa: ANN202 - a websockets connection
+async def _connect(browser: servers.Browser):
     socket = await browser.websocket("/ws/diagnostics/client-log/", max_size=None)
     first = json.loads(await socket.recv())
     if first.get("state") != "following":
@@ -141,7 +167,9 @@ class _Tail:
         self._process.wait(timeout=5)
 
 
-async def _latency(browser: servers.Browser, log: Path, *, clients: int, lines: int, spacing: float) -> tuple[list[float], list[float]]:
+async def _latency(
+    browser: servers.Browser, log: Path, *, clients: int, lines: int, spacing: float
+) -> tuple[list[float], list[float]]:
     sockets = [await _connect(browser) for _ in range(clients)]
     tail = _Tail(log)
     tag = secrets.token_hex(4)
@@ -179,7 +207,9 @@ async def _throughput(browser: servers.Browser, log: Path) -> tuple[float, float
     socket = await _connect(browser)
     tail = _Tail(log)
     tag = secrets.token_hex(4)
-    block = "".join(f"bench {tag} {n} some typical log text of about eighty characters, padded out\n" for n in range(1000))
+    block = "".join(
+        f"bench {tag} {n} some typical log text of about eighty characters, padded out\n" for n in range(1000)
+    )
     last = f"bench {tag} done"
     started = time.monotonic()
     with log.open("a") as handle:

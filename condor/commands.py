@@ -23,7 +23,12 @@ class Command(enum.Enum):
     DaemonsOn = (455, False, False, "Asks the master to start all of its daemons.")
     DaemonsOff = (454, False, True, "Stops every daemon this master runs, gracefully; the master stays up.")
     DaemonsOffFast = (461, False, True, "Stops every daemon this master runs at once; the master stays up.")
-    DaemonsOffPeaceful = (484, False, True, "Stops every daemon this master runs once jobs finish; the master stays up.")
+    DaemonsOffPeaceful = (
+        484,
+        False,
+        True,
+        "Stops every daemon this master runs once jobs finish; the master stays up.",
+    )
     OffGraceful = (60005, False, True, "Shuts the daemon down gracefully.")
     OffPeaceful = (60015, False, True, "Shuts the daemon down once its jobs have finished.")
     OffFast = (60006, False, True, "Shuts the daemon down at once.")
@@ -47,8 +52,15 @@ class Command(enum.Enum):
 
 MASTER_ONLY_COMMANDS = frozenset(
     {
-        Command.Restart, Command.RestartPeaceful, Command.DaemonOn, Command.DaemonOff, Command.DaemonOffFast,
-        Command.DaemonOffPeaceful, Command.DaemonsOn, Command.DaemonsOff, Command.DaemonsOffFast,
+        Command.Restart,
+        Command.RestartPeaceful,
+        Command.DaemonOn,
+        Command.DaemonOff,
+        Command.DaemonOffFast,
+        Command.DaemonOffPeaceful,
+        Command.DaemonsOn,
+        Command.DaemonsOff,
+        Command.DaemonsOffFast,
         Command.DaemonsOffPeaceful,
     }
 )

@@ -76,8 +76,15 @@ def _rebuild_error(name: str, message: str, hint: str) -> ProtocolError:
 
 
 _ERROR_CLASSES = (
-    ProtocolError, InvalidInput, DaemonUnreachable, NotAuthorized, Refused, ProtocolTimeout, PoolBusy,
-    ToolsUnavailable, OutputTooLarge,
+    ProtocolError,
+    InvalidInput,
+    DaemonUnreachable,
+    NotAuthorized,
+    Refused,
+    ProtocolTimeout,
+    PoolBusy,
+    ToolsUnavailable,
+    OutputTooLarge,
 )
 
 RUNTIME_CONFIG_HINT = (

@@ -23,10 +23,31 @@ _MAX_VALUE = 16_384
 # Subsystems a condor_master may run; anything else is a typo or an attack.
 KNOWN_SUBSYSTEMS = frozenset(
     {
-        "MASTER", "SCHEDD", "STARTD", "COLLECTOR", "NEGOTIATOR", "SHARED_PORT", "CREDD", "KBDD",
-        "HAD", "REPLICATION", "DEFRAG", "GRIDMANAGER", "ROOSTER", "JOB_ROUTER", "VIEW_SERVER",
-        "CONDOR_VIEW", "ANNEX", "PLACEMENTD", "LEASEMANAGER", "GANGLIAD", "TRANSFERD", "STARTER",
-        "SHADOW", "HDFS", "CKPT_SERVER",
+        "MASTER",
+        "SCHEDD",
+        "STARTD",
+        "COLLECTOR",
+        "NEGOTIATOR",
+        "SHARED_PORT",
+        "CREDD",
+        "KBDD",
+        "HAD",
+        "REPLICATION",
+        "DEFRAG",
+        "GRIDMANAGER",
+        "ROOSTER",
+        "JOB_ROUTER",
+        "VIEW_SERVER",
+        "CONDOR_VIEW",
+        "ANNEX",
+        "PLACEMENTD",
+        "LEASEMANAGER",
+        "GANGLIAD",
+        "TRANSFERD",
+        "STARTER",
+        "SHADOW",
+        "HDFS",
+        "CKPT_SERVER",
     }
 )
 
@@ -114,7 +135,9 @@ def validate_token_file(path: str) -> str:
     /etc/shadow) to whoever runs the collector.
     """
     if not os.path.isabs(path):
-        raise InvalidInput(f"{path!r} is not an absolute path.", hint="Give the token file's absolute path on the console host.")
+        raise InvalidInput(
+            f"{path!r} is not an absolute path.", hint="Give the token file's absolute path on the console host."
+        )
     _outside_system_trees(path)
     try:
         st = os.stat(path)
@@ -123,7 +146,10 @@ def validate_token_file(path: str) -> str:
     except OSError as exc:
         raise InvalidInput(f"The console cannot look at {path}: {exc.strerror}.") from None
     if not stat.S_ISREG(st.st_mode):
-        raise InvalidInput(f"{path} is not a regular file.", hint="A token file is a plain file written by condor_token_fetch or condor_token_create.")
+        raise InvalidInput(
+            f"{path} is not a regular file.",
+            hint="A token file is a plain file written by condor_token_fetch or condor_token_create.",
+        )
     if st.st_uid != os.geteuid():
         raise InvalidInput(
             f"{path} is owned by uid {st.st_uid}, not by the console's user (uid {os.geteuid()}).",

@@ -166,7 +166,9 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "condorweb.layers.SweepingInMemoryChannelLayer", "CONFIG": {"capacity": 2000}}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "condorweb.layers.SweepingInMemoryChannelLayer", "CONFIG": {"capacity": 2000}}
+    }
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -291,7 +293,9 @@ LOGGING = {
 
 # HTCondor access: the defaults are the condor package's own (condor/workers.py).
 CONDORWEB_HTCONDOR_TIMEOUT = env_float("CONDORWEB_HTCONDOR_TIMEOUT", CondorSettings.timeout, minimum=0.5, maximum=600)
-CONDORWEB_WORKERS_PER_POOL = env_int("CONDORWEB_WORKERS_PER_POOL", CondorSettings.workers_per_pool, minimum=1, maximum=32)
+CONDORWEB_WORKERS_PER_POOL = env_int(
+    "CONDORWEB_WORKERS_PER_POOL", CondorSettings.workers_per_pool, minimum=1, maximum=32
+)
 CONDORWEB_FETCH_WORKERS = env_int("CONDORWEB_FETCH_WORKERS", CondorSettings.fetch_workers, minimum=1, maximum=32)
 CONDORWEB_INVENTORY_MAX_AGE = env_float("CONDORWEB_INVENTORY_MAX_AGE", 30.0, minimum=1.0)
 CONDORWEB_TIMELINE_DAYS = env_int("CONDORWEB_TIMELINE_DAYS", 90, minimum=1)

@@ -67,7 +67,8 @@ def origin_allowed(origin: str, own: str | None) -> bool:
     except ValueError:
         return False
     return any(
-        parts.scheme == urlsplit(pattern).scheme and is_same_domain(parts.netloc, urlsplit(pattern).netloc.removeprefix("*"))
+        parts.scheme == urlsplit(pattern).scheme
+        and is_same_domain(parts.netloc, urlsplit(pattern).netloc.removeprefix("*"))
         for pattern in trusted
         if "*" in pattern
     )
@@ -80,15 +81,18 @@ class SameOriginOnly:
     scheme and any port of an allowed host passed.
     """
 
-    def __init__(self, application) -> None:  # noqa: ANN001 - an ASGI application
+    def __init__(self, application) -> None:
         self.application = application
 
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001 - ASGI
+    async def __call__(self, scope, receive, send) -> None:
         origin = dict(scope.get("headers", [])).get(b"origin")
         own = own_origin(scope)
         if origin is not None and origin_allowed(origin.decode("latin-1"), own):
             return await self.application(scope, receive, send)
         logger.warning(
-            "Websocket %r refused: origin %r is neither this console's (%s) nor trusted", scope["path"], origin, own or "host not allowed"
+            "Websocket %r refused: origin %r is neither this console's (%s) nor trusted",
+            scope["path"],
+            origin,
+            own or "host not allowed",
         )
         return await WebsocketDenier()(scope, receive, send)

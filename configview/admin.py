@@ -16,14 +16,41 @@ from daemons.admin import ReadOnlyAdmin
 
 @admin.register(ConfigSnapshot)
 class ConfigSnapshotAdmin(ReadOnlyAdmin):
-    list_display = ("id", "source", "pool_name", "daemon_name", "subsystem", "status", "knob_count", "requested_by_name", "created_at")
+    list_display = (
+        "id",
+        "source",
+        "pool_name",
+        "daemon_name",
+        "subsystem",
+        "status",
+        "knob_count",
+        "requested_by_name",
+        "created_at",
+    )
     list_filter = ("status", "source", "pool_name")
     search_fields = ("daemon_name", "pool_name", "requested_by_name")
     date_hierarchy = "created_at"
     fields = (
-        "source", "daemon", "pool_name", "daemon_name", "daemon_kind", "daemon_address", "subsystem", "status",
-        "error", "progress_done", "progress_total", "knob_count", "requested_by_name", "created_at", "completed_at",
-        "sources_note", "values", "types", "sources", "hashes",
+        "source",
+        "daemon",
+        "pool_name",
+        "daemon_name",
+        "daemon_kind",
+        "daemon_address",
+        "subsystem",
+        "status",
+        "error",
+        "progress_done",
+        "progress_total",
+        "knob_count",
+        "requested_by_name",
+        "created_at",
+        "completed_at",
+        "sources_note",
+        "values",
+        "types",
+        "sources",
+        "hashes",
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ConfigSnapshot]:

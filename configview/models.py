@@ -37,7 +37,9 @@ class ConfigSnapshot(models.Model):
     daemon_name = models.CharField(max_length=255, blank=True)
     daemon_kind = models.CharField(max_length=32, blank=True)
     daemon_address = models.CharField(max_length=2048, blank=True)
-    subsystem = models.CharField(max_length=64, blank=True, help_text="The subsystem whose view of the configuration this is.")
+    subsystem = models.CharField(
+        max_length=64, blank=True, help_text="The subsystem whose view of the configuration this is."
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

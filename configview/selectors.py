@@ -159,6 +159,8 @@ def daemons_matching(query: str, *, limit: int = 50) -> list[Daemon]:
 
 
 def shares_of(user: AbstractBaseUser) -> QuerySet[Share]:
-    return Share.objects.filter(created_by=user).select_related("left", "right").defer(
-        *(f"{side}__{field}" for side in ("left", "right") for field in ConfigSnapshot.PAYLOAD)
+    return (
+        Share.objects.filter(created_by=user)
+        .select_related("left", "right")
+        .defer(*(f"{side}__{field}" for side in ("left", "right") for field in ConfigSnapshot.PAYLOAD))
     )

@@ -75,7 +75,9 @@ def config_snapshot_fill(*, snapshot_id: int) -> None:
     if not _advance(snapshot_id, {_Status.PENDING}, status=_Status.RUNNING):
         return
     try:
-        snapshot = ConfigSnapshot.objects.select_related("daemon__pool").defer(*ConfigSnapshot.PAYLOAD).get(pk=snapshot_id)
+        snapshot = (
+            ConfigSnapshot.objects.select_related("daemon__pool").defer(*ConfigSnapshot.PAYLOAD).get(pk=snapshot_id)
+        )
         if snapshot.daemon is None:
             raise ProtocolError("The daemon was removed from the console before its configuration was read.")
         target = snapshot.daemon.target
@@ -94,7 +96,10 @@ def config_snapshot_fill(*, snapshot_id: int) -> None:
         return
     except Exception as exc:
         _advance(
-            snapshot_id, {_Status.RUNNING}, status=_Status.FAILED, error=f"Unexpected error: {exc}",
+            snapshot_id,
+            {_Status.RUNNING},
+            status=_Status.FAILED,
+            error=f"Unexpected error: {exc}",
             completed_at=timezone.now(),
         )
         raise
@@ -106,17 +111,13 @@ def config_snapshot_capture_local(*, user: AbstractBaseUser, subsystem: str = "T
     return _local_snapshot_create(user=user, subsystem=subsystem, knobs=condor.client.local_config(subsystem))
 
 
-def _local_snapshot_create(
-    *, user: AbstractBaseUser, subsystem: str, knobs: list[LocalKnob]
-) -> ConfigSnapshot:
+def _local_snapshot_create(*, user: AbstractBaseUser, subsystem: str, knobs: list[LocalKnob]) -> ConfigSnapshot:
     return ConfigSnapshot.objects.create(
         source=ConfigSnapshot.Source.LOCAL,
         subsystem=subsystem,
         requested_by=user,
         requested_by_name=user.get_username(),
-        **_payload(
-            {k.name: k.value for k in knobs}, {k.name: k.type for k in knobs}, {}, LOCAL_SOURCES_NOTE
-        ),
+        **_payload({k.name: k.value for k in knobs}, {k.name: k.type for k in knobs}, {}, LOCAL_SOURCES_NOTE),
     )
 
 
@@ -212,7 +213,9 @@ def share_create(
         if side.snapshot is not None and not side.snapshot.is_complete:
             raise NotComparable(f"Snapshot #{side.snapshot.pk} is not complete; share it once it is.")
     # Read before the transaction, so no database lock waits on HTCondor.
-    live = {side.subsystem: condor.client.local_config(side.subsystem) for side in (left, right) if side.snapshot is None}
+    live = {
+        side.subsystem: condor.client.local_config(side.subsystem) for side in (left, right) if side.snapshot is None
+    }
     lookup = secrets.token_urlsafe(8)
     secret = secrets.token_urlsafe(32)
     # All or nothing: a share that cannot be stored leaves no captured snapshot behind.
@@ -266,8 +269,14 @@ def runtime_config_change(
             user=user, daemon=daemon, knob=knob, old_value=old_value, reconfig=reconfig, client=client
         )
     record = daemon_config_set(
-        user=user, daemon=daemon, knob=knob, value=value, old_value=old_value,
-        recorded_value=redaction.redact_text(knob, value), reconfig=reconfig, client=client,
+        user=user,
+        daemon=daemon,
+        knob=knob,
+        value=value,
+        old_value=old_value,
+        recorded_value=redaction.redact_text(knob, value),
+        reconfig=reconfig,
+        client=client,
     )
     return RuntimeChange(record=record, moved=())
 

@@ -104,8 +104,13 @@ def local(request: HttpRequest) -> HttpResponse:
     return _page(
         request,
         "configview/local.html",
-        {"form": form, "subsystem": subsystem, "rows": rows, "error": error,
-         "breadcrumbs": [_configs(), {"label": "Console host", "url": ""}]},
+        {
+            "form": form,
+            "subsystem": subsystem,
+            "rows": rows,
+            "error": error,
+            "breadcrumbs": [_configs(), {"label": "Console host", "url": ""}],
+        },
         partial="knobs",
     )
 
@@ -177,8 +182,13 @@ def snapshot_detail(request: HttpRequest, snapshot_id: int) -> HttpResponse:
     return _page(
         request,
         "configview/snapshot_detail.html",
-        {"snapshot": snapshot, "search": search, "rows": rows, "previous": previous,
-         "breadcrumbs": [*_snapshot_trail(snapshot), {"label": f"Snapshot #{snapshot.pk}", "url": ""}]},
+        {
+            "snapshot": snapshot,
+            "search": search,
+            "rows": rows,
+            "previous": previous,
+            "breadcrumbs": [*_snapshot_trail(snapshot), {"label": f"Snapshot #{snapshot.pk}", "url": ""}],
+        },
         partial="knobs" if request.htmx and request.htmx.target == "knobs" else "body",
     )
 
@@ -192,8 +202,12 @@ def diff(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     try:
         left, right = access.sides_for_user(
-            request.user, left=data["left"], right=data["right"], subsystem=data["subsystem"],
-            daemon_id=data["daemon"], since=data["since"],
+            request.user,
+            left=data["left"],
+            right=data["right"],
+            subsystem=data["subsystem"],
+            daemon_id=data["daemon"],
+            since=data["since"],
         )
         comparison = selectors.comparison(left, right)
     except (NotComparable, ProtocolError) as exc:
@@ -236,8 +250,13 @@ def _diff_page(
             "sides": [("Before", comparison.left), ("After", comparison.right)],
             # What names the two sides, kept by the filter form.
             "carried": [] if share else [(n, request.GET[n]) for n in _SIDE_PARAMETERS if request.GET.get(n)],
-            "share_form": ShareForm(initial={"left": comparison.left.spec, "right": comparison.right.spec,
-                                             "subsystem": comparison.left.subsystem}),
+            "share_form": ShareForm(
+                initial={
+                    "left": comparison.left.spec,
+                    "right": comparison.right.spec,
+                    "subsystem": comparison.left.subsystem,
+                }
+            ),
             "nav": "shares" if share else "configs",
             "breadcrumbs": [_shares() if share else _configs(), {"label": "Comparison", "url": ""}],
         },
@@ -253,19 +272,29 @@ def share_create(request: HttpRequest) -> HttpResponse:
         return _page(request, "configview/share_created.html", {"form": form}, partial="result", status=400)
     data = form.cleaned_data
     try:
-        left, right = access.sides_for_user(request.user, left=data["left"], right=data["right"], subsystem=data["subsystem"])
+        left, right = access.sides_for_user(
+            request.user, left=data["left"], right=data["right"], subsystem=data["subsystem"]
+        )
         share, token = services.share_create(
             user=request.user, left=left, right=right, title=data["title"], expires_at=form.expires_at
         )
     except (NotComparable, ProtocolError) as exc:
-        return _page(request, "configview/share_created.html", {"form": form, "error": str(exc)}, partial="result", status=400)
+        return _page(
+            request, "configview/share_created.html", {"form": form, "error": str(exc)}, partial="result", status=400
+        )
     link = request.build_absolute_uri(reverse("configview:share_open", kwargs={"token": token}))
-    return _page(request, "configview/share_created.html", {"share": share, "link": link, "nav": "shares"}, partial="result")
+    return _page(
+        request, "configview/share_created.html", {"share": share, "link": link, "nav": "shares"}, partial="result"
+    )
 
 
 @require_GET
 def share_list(request: HttpRequest) -> HttpResponse:
-    return _page(request, "configview/share_list.html", {"shares": selectors.shares_of(request.user), "nav": "shares", "breadcrumbs": [_shares()]})
+    return _page(
+        request,
+        "configview/share_list.html",
+        {"shares": selectors.shares_of(request.user), "nav": "shares", "breadcrumbs": [_shares()]},
+    )
 
 
 @require_POST
@@ -300,7 +329,13 @@ def runtime_edit(request: HttpRequest, daemon_id: int) -> HttpResponse:
     return _page(
         request,
         "configview/runtime_edit.html",
-        {"daemon": daemon, "form": form, "record": record, "moved": moved, "sent": record is not None and record.outcome == CommandRecord.Outcome.SENT,
-         "breadcrumbs": [*_configuration_trail(daemon), {"label": "Change at runtime", "url": ""}]},
+        {
+            "daemon": daemon,
+            "form": form,
+            "record": record,
+            "moved": moved,
+            "sent": record is not None and record.outcome == CommandRecord.Outcome.SENT,
+            "breadcrumbs": [*_configuration_trail(daemon), {"label": "Change at runtime", "url": ""}],
+        },
         partial="editor",
     )

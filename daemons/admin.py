@@ -31,7 +31,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class PoolAdmin(admin.ModelAdmin):
     # The same validation as the console's pool form; the token file is a path, its contents never shown.
     form = PoolForm
-    list_display = ("name", "collector", "daemons_up", "daemons_down", "daemons_missing", "last_refreshed_at", "refresh_error")
+    list_display = (
+        "name",
+        "collector",
+        "daemons_up",
+        "daemons_down",
+        "daemons_missing",
+        "last_refreshed_at",
+        "refresh_error",
+    )
     list_filter = ("last_refreshed_at",)
     search_fields = ("name", "collector", "description")
     readonly_fields = ("last_refreshed_at", "last_refresh_error", "created_at", "updated_at")
@@ -70,9 +78,25 @@ class DaemonAdmin(ReadOnlyAdmin):
 
 # Columns of the CSV export, in the order an auditor reads them.
 CSV_FIELDS = (
-    "id", "created_at", "completed_at", "username", "pool_name", "daemon_kind", "daemon_name", "daemon_address",
-    "command", "target", "knob", "old_value", "new_value", "outcome", "error", "duration_ms", "client_address",
-    "user_agent", "batch",
+    "id",
+    "created_at",
+    "completed_at",
+    "username",
+    "pool_name",
+    "daemon_kind",
+    "daemon_name",
+    "daemon_address",
+    "command",
+    "target",
+    "knob",
+    "old_value",
+    "new_value",
+    "outcome",
+    "error",
+    "duration_ms",
+    "client_address",
+    "user_agent",
+    "batch",
 )
 
 
@@ -80,15 +104,34 @@ CSV_FIELDS = (
 class CommandRecordAdmin(ReadOnlyAdmin):
     """The audit trail: readable by whoever may view it, changed by nobody, superusers included."""
 
-    list_display = ("created_at", "username", "pool_name", "daemon_kind", "daemon_name", "command", "target", "outcome", "duration_ms")
+    list_display = (
+        "created_at",
+        "username",
+        "pool_name",
+        "daemon_kind",
+        "daemon_name",
+        "command",
+        "target",
+        "outcome",
+        "duration_ms",
+    )
     list_filter = ("outcome", "command", "pool", "user", "created_at")
-    search_fields = ("username", "pool_name", "daemon_name", "daemon_address", "command", "target", "knob", "error", "client_address")
+    search_fields = (
+        "username",
+        "pool_name",
+        "daemon_name",
+        "daemon_address",
+        "command",
+        "target",
+        "knob",
+        "error",
+        "client_address",
+    )
     # Not editable, so shown only when named: it ties the rows of one bulk command together.
     readonly_fields = ("batch",)
     date_hierarchy = "created_at"
     actions = ["export_csv"]
     show_full_result_count = False
-
 
     @admin.action(description="Export the selected records as CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[CommandRecord]) -> HttpResponse:
@@ -119,4 +162,3 @@ class DaemonStateChangeAdmin(ReadOnlyAdmin):
     list_select_related = ("pool", "daemon")
     date_hierarchy = "at"
     show_full_result_count = False
-

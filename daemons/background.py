@@ -137,7 +137,7 @@ def _run(key: Hashable, fn: Callable[..., Any], *args: Any, raising: bool = Fals
         _running.add(key)
     try:
         fn(*args)
-    except Exception:  # noqa: BLE001 - nobody waits for this job; the log is where its failure goes
+    except Exception:
         if raising:
             raise
         logger.exception("Background job %r failed", key)

@@ -48,7 +48,7 @@ def _send(group: str, message: dict) -> None:
         return
     try:
         async_to_sync(layer.group_send)(group, message)
-    except Exception:  # noqa: BLE001 - a broadcast is a hint to refresh; the database has the truth
+    except Exception:
         _warn(group, message)
 
 
@@ -73,11 +73,14 @@ def command_recorded(record: CommandRecord) -> None:
     """
     if not record.pool_id:
         return
-    _send(pool_group(record.pool_id), {
-        "type": "command.recorded",
-        "record_id": record.pk,
-        "daemon_id": record.daemon_id,
-        "machine": record.daemon.machine if record.daemon else "",
-        "subsystem": record.target,
-        "text": record.notice_text,
-    })
+    _send(
+        pool_group(record.pool_id),
+        {
+            "type": "command.recorded",
+            "record_id": record.pk,
+            "daemon_id": record.daemon_id,
+            "machine": record.daemon.machine if record.daemon else "",
+            "subsystem": record.target,
+            "text": record.notice_text,
+        },
+    )

@@ -152,7 +152,10 @@ class CommandRecord(models.Model):
     client_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
     batch = models.UUIDField(
-        null=True, blank=True, editable=False, db_index=True,
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=True,
         help_text="Shared by the rows of one command sent to several daemons at once.",
     )
 

@@ -184,14 +184,24 @@ class _Instance:
             ]
         root = Path(self.host_root)
         loader = _one(sorted(root.glob("lib*/ld-linux*.so.*")), f"the dynamic loader in {root}")
-        binary = _one([d / tool for d in (root / "usr/bin", root / "usr/sbin") if (d / tool).is_file()], f"{tool} in {root}")
+        binary = _one(
+            [d / tool for d in (root / "usr/bin", root / "usr/sbin") if (d / tool).is_file()], f"{tool} in {root}"
+        )
         libraries = [
             *sorted(str(d) for d in root.glob("lib/*-linux-gnu*") if d.is_dir()),
             *sorted(str(d) for d in root.glob("usr/lib/*-linux-gnu*") if d.is_dir()),
             str(root / "usr/lib"),
             str(root / "usr/lib/condor"),
         ]
-        return ["env", "-i", f"CONDOR_CONFIG={self.client_config}", str(loader), "--library-path", ":".join(libraries), str(binary)]
+        return [
+            "env",
+            "-i",
+            f"CONDOR_CONFIG={self.client_config}",
+            str(loader),
+            "--library-path",
+            ":".join(libraries),
+            str(binary),
+        ]
 
 
 def _one(found: Sequence[Path], what: str) -> Path:
@@ -728,7 +738,7 @@ def _write_tools(inst: _Instance) -> None:
             "ENABLE_IPV6 = False\n",
         )
     for tool in ("condor_config_val", "condor_fetchlog"):
-        script = f"#!/bin/sh\nexec {shlex.join(inst.console_argv(tool))} \"$@\"\n"
+        script = f'#!/bin/sh\nexec {shlex.join(inst.console_argv(tool))} "$@"\n'
         path = inst.tools_dir / tool
         partial = inst.tools_dir / f".{tool}.partial"
         partial.write_text(script)

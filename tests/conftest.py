@@ -181,8 +181,15 @@ def console_log() -> Iterator[io.StringIO]:
 def htcondor(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHTCondor]:
     fake = FakeHTCondor()
     for name in (
-        "remote_config_all", "remote_config_sources", "remote_config_value", "remote_config_set",
-        "remote_config_unset", "remote_runtime_values", "send_command", "local_config", "local_reload",
+        "remote_config_all",
+        "remote_config_sources",
+        "remote_config_value",
+        "remote_config_set",
+        "remote_config_unset",
+        "remote_runtime_values",
+        "send_command",
+        "local_config",
+        "local_reload",
     ):
         monkeypatch.setattr(condor.client, name, getattr(fake, name))
     monkeypatch.setattr(condor.tools, "tools_available", fake.tools_available)
@@ -197,7 +204,11 @@ DAEMON_LOG_DIR = "/var/log/condor"
 @pytest.fixture
 def knobs(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """The fake daemon's configuration, as it answers the console; a test may change it."""
-    config = {"LOG": DAEMON_LOG_DIR, "MASTER_LOG": f"{DAEMON_LOG_DIR}/MasterLog", "SCHEDD_LOG": f"{DAEMON_LOG_DIR}/SchedLog"}
+    config = {
+        "LOG": DAEMON_LOG_DIR,
+        "MASTER_LOG": f"{DAEMON_LOG_DIR}/MasterLog",
+        "SCHEDD_LOG": f"{DAEMON_LOG_DIR}/SchedLog",
+    }
     monkeypatch.setattr(condor.client, "remote_config_value", lambda target, key, credentials: config.get(key))
     monkeypatch.setattr(condor.client, "remote_config_names", lambda target, credentials: [*config, "Log"])
     logstream.forget_cached_paths()
@@ -217,7 +228,9 @@ def master(log_dir: Path) -> Daemon:
     pool.log_path_from = DAEMON_LOG_DIR
     pool.log_path_to = str(log_dir)
     pool.save()
-    return Daemon.objects.create(pool=pool, kind="master", name="master@node1", address="<127.0.0.1:9618>", subsystem="MASTER")
+    return Daemon.objects.create(
+        pool=pool, kind="master", name="master@node1", address="<127.0.0.1:9618>", subsystem="MASTER"
+    )
 
 
 # Pools that never answer, in bounded time (condor, inventory).

@@ -166,29 +166,59 @@ class Postgres(_Server):
             shutil.chown(self.directory, self._user, self._user)
             shutil.chown(password_file, self._user, self._user)
         argv = [
-            str(self._bindir / "initdb"), "--pgdata", str(self.data), "--username", POSTGRES_USER,
-            "--pwfile", str(password_file), "--auth", "scram-sha-256", "--encoding", "UTF8",
-            "--locale", "C", "--no-sync", "--no-instructions",
+            str(self._bindir / "initdb"),
+            "--pgdata",
+            str(self.data),
+            "--username",
+            POSTGRES_USER,
+            "--pwfile",
+            str(password_file),
+            "--auth",
+            "scram-sha-256",
+            "--encoding",
+            "UTF8",
+            "--locale",
+            "C",
+            "--no-sync",
+            "--no-instructions",
         ]
         result = subprocess.run(
             argv, capture_output=True, text=True, cwd=self.directory, check=False, **self._as_user()
         )
         password_file.unlink()
         if result.returncode != 0:
-            hint = f" (the {self._user} user must reach {self.directory}: see CONDORWEB_SERVICES_DIR)" if self._user else ""
+            hint = (
+                f" (the {self._user} user must reach {self.directory}: see CONDORWEB_SERVICES_DIR)"
+                if self._user
+                else ""
+            )
             raise ServerUnavailable(f"initdb failed{hint}: {(result.stderr or result.stdout).strip()}")
 
     def _launch(self) -> None:
         self._popen(
             [
-                str(self._bindir / "postgres"), "-D", str(self.data), "-h", "127.0.0.1", "-p", str(self.port),
+                str(self._bindir / "postgres"),
+                "-D",
+                str(self.data),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
                 # No Unix socket: loopback TCP with a password is the only way in.
-                "-c", "unix_socket_directories=",
+                "-c",
+                "unix_socket_directories=",
                 # Throw-away test data: durability is not worth the fsyncs.
-                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                "-c", "max_connections=200",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=200",
             ],
-            cwd=self.directory, **self._as_user(),
+            cwd=self.directory,
+            **self._as_user(),
         )
 
     def _answers(self) -> bool:
@@ -257,7 +287,7 @@ class Redis(_Server):
         config = self.directory / "redis.conf"
         # The password goes in a file, not on a command line others can read.
         config.write_text(
-            f"bind 127.0.0.1\nport {self.port}\nrequirepass {self.password}\nsave \"\"\nappendonly no\n"
+            f'bind 127.0.0.1\nport {self.port}\nrequirepass {self.password}\nsave ""\nappendonly no\n'
             f"dir {self.directory}\ndaemonize no\n"
         )
         config.chmod(0o600)
@@ -406,8 +436,13 @@ class Console(_Server):
     def manage(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run ``manage.py`` as another process of this site would."""
         result = subprocess.run(
-            [sys.executable, "manage.py", *args], env={**os.environ, **self.environment}, cwd=BASE_DIR,
-            capture_output=True, text=True, timeout=120, check=False,
+            [sys.executable, "manage.py", *args],
+            env={**os.environ, **self.environment},
+            cwd=BASE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         if result.returncode != 0:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
@@ -417,10 +452,18 @@ class Console(_Server):
         self._popen(
             # As docs/deployment.md's unit runs it, behind a proxy that sets X-Forwarded-For.
             [
-                sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "--proxy-headers",
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "--proxy-headers",
                 "condorweb.asgi:application",
             ],
-            env={**os.environ, **self.environment}, cwd=BASE_DIR,
+            env={**os.environ, **self.environment},
+            cwd=BASE_DIR,
         )
 
     def _answers(self) -> bool:
@@ -509,7 +552,8 @@ def run(command: Sequence[str]) -> int:
         print(
             f"tests.servers: PostgreSQL on 127.0.0.1:{servers.postgres.port} and Redis on "
             f"127.0.0.1:{servers.redis.port}, up in {time.monotonic() - started:.1f} s",
-            file=sys.stderr, flush=True,
+            file=sys.stderr,
+            flush=True,
         )
         endpoints = servers.endpoints()
         child = subprocess.Popen(
@@ -536,7 +580,9 @@ def run(command: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.servers", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="action", required=True)
-    run_parser = sub.add_parser("run", help="start PostgreSQL and Redis, run a command with DATABASE_URL and REDIS_URL, stop them")
+    run_parser = sub.add_parser(
+        "run", help="start PostgreSQL and Redis, run a command with DATABASE_URL and REDIS_URL, stop them"
+    )
     run_parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command

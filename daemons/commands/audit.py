@@ -63,8 +63,14 @@ def audited(
     new_value: str = "",
 ) -> CommandRecord:
     record = _begin(
-        user=user, daemon=daemon, client=client, command=command, target=target, knob=knob,
-        old_value=old_value, new_value=new_value,
+        user=user,
+        daemon=daemon,
+        client=client,
+        command=command,
+        target=target,
+        knob=knob,
+        old_value=old_value,
+        new_value=new_value,
     )
     result = attempt(action)
     complete(record, result)
@@ -76,7 +82,9 @@ def audited(
 def _begin(*, user: AbstractBaseUser, daemon: Daemon, client: ClientInfo, command: str, **fields: str) -> CommandRecord:
     """The pending audit row, committed: if it cannot be written, the caller never gets to send."""
     with transaction.atomic():
-        return CommandRecord.objects.create(**who_and_what(user=user, daemon=daemon, client=client), command=command, **fields)
+        return CommandRecord.objects.create(
+            **who_and_what(user=user, daemon=daemon, client=client), command=command, **fields
+        )
 
 
 @dataclass(frozen=True)
@@ -94,8 +102,10 @@ def attempt(action: Callable[[], None]) -> Attempt:
         action()
     except ProtocolError as exc:
         return Attempt(exc.outcome, str(exc), (time.monotonic() - started) * 1000)
-    except Exception as exc:  # noqa: BLE001 - recorded; the caller re-raises or logs it
-        return Attempt(CommandRecord.Outcome.ERROR, f"Unexpected error: {exc}", (time.monotonic() - started) * 1000, exc)
+    except Exception as exc:
+        return Attempt(
+            CommandRecord.Outcome.ERROR, f"Unexpected error: {exc}", (time.monotonic() - started) * 1000, exc
+        )
     return Attempt(CommandRecord.Outcome.SENT, "", (time.monotonic() - started) * 1000)
 
 

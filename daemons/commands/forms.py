@@ -43,8 +43,13 @@ def _require_typed_name(form: forms.Form, data: dict[str, Any], command: Command
 
 
 def _confirm_field() -> forms.CharField:
-    return forms.CharField(required=False, max_length=255, label="Type the name to confirm", strip=True,
-                           widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
+    return forms.CharField(
+        required=False,
+        max_length=255,
+        label="Type the name to confirm",
+        strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
 
 
 class CommandForm(forms.Form):
@@ -72,8 +77,9 @@ class BulkSelectForm(forms.Form):
     """Which command, and which daemons of a pool get it (GET: choosing sends nothing)."""
 
     command = forms.ChoiceField()
-    subsystem = forms.ChoiceField(required=False, label="Daemon (for DaemonOn/Off*)",
-                                  choices=[("", "–")] + [(s, s) for s in _SUBSYSTEMS])
+    subsystem = forms.ChoiceField(
+        required=False, label="Daemon (for DaemonOn/Off*)", choices=[("", "–")] + [(s, s) for s in _SUBSYSTEMS]
+    )
     kind = forms.ChoiceField(required=False, choices=[("", "Any kind")] + [(k, k) for k in DAEMON_KINDS])
     machine = forms.CharField(required=False, max_length=255, label="Machine contains")
     q = forms.CharField(required=False, max_length=255, label="Name contains")
@@ -89,7 +95,9 @@ class BulkSelectForm(forms.Form):
 
     def target_filter(self) -> TargetFilter:
         data = self.cleaned_data
-        return TargetFilter(kind=data.get("kind", ""), machine=data.get("machine", "").strip(), q=data.get("q", "").strip())
+        return TargetFilter(
+            kind=data.get("kind", ""), machine=data.get("machine", "").strip(), q=data.get("q", "").strip()
+        )
 
 
 class BulkSendForm(BulkSelectForm):
@@ -135,7 +143,12 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args: Any, pools: QuerySet[Pool], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["pool"].queryset = pools
-        names = [c.name for c in Command] + ["RuntimeSet", "RuntimeSet+Reconfig", "RuntimeUnset", "RuntimeUnset+Reconfig"]
+        names = [c.name for c in Command] + [
+            "RuntimeSet",
+            "RuntimeSet+Reconfig",
+            "RuntimeUnset",
+            "RuntimeUnset+Reconfig",
+        ]
         self.fields["command"].choices = [("", "Any command")] + [(n, n) for n in names]
 
     def filters(self) -> AuditFilter:

@@ -118,7 +118,9 @@ class AuditFilter:
     until: date | None = None
 
 
-def command_records(user: AbstractBaseUser | AnonymousUser, filters: AuditFilter = AuditFilter()) -> QuerySet[CommandRecord]:
+def command_records(
+    user: AbstractBaseUser | AnonymousUser, filters: AuditFilter = AuditFilter()
+) -> QuerySet[CommandRecord]:
     """Recorded commands ``user`` may see, newest first; those of deleted pools stay visible to auditors."""
     if not allows(user, "daemons.view_commandrecord"):
         return CommandRecord.objects.none()
@@ -133,15 +135,17 @@ def command_records(user: AbstractBaseUser | AnonymousUser, filters: AuditFilter
         records = records.filter(username=filters.username)
     if filters.q:
         records = records.filter(
-            Q(daemon_name__icontains=filters.q) | Q(daemon_address__icontains=filters.q)
-            | Q(target__icontains=filters.q) | Q(error__icontains=filters.q) | Q(knob__icontains=filters.q)
+            Q(daemon_name__icontains=filters.q)
+            | Q(daemon_address__icontains=filters.q)
+            | Q(target__icontains=filters.q)
+            | Q(error__icontains=filters.q)
+            | Q(knob__icontains=filters.q)
         )
     if filters.since:
         records = records.filter(created_at__date__gte=filters.since)
     if filters.until:
         records = records.filter(created_at__date__lte=filters.until)
     return records.order_by("-created_at", "-id")
-
 
 
 @dataclass(frozen=True)

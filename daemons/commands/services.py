@@ -44,9 +44,7 @@ def command_send(
         client=client,
         command=command.name,
         target=subsystem,
-        action=lambda: condor.client.send_command(
-            daemon.target, command, daemon.pool.credentials, subsystem=subsystem
-        ),
+        action=lambda: condor.client.send_command(daemon.target, command, daemon.pool.credentials, subsystem=subsystem),
     )
     if record.outcome == CommandRecord.Outcome.SENT:
         pool_refresh_after_command(pool=daemon.pool)
@@ -66,7 +64,9 @@ def command_batch_start(
     with transaction.atomic():
         CommandRecord.objects.bulk_create(
             CommandRecord(
-                **who_and_what(user=user, daemon=daemon, client=client), command=command.name, target=subsystem,
+                **who_and_what(user=user, daemon=daemon, client=client),
+                command=command.name,
+                target=subsystem,
                 batch=batch,
             )
             for daemon in daemons
@@ -83,28 +83,42 @@ def _batch_send(batch: uuid.UUID) -> None:
     A handful of black-holed daemons cost one HTCondor timeout each in
     parallel, not in turn; each outcome is written as it arrives.
     """
-    records = list(CommandRecord.objects.filter(batch=batch, outcome=CommandRecord.Outcome.PENDING)
-                   .select_related("pool", "daemon").order_by("id"))
+    records = list(
+        CommandRecord.objects.filter(batch=batch, outcome=CommandRecord.Outcome.PENDING)
+        .select_related("pool", "daemon")
+        .order_by("id")
+    )
 
     def send(record: CommandRecord) -> Attempt:
         pool = record.pool
         if pool is None:
             return Attempt(CommandRecord.Outcome.ERROR, "The pool was removed from the console before sending.", 0.0)
         # To the daemon exactly as its row names it, even if a refresh has moved it since.
-        return attempt(lambda: condor.client.send_command(
-            Target(address=record.daemon_address, kind=record.daemon_kind, name=record.daemon_name),
-            Command.by_name(record.command), pool.credentials, subsystem=record.target,
-        ))
+        return attempt(
+            lambda: condor.client.send_command(
+                Target(address=record.daemon_address, kind=record.daemon_kind, name=record.daemon_name),
+                Command.by_name(record.command),
+                pool.credentials,
+                subsystem=record.target,
+            )
+        )
 
-    with ThreadPoolExecutor(max_workers=settings.CONDORWEB_WORKERS_PER_POOL, thread_name_prefix="condorweb-bulk") as executor:
+    with ThreadPoolExecutor(
+        max_workers=settings.CONDORWEB_WORKERS_PER_POOL, thread_name_prefix="condorweb-bulk"
+    ) as executor:
         sending = {executor.submit(send, record): record for record in records}
         for done in as_completed(sending):
             record, result = sending[done], done.result()
             complete(record, result)
             if result.unexpected is not None:
-                logger.error("%s to %s failed unexpectedly", record.command, record.daemon_name, exc_info=result.unexpected)
-    pools = {record.pool_id: record.pool for record in records
-             if record.pool is not None and record.outcome == CommandRecord.Outcome.SENT}
+                logger.error(
+                    "%s to %s failed unexpectedly", record.command, record.daemon_name, exc_info=result.unexpected
+                )
+    pools = {
+        record.pool_id: record.pool
+        for record in records
+        if record.pool is not None and record.outcome == CommandRecord.Outcome.SENT
+    }
     for pool in pools.values():
         pool_refresh_after_command(pool=pool)
 
@@ -164,9 +178,14 @@ def daemon_config_set(
     of ``value``) already redacted.
     """
     return _runtime_change(
-        user=user, daemon=daemon, command="RuntimeSet", knob=knob, old_value=old_value,
+        user=user,
+        daemon=daemon,
+        command="RuntimeSet",
+        knob=knob,
+        old_value=old_value,
         new_value=value if recorded_value is None else recorded_value,
-        reconfig=reconfig, client=client,
+        reconfig=reconfig,
+        client=client,
         change=lambda: condor.client.remote_config_set(daemon.target, knob, value, daemon.pool.credentials),
     )
 
@@ -188,8 +207,15 @@ def daemon_config_unset(
     """
     moved: list[str] = []
     record = _runtime_change(
-        user=user, daemon=daemon, command="RuntimeUnset", knob=knob, old_value=old_value, new_value="",
-        reconfig=reconfig, client=client, change=lambda: moved.extend(_unset_from_the_end(daemon, knob)),
+        user=user,
+        daemon=daemon,
+        command="RuntimeUnset",
+        knob=knob,
+        old_value=old_value,
+        new_value="",
+        reconfig=reconfig,
+        client=client,
+        change=lambda: moved.extend(_unset_from_the_end(daemon, knob)),
     )
     return RuntimeChange(record=record, moved=tuple(moved))
 
@@ -258,6 +284,12 @@ def _runtime_change(
             condor.client.send_command(daemon.target, Command.Reconfig, daemon.pool.credentials)
 
     return audited(
-        user=user, daemon=daemon, client=client, command=command + ("+Reconfig" if reconfig else ""),
-        knob=knob[:256], old_value=old_value, new_value=new_value, action=action,
+        user=user,
+        daemon=daemon,
+        client=client,
+        command=command + ("+Reconfig" if reconfig else ""),
+        knob=knob[:256],
+        old_value=old_value,
+        new_value=new_value,
+        action=action,
     )

@@ -37,8 +37,12 @@ def _record_refusal(
     """A refused POST that named a real command, recorded against the daemons it named."""
     if command is not None:
         services.record_refusal(
-            user=request.user, command=command.name, daemon_ids=daemon_ids, pool_id=pool_id,
-            subsystem=request.POST.get("subsystem", ""), client=client,
+            user=request.user,
+            command=command.name,
+            daemon_ids=daemon_ids,
+            pool_id=pool_id,
+            subsystem=request.POST.get("subsystem", ""),
+            client=client,
         )
 
 
@@ -67,7 +71,11 @@ def daemon_command(request: HttpRequest, daemon_id: int) -> HttpResponse:
             user=request.user, daemon=daemon, command=data["command"], subsystem=data["subsystem"], client=client
         )
     if request.htmx:
-        context = {"command_panel": selectors.command_panel(request.user, daemon), "command_form": form, "command_record": record}
+        context = {
+            "command_panel": selectors.command_panel(request.user, daemon),
+            "command_form": form,
+            "command_record": record,
+        }
         return render(request, "daemons/_command_panel.html", context)
     if record is not None:
         _report(request, record)
@@ -92,9 +100,13 @@ def pool_commands(request: HttpRequest, pool_id: int) -> HttpResponse:
     if select.is_valid():
         targets = selectors.bulk_targets(pool, select.cleaned_data["command"], select.target_filter())
         send = BulkSendForm(
-            initial={**select.cleaned_data, "command": select.cleaned_data["command"].name,
-                     "daemons": targets[: selectors.BULK_LIMIT]},
-            commands=commands, pool=pool,
+            initial={
+                **select.cleaned_data,
+                "command": select.cleaned_data["command"].name,
+                "daemons": targets[: selectors.BULK_LIMIT],
+            },
+            commands=commands,
+            pool=pool,
         )
     return _bulk_page(request, pool, select=select, send=send, targets=targets)
 
@@ -117,13 +129,18 @@ def _bulk_send(request: HttpRequest, pool_id: int) -> HttpResponse:
     if send.is_valid():
         data = send.cleaned_data
         batch = services.command_batch_start(
-            user=request.user, daemons=list(data["daemons"]), command=data["command"], subsystem=data["subsystem"],
+            user=request.user,
+            daemons=list(data["daemons"]),
+            command=data["command"],
+            subsystem=data["subsystem"],
             client=client,
         )
         if request.htmx:
             return push_url(_outcome_page(request, pool, batch, select=select), _batch_url(pool, batch))
         return redirect(_batch_url(pool, batch))
-    targets = list(send.fields["daemons"].queryset.filter(pk__in=[i for i in request.POST.getlist("daemons") if i.isdigit()]))
+    targets = list(
+        send.fields["daemons"].queryset.filter(pk__in=[i for i in request.POST.getlist("daemons") if i.isdigit()])
+    )
     return _bulk_page(request, pool, select=select, send=send, targets=targets)
 
 

@@ -16,7 +16,18 @@ from daemons.models import CommandRecord, Daemon, DaemonStateChange, Pool
 GRID_LIMIT = 120
 PROBLEM_STATES = (Daemon.State.DOWN, Daemon.State.MISSING)
 # Columns the inventory tables show; the ad's attributes and children stay in the database.
-_LISTED_FIELDS = ("id", "pool_id", "kind", "name", "machine", "address", "version", "state", "start_time", "last_seen_at")
+_LISTED_FIELDS = (
+    "id",
+    "pool_id",
+    "kind",
+    "name",
+    "machine",
+    "address",
+    "version",
+    "state",
+    "start_time",
+    "last_seen_at",
+)
 
 
 def pools_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Pool]:
@@ -126,6 +137,7 @@ def pool_token_warnings(pool: Pool) -> list[str]:
     """What is wrong with the pool's token file as the console finds it now (too open, gone)."""
     return pool.credentials.check()
 
+
 # Entries in a pool's timeline: enough for an incident's last hour, few enough to read at a glance.
 TIMELINE_LIMIT = 15
 
@@ -167,7 +179,16 @@ def pool_timeline(pool: Pool, *, limit: int = TIMELINE_LIMIT) -> list[TimelineEn
             error=record.error,
         )
         for record in CommandRecord.objects.filter(pool=pool).only(
-            "created_at", "daemon_id", "daemon_kind", "daemon_name", "command", "target", "knob", "username", "outcome", "error"
+            "created_at",
+            "daemon_id",
+            "daemon_kind",
+            "daemon_name",
+            "command",
+            "target",
+            "knob",
+            "username",
+            "outcome",
+            "error",
         )[:limit]
     ]
     changes = [
@@ -183,7 +204,6 @@ def pool_timeline(pool: Pool, *, limit: int = TIMELINE_LIMIT) -> list[TimelineEn
         .only("at", "daemon_id", "old_state", "new_state", "daemon__kind", "daemon__name")[:limit]
     ]
     return sorted(commands + changes, key=lambda entry: entry.at, reverse=True)[:limit]
-
 
 
 def daemon_health(daemon_id: int) -> tuple[str, str] | None:

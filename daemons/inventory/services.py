@@ -143,8 +143,19 @@ def pool_refresh(*, pool: Pool) -> Pool:
         ).delete()
         _update_each(
             to_update,
-            ["machine", "address", "subsystem", "version", "platform", "start_time", "children", "attributes",
-             "last_seen_at", "state", "updated_at"],
+            [
+                "machine",
+                "address",
+                "subsystem",
+                "version",
+                "platform",
+                "start_time",
+                "children",
+                "attributes",
+                "last_seen_at",
+                "state",
+                "updated_at",
+            ],
         )
         Pool.objects.filter(pk=pool.pk).update(last_refresh_error="", last_refreshed_at=now)
         transaction.on_commit(lambda: events.pool_changed(pool.pk))
@@ -181,7 +192,6 @@ def _update_each(daemons: list[Daemon], fields: list[str]) -> None:
     rows = [[f.get_db_prep_save(f.pre_save(d, False), connection) for f in columns] + [d.pk] for d in daemons]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
-
 
 
 def _refresh_key(pool_id: int) -> tuple[str, int]:

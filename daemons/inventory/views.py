@@ -56,7 +56,9 @@ def pool_detail(request: HttpRequest, pool_id: int) -> HttpResponse:
         return render(request, "daemons/pool_detail.html#live", context)
     context |= {
         # Only those who may edit the pool can act on it.
-        "token_warnings": selectors.pool_token_warnings(pool) if access.allows(request.user, "daemons.change_pool") else [],
+        "token_warnings": selectors.pool_token_warnings(pool)
+        if access.allows(request.user, "daemons.change_pool")
+        else [],
         "may_command": bool(command_selectors.sendable_commands(request.user)),
         "nav": "pools",
         "breadcrumbs": [_pools_crumb(), _pool_crumb(pool)],

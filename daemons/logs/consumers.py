@@ -170,12 +170,14 @@ class _LogConsumer(AsyncWebsocketConsumer):
 
     # -- internals ---------------------------------------------------------------
 
-    async def _run(self, method, *args: Any) -> None:  # noqa: ANN001 - a LogFollower method
+    async def _run(self, method, *args: Any) -> None:
         try:
             events = await asyncio.to_thread(method, *args)
         except (logtail.Unreadable, OSError) as exc:
             why = self.location.why if self.location is not None else ""
-            await self._give_up(CLOSE_UNAVAILABLE, f"{exc} (condor_fetchlog was tried because: {why})" if why else str(exc))
+            await self._give_up(
+                CLOSE_UNAVAILABLE, f"{exc} (condor_fetchlog was tried because: {why})" if why else str(exc)
+            )
             return
         await self._forward(events)
 

@@ -106,7 +106,7 @@ _cache: dict[tuple[str, ...], tuple[float, object]] = {}
 _cache_lock = threading.Lock()
 
 
-def _cached(key: tuple[str, ...], compute):  # noqa: ANN001, ANN202
+def _cached(key: tuple[str, ...], compute):
     now = time.monotonic()
     with _cache_lock:
         hit = _cache.get(key)
@@ -129,6 +129,7 @@ def _identity(daemon: Daemon) -> tuple[str, str, str]:
 
 def log_keys(daemon: Daemon) -> list[str]:
     """The ``*_LOG`` knobs the daemon's configuration names, its own log first. Blocking (HTCondor)."""
+
     def ask() -> list[str]:
         try:
             names = condor.client.remote_config_names(daemon.target, daemon.pool.credentials)
@@ -165,7 +166,7 @@ def locate(daemon: Daemon, key: str) -> LogLocation:
     if key != default_key(daemon) and key not in log_keys(daemon):
         raise LogUnavailable(f"{daemon.name} names no {key} in its configuration.", missing_key=True)
 
-    def ask(knob: str):  # noqa: ANN202 - () -> str | None
+    def ask(knob: str):
         def value() -> str | None:
             try:
                 return condor.client.remote_config_value(daemon.target, knob, daemon.pool.credentials)
@@ -317,7 +318,11 @@ def open_file(location: LogLocation, path: str | None = None) -> io.BufferedRead
         mapped = location.path != location.daemon_path
         raise LogUnavailable(
             f"The console host has no directory {location.directory}"
-            + (f" (the daemon's {os.path.dirname(location.daemon_path)} through the pool's mapping)." if mapped else "."),
+            + (
+                f" (the daemon's {os.path.dirname(location.daemon_path)} through the pool's mapping)."
+                if mapped
+                else "."
+            ),
             hint="If the daemons run on another host, mount their log directory on the console host and set the "
             f"pool's log-path mapping: “log path from” {os.path.dirname(location.daemon_path)} → "
             "“log path to” the mount point.",
@@ -453,7 +458,7 @@ def _with_tail(view: LogView) -> LogView:
     return dataclasses.replace(view, lines=tuple(lines), file=file, offset=offset, with_tail=True)
 
 
-def open_log(location: LogLocation):  # noqa: ANN201 - a binary file object
+def open_log(location: LogLocation):
     """The log file for a download, or LogUnavailable saying why not (one over the size limit included)."""
     if location.fetch_from is not None:
         target, credentials = location.fetch_from
@@ -464,7 +469,9 @@ def open_log(location: LogLocation):  # noqa: ANN201 - a binary file object
     try:
         handle = open_file(location)
     except FileNotFoundError:
-        raise LogUnavailable(f"{os.path.basename(location.path)} does not exist yet (is the daemon started?).") from None
+        raise LogUnavailable(
+            f"{os.path.basename(location.path)} does not exist yet (is the daemon started?)."
+        ) from None
     size = os.fstat(handle.fileno()).st_size
     limit = settings.CONDORWEB_LOG_DOWNLOAD_MAX_BYTES
     if size > limit:
@@ -480,7 +487,7 @@ def open_log(location: LogLocation):  # noqa: ANN201 - a binary file object
 DOWNLOAD_CHUNK = 64 * 1024
 
 
-async def download_chunks(handle) -> AsyncIterator[bytes]:  # noqa: ANN001 - a binary file object
+async def download_chunks(handle) -> AsyncIterator[bytes]:
     """``handle``'s bytes up to its size at the start, a chunk at a time, read off the event loop; closes it.
 
     An asynchronous iterator because Django serves a synchronous one under

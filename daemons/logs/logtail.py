@@ -62,7 +62,7 @@ def valid_file_id(value: object) -> bool:
     return isinstance(value, str) and bool(_FILE_ID_RE.match(value))
 
 
-def tail_offset(handle, size: int, lines: int) -> int:  # noqa: ANN001 - a binary file object
+def tail_offset(handle, size: int, lines: int) -> int:
     """Offset where the last ``lines`` complete lines before ``size`` start.
 
     An unterminated last line is left out: it is shown once it is complete.
@@ -79,7 +79,7 @@ def tail_offset(handle, size: int, lines: int) -> int:  # noqa: ANN001 - a binar
     return 0
 
 
-def _newlines_backwards(handle, size: int):  # noqa: ANN001, ANN202
+def _newlines_backwards(handle, size: int):
     """Offsets of the newlines before ``size``, last first."""
     position = size
     while position > 0:
@@ -206,9 +206,15 @@ class LogFollower:
             self.offset = 0
         if size - self.offset > READ_LIMIT:
             skipped = self._skip_to(size - READ_LIMIT)
-            events.append(State("gap", f"{skipped:,} bytes of the log were skipped: a viewer is sent at most "
-                                       f"{READ_LIMIT // 2**20} MiB at once (download the log for all of it).",
-                                file=self.file, offset=self.offset))
+            events.append(
+                State(
+                    "gap",
+                    f"{skipped:,} bytes of the log were skipped: a viewer is sent at most "
+                    f"{READ_LIMIT // 2**20} MiB at once (download the log for all of it).",
+                    file=self.file,
+                    offset=self.offset,
+                )
+            )
         while self.offset < size:
             self._handle.seek(self.offset)
             data = self._handle.read(min(CHUNK_BYTES, size - self.offset))
@@ -238,13 +244,17 @@ class LogFollower:
         if self._reported == "missing":
             return []
         self._reported = "missing"
-        return [State("missing", f"{os.path.basename(self.path)} does not exist yet (is the daemon started?); waiting for it.")]
+        return [
+            State(
+                "missing", f"{os.path.basename(self.path)} does not exist yet (is the daemon started?); waiting for it."
+            )
+        ]
 
     def _say(self, state: str, message: str) -> State:
         self._reported = state
         return State(state, message, file=self.file, offset=self.offset)
 
-    def _find_rotated(self, file: str):  # noqa: ANN202 - an open binary file or None
+    def _find_rotated(self, file: str):
         """The renamed copy of ``file`` beside the log (``X.old``, ``X.<timestamp>``), opened."""
         if not valid_file_id(file):
             return None
@@ -278,7 +288,7 @@ class FetchedLogFollower:
     rotation shows as a new file; the rest of the old one cannot be fetched.
     """
 
-    def __init__(self, fetch, *, interval: float) -> None:  # noqa: ANN001 - () -> bytes
+    def __init__(self, fetch, *, interval: float) -> None:
         self._fetch = fetch
         self._interval = interval
         self._content = b""

@@ -85,7 +85,7 @@ class _Reader:
                 for viewer in list(self.viewers):
                     try:
                         await viewer.deliver(message)
-                    except Exception:  # noqa: BLE001 - one broken viewer must not stop the others
+                    except Exception:
                         logger.exception("A log viewer failed to take a message")
 
 
@@ -94,7 +94,11 @@ def as_message(event: logtail.Event) -> dict:
         # The client's message is built once here, not once per viewer: with
         # hundreds of viewers the per-viewer encoding was most of the cost.
         return {
-            "type": "log.chunk", "file": event.file, "start": event.start, "end": event.end, "data": event.data,
+            "type": "log.chunk",
+            "file": event.file,
+            "start": event.start,
+            "end": event.end,
+            "data": event.data,
             "text": client_message(event),
         }
     return {"type": "log.state", "state": event.state, "file": event.file}
@@ -105,7 +109,13 @@ def client_message(event: logtail.Event) -> str:
     if isinstance(event, logtail.Chunk):
         payload = {"type": "lines", "file": event.file, "start": event.start, "end": event.end, "lines": event.lines()}
     else:
-        payload = {"type": "state", "state": event.state, "message": event.message, "file": event.file, "offset": event.offset}
+        payload = {
+            "type": "state",
+            "state": event.state,
+            "message": event.message,
+            "file": event.file,
+            "offset": event.offset,
+        }
     return json.dumps(payload)
 
 
@@ -136,5 +146,3 @@ def leave(location: LogLocation, viewer: Viewer) -> None:
 
 def readers_running() -> int:
     return len(_readers)
-
-

@@ -55,7 +55,7 @@ def daemon_log(request: HttpRequest, daemon_id: int) -> HttpResponse:
 @require_GET
 def daemon_log_download(request: HttpRequest, daemon_id: int) -> HttpResponse:
     daemon = access.daemon_for(request.user, daemon_id, perm=VIEW_LOGS)
-    form, key, problem = _chosen_key(request, daemon)
+    _form, key, problem = _chosen_key(request, daemon)
     try:
         if problem is not None:
             raise problem
@@ -71,12 +71,14 @@ def daemon_log_download(request: HttpRequest, daemon_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def diagnostics(request: HttpRequest) -> HttpResponse:
     access.require(request.user, DIAGNOSTICS)
-    debug, log_path = condor.workers.client_logging()
+    debug, _log_path = condor.workers.client_logging()
     form = ClientLoggingForm(request.POST or None, initial={"debug": debug})
     if request.method == "POST" and form.is_valid():
         services.client_logging_set(user=request.user, debug=form.cleaned_data["debug"])
         level = form.cleaned_data["debug"]
-        messages.success(request, f"HTCondor client logging is {'set to ' + level if level else 'off'} in this process.")
+        messages.success(
+            request, f"HTCondor client logging is {'set to ' + level if level else 'off'} in this process."
+        )
         return redirect("daemons:diagnostics")
     context = {
         "form": form,

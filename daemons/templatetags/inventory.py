@@ -33,7 +33,10 @@ def state_badge(state: str) -> SafeString:
     css = state if state in _STATES else "unknown"
     return format_html(
         '<span class="state state-{}" title="{}"><span aria-hidden="true">{}</span> {}</span>',
-        css, description, icon, word,
+        css,
+        description,
+        icon,
+        word,
     )
 
 

@@ -18,8 +18,14 @@ CHROMIUM = os.environ.get("CONDORWEB_CHROMIUM", "/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps trying hosts this
 # closed network refuses.
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
 ]
 PASSWORD = "browser-test-password-1"
 USERS = {"olga": "Operators", "vera": "Viewers", "adam": "Administrators"}
@@ -53,7 +59,9 @@ def console(real_pool: devpool.DevPool, tmp_path_factory: pytest.TempPathFactory
     )
     console.manage("migrate", "--noinput")
     users = [f"{u}:{g}" for u, g in USERS.items()]
-    console.manage("shell", "-c", SETUP_SCRIPT.replace("sys.argv[1]", repr(PASSWORD)).replace("sys.argv[2:]", repr(users)))
+    console.manage(
+        "shell", "-c", SETUP_SCRIPT.replace("sys.argv[1]", repr(PASSWORD)).replace("sys.argv[2:]", repr(users))
+    )
     console.manage("devpool", "up", "--name", real_pool.name, "--port", str(real_pool.port))
     console.start()
     yield console

@@ -83,9 +83,7 @@ def test_the_console_follows_the_systems_colour_scheme(browser, console: Console
     context.close()
 
 
-def test_a_console_that_stops_answering_is_said_so_until_it_answers_again(
-    browser, console: Console, real_pool
-) -> None:
+def test_a_console_that_stops_answering_is_said_so_until_it_answers_again(browser, console: Console, real_pool) -> None:
     page = login(browser, console, "olga")
     page.locator("main").get_by_role("link", name=real_pool.name, exact=True).first.click()
     problem = page.locator("#htmx-error")

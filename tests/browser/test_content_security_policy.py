@@ -19,8 +19,17 @@ document.addEventListener('securitypolicyviolation',
   (e) => window.__violations.push(e.effectiveDirective + ' blocked ' + (e.blockedURI || 'inline')));
 """
 
-PAGES = ["/", "/config/", "/config/local/", "/config/shares/", "/audit/", "/diagnostics/", "/admin/",
-         "/admin/daemons/commandrecord/", "/admin/daemons/pool/"]
+PAGES = [
+    "/",
+    "/config/",
+    "/config/local/",
+    "/config/shares/",
+    "/audit/",
+    "/diagnostics/",
+    "/admin/",
+    "/admin/daemons/commandrecord/",
+    "/admin/daemons/pool/",
+]
 
 
 def test_no_page_reports_a_policy_violation_and_the_live_log_still_streams(
@@ -29,7 +38,9 @@ def test_no_page_reports_a_policy_violation_and_the_live_log_still_streams(
     page = login(browser, console, "adam")
     page.context.add_init_script(RECORD_VIOLATIONS)
     refused: list[str] = []
-    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
+    page.on(
+        "console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None
+    )
 
     seen = {}
     for path in PAGES:

@@ -14,7 +14,7 @@ from tests.helpers import master_of, target, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-PAYLOAD = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">"
+PAYLOAD = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 
 
 def test_a_config_value_with_a_script_renders_as_text(browser, console: Console, real_pool) -> None:

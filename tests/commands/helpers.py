@@ -35,14 +35,23 @@ def client_for(user: Any, **kwargs: Any) -> Client:
 def make_master(pool: Pool | None = None, *, name: str = "master@node1", machine: str = "node1") -> Daemon:
     pool = pool or fresh_pool("cluster")
     return Daemon.objects.create(
-        pool=pool, kind="master", name=name, machine=machine, address=f"<127.0.0.1:9618?sock={name}>",
-        subsystem="MASTER", children={"SCHEDD": "up", "COLLECTOR": "up", "NEGOTIATOR": "down"},
+        pool=pool,
+        kind="master",
+        name=name,
+        machine=machine,
+        address=f"<127.0.0.1:9618?sock={name}>",
+        subsystem="MASTER",
+        children={"SCHEDD": "up", "COLLECTOR": "up", "NEGOTIATOR": "down"},
     )
 
 
 def make_daemon(pool: Pool, kind: str, name: str, machine: str = "node1") -> Daemon:
     return Daemon.objects.create(
-        pool=pool, kind=kind, name=name, machine=machine, address=f"<127.0.0.1:9618?sock={kind}-{name}>",
+        pool=pool,
+        kind=kind,
+        name=name,
+        machine=machine,
+        address=f"<127.0.0.1:9618?sock={kind}-{name}>",
         subsystem=SUBSYSTEM_BY_KIND[kind],
     )
 

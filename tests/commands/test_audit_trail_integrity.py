@@ -16,7 +16,7 @@ from tests.configview.helpers import make_daemon
 
 
 def test_a_change_whose_audit_row_cannot_be_written_is_not_sent(
-    operator: User, htcondor, monkeypatch: pytest.MonkeyPatch  # noqa: ANN001
+    operator: User, htcondor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     daemon = make_daemon()
 
@@ -29,4 +29,3 @@ def test_a_change_whose_audit_row_cannot_be_written_is_not_sent(
             user=operator, daemon=daemon, knob="UPDATE_INTERVAL", value="60", reconfig=True, client=ClientInfo()
         )
     assert [s for s in htcondor.sent if s[0] != "get"] == []
-

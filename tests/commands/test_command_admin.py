@@ -14,7 +14,7 @@ from daemons.commands import services
 from daemons.models import CommandRecord
 from tests.commands.helpers import client_for, make_master
 
-CLIENT = services.ClientInfo(address="192.0.2.9", user_agent="=HYPERLINK(\"http://evil\")")
+CLIENT = services.ClientInfo(address="192.0.2.9", user_agent='=HYPERLINK("http://evil")')
 
 
 @pytest.fixture
@@ -65,7 +65,11 @@ def test_the_csv_export_holds_every_field_and_defuses_formulas(superuser, record
     assert len(rows) == 1
     row = rows[0]
     assert (row["username"], row["command"], row["outcome"], row["daemon_name"], row["client_address"]) == (
-        "oscar-operator", "Reconfig", "sent", "master@node1", "192.0.2.9"
+        "oscar-operator",
+        "Reconfig",
+        "sent",
+        "master@node1",
+        "192.0.2.9",
     )
     assert row["user_agent"].startswith("'=")
 

@@ -55,7 +55,7 @@ class Console:
     def all_up(self) -> bool:
         pool = self.refreshed()
         up = set(Daemon.objects.filter(pool=pool, state=Daemon.State.UP).values_list("kind", flat=True))
-        return not pool.last_refresh_error and KINDS <= up
+        return not pool.last_refresh_error and up >= KINDS
 
     def collector_unreachable(self) -> bool:
         return bool(self.refreshed().last_refresh_error)

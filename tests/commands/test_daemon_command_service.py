@@ -32,7 +32,6 @@ def in_batch(operator, django_capture_on_commit_callbacks, background_jobs):
     return start
 
 
-
 def test_the_record_is_written_as_pending_before_the_command_leaves(operator, sent, monkeypatch) -> None:
     seen = []
 
@@ -99,7 +98,9 @@ def test_a_bulk_command_is_committed_pending_as_one_batch_and_sent_only_after(
     first = make_master()
     second = make_master(first.pool, name="master@node2", machine="node2")
     with django_capture_on_commit_callbacks() as committed:
-        batch = services.command_batch_start(user=operator, daemons=[first, second], command=Command.Reconfig, client=CLIENT)
+        batch = services.command_batch_start(
+            user=operator, daemons=[first, second], command=Command.Reconfig, client=CLIENT
+        )
 
     assert sent.calls == [] and not background_jobs.jobs
     assert sorted(CommandRecord.objects.values_list("daemon_name", "outcome", "batch")) == sorted(
@@ -164,8 +165,12 @@ def test_the_broadcast_leaves_after_commit_in_the_background_and_reaches_the_poo
     background_jobs.run()
     message = async_to_sync(layer.receive)(channel)
     assert message == {
-        "type": "command.recorded", "record_id": record.pk, "daemon_id": master.pk, "machine": master.machine,
-        "subsystem": "", "text": f"Reconfig by {operator.username} to master {master.name}: Sent",
+        "type": "command.recorded",
+        "record_id": record.pk,
+        "daemon_id": master.pk,
+        "machine": master.machine,
+        "subsystem": "",
+        "text": f"Reconfig by {operator.username} to master {master.name}: Sent",
     }
 
 
@@ -185,7 +190,9 @@ def test_a_bulk_command_waits_for_slow_daemons_side_by_side_not_in_turn(operator
     assert [r.outcome for r in records] == ["sent", "sent"]
 
 
-def test_an_unexpected_error_in_one_bulk_target_is_recorded_and_the_rest_complete(operator, sent, in_batch, monkeypatch) -> None:
+def test_an_unexpected_error_in_one_bulk_target_is_recorded_and_the_rest_complete(
+    operator, sent, in_batch, monkeypatch
+) -> None:
     first = make_master()
     second = make_master(first.pool, name="master@node2", machine="node2")
 
@@ -203,7 +210,11 @@ def test_a_bulk_command_goes_to_the_address_its_row_names_even_if_a_refresh_move
     operator, sent, django_capture_on_commit_callbacks, background_jobs, monkeypatch
 ) -> None:
     addresses = []
-    monkeypatch.setattr(condor.client, "send_command", lambda target, command, credentials, *, subsystem="": addresses.append(target.address))
+    monkeypatch.setattr(
+        condor.client,
+        "send_command",
+        lambda target, command, credentials, *, subsystem="": addresses.append(target.address),
+    )
     master = make_master()
     recorded = master.address
     with django_capture_on_commit_callbacks(execute=True):
@@ -229,5 +240,6 @@ def test_a_bulk_command_whose_pool_was_removed_before_sending_says_so(
 
     assert sent.calls == []
     assert CommandRecord.objects.values_list("outcome", "error").get() == (
-        "error", "The pool was removed from the console before sending."
+        "error",
+        "The pool was removed from the console before sending.",
     )

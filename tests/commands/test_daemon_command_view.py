@@ -26,7 +26,9 @@ def url(daemon) -> str:
 
 
 @pytest.mark.parametrize("role", ["admin", "operator", "viewer"])
-def test_each_role_may_send_exactly_the_commands_of_its_group_and_the_rest_are_recorded_forbidden(request, role, sent) -> None:
+def test_each_role_may_send_exactly_the_commands_of_its_group_and_the_rest_are_recorded_forbidden(
+    request, role, sent
+) -> None:
     user = request.getfixturevalue(role)
     master = make_master()
     client = client_for(user)
@@ -57,7 +59,10 @@ def test_a_user_in_no_group_who_cannot_even_see_the_daemon_is_refused_and_record
 
 
 def test_a_forged_post_to_a_daemon_that_does_not_exist_records_nothing(nobody, sent) -> None:
-    assert client_for(nobody).post(reverse("daemons:daemon_command", args=[999]), {"command": "OffFast"}).status_code == 403
+    assert (
+        client_for(nobody).post(reverse("daemons:daemon_command", args=[999]), {"command": "OffFast"}).status_code
+        == 403
+    )
     assert not CommandRecord.objects.exists()
 
 
@@ -88,7 +93,9 @@ def test_daemon_off_offers_only_the_daemons_this_master_runs(admin, sent) -> Non
     assert '<option value="SCHEDD">SCHEDD (up)</option>' in body
     assert '<option value="NEGOTIATOR">NEGOTIATOR (down)</option>' in body
     assert '<option value="STARTD"' not in body
-    response = client_for(admin).post(url(master), {"command": "DaemonOff", "subsystem": "STARTD", "confirm": master.name})
+    response = client_for(admin).post(
+        url(master), {"command": "DaemonOff", "subsystem": "STARTD", "confirm": master.name}
+    )
     assert response.status_code == 302 and sent.calls == [] and not CommandRecord.objects.exists()
 
 
@@ -114,7 +121,9 @@ def test_reconfig_needs_no_confirmation(operator, sent) -> None:
 
 def test_a_command_a_daemon_does_not_accept_is_invalid_and_not_sent(admin, sent) -> None:
     schedd = make_daemon(make_master().pool, "schedd", "sched@node1")
-    response = client_for(admin).post(url(schedd), {"command": "Restart", "confirm": schedd.name}, HTTP_HX_REQUEST="true")
+    response = client_for(admin).post(
+        url(schedd), {"command": "Restart", "confirm": schedd.name}, HTTP_HX_REQUEST="true"
+    )
     assert "Nothing was sent." in response.content.decode()
     assert sent.calls == [] and not CommandRecord.objects.exists()
 
@@ -166,7 +175,7 @@ def test_each_outcome_is_shown_and_recorded(operator, sent, error, outcome, show
     master = make_master()
     response = client_for(operator).post(url(master), {"command": "Reconfig"}, HTTP_HX_REQUEST="true")
     body = response.content.decode()
-    assert body.lstrip().startswith("<div id=\"command-panel\"")
+    assert body.lstrip().startswith('<div id="command-panel"')
     assert shown in body and escape(error.message) in body
     record = CommandRecord.objects.get()
     assert (record.outcome, record.error) == (outcome, str(error))
@@ -185,16 +194,25 @@ def test_an_invalid_address_is_recorded_invalid_and_shown(operator, sent) -> Non
 def test_a_sent_command_is_reported_with_a_message_and_the_record_says_who_and_from_where(operator, sent) -> None:
     master = make_master()
     response = client_for(operator).post(
-        url(master), {"command": "DaemonOff", "subsystem": "SCHEDD", "confirm": master.name}, follow=True,
-        REMOTE_ADDR="192.0.2.7", HTTP_USER_AGENT="pytest-agent",
+        url(master),
+        {"command": "DaemonOff", "subsystem": "SCHEDD", "confirm": master.name},
+        follow=True,
+        REMOTE_ADDR="192.0.2.7",
+        HTTP_USER_AGENT="pytest-agent",
     )
     assert "DaemonOff SCHEDD sent to master master@node1" in response.content.decode()
     record = CommandRecord.objects.get()
     assert (record.target, record.client_address, record.user_agent, record.username) == (
-        "SCHEDD", "192.0.2.7", "pytest-agent", "oscar-operator"
+        "SCHEDD",
+        "192.0.2.7",
+        "pytest-agent",
+        "oscar-operator",
     )
     assert (record.pool_name, record.daemon_name, record.daemon_kind, record.daemon_address) == (
-        "cluster", master.name, "master", master.address
+        "cluster",
+        master.name,
+        "master",
+        master.address,
     )
 
 
@@ -223,7 +241,9 @@ def test_a_refused_command_does_not_refresh_the_pool(operator, sent, background_
 
 def test_a_forged_post_records_the_subsystem_it_named(viewer, sent) -> None:
     master = make_master()
-    response = client_for(viewer).post(url(master), {"command": "DaemonOffFast", "subsystem": "SCHEDD", "confirm": master.name})
+    response = client_for(viewer).post(
+        url(master), {"command": "DaemonOffFast", "subsystem": "SCHEDD", "confirm": master.name}
+    )
     assert response.status_code == 403
     record = CommandRecord.objects.get()
     assert (record.outcome, record.command, record.target) == ("forbidden", "DaemonOffFast", "SCHEDD")

@@ -25,8 +25,12 @@ def three_masters():
 
 
 def test_choosing_lists_the_matching_daemons_and_sends_nothing(operator, sent) -> None:
-    pool, masters = three_masters()
-    body = client_for(operator).get(url(pool), {"command": "Reconfig", "kind": "master", "machine": "node"}).content.decode()
+    pool, _masters = three_masters()
+    body = (
+        client_for(operator)
+        .get(url(pool), {"command": "Reconfig", "kind": "master", "machine": "node"})
+        .content.decode()
+    )
     assert "Reconfig to 2 daemons" in body
     assert "master@node1" in body and "master@node2" in body and "master@gpu1" not in body
     assert sent.calls == [] and not CommandRecord.objects.exists()
@@ -119,7 +123,11 @@ def test_a_daemon_of_another_pool_cannot_be_slipped_in(operator, sent) -> None:
     from tests.helpers import fresh_pool
 
     stranger = make_master(fresh_pool("elsewhere"), name="master@far")
-    body = client_for(operator).post(url(pool), {"command": "Reconfig", "daemons": [masters[0].pk, stranger.pk]}).content.decode()
+    body = (
+        client_for(operator)
+        .post(url(pool), {"command": "Reconfig", "daemons": [masters[0].pk, stranger.pk]})
+        .content.decode()
+    )
     assert "Select a valid choice" in body
     assert sent.calls == []
 
@@ -127,16 +135,24 @@ def test_a_daemon_of_another_pool_cannot_be_slipped_in(operator, sent) -> None:
 def test_a_master_only_command_to_a_schedd_is_refused_before_sending(admin, sent) -> None:
     pool, _ = three_masters()
     schedd = pool.daemons.get(kind="schedd")
-    body = client_for(admin).post(url(pool), {"command": "Restart", "daemons": [schedd.pk], "confirm": "cluster"}).content.decode()
+    body = (
+        client_for(admin)
+        .post(url(pool), {"command": "Restart", "daemons": [schedd.pk], "confirm": "cluster"})
+        .content.decode()
+    )
     assert "Restart goes to masters only" in body and sent.calls == []
 
 
 def test_a_forged_bulk_post_is_refused_and_recorded_for_each_target(operator, sent) -> None:
     pool, masters = three_masters()
-    response = client_for(operator).post(url(pool), {"command": "OffFast", "daemons": [m.pk for m in masters], "confirm": "cluster"})
+    response = client_for(operator).post(
+        url(pool), {"command": "OffFast", "daemons": [m.pk for m in masters], "confirm": "cluster"}
+    )
     assert response.status_code == 403
     assert sent.calls == []
-    assert sorted(CommandRecord.objects.values_list("daemon_name", "outcome")) == sorted((m.name, "forbidden") for m in masters)
+    assert sorted(CommandRecord.objects.values_list("daemon_name", "outcome")) == sorted(
+        (m.name, "forbidden") for m in masters
+    )
 
 
 def test_a_bulk_post_from_a_user_who_may_not_see_the_pool_is_refused_and_recorded(nobody, sent) -> None:
@@ -173,7 +189,9 @@ def test_bulk_without_csrf_is_refused(operator, sent) -> None:
 
 def test_htmx_gets_the_outcome_table_in_place_with_its_address(operator, sent, bulk_post) -> None:
     pool, masters = three_masters()
-    response = bulk_post(client_for(operator), pool, {"command": "Reconfig", "daemons": [masters[0].pk]}, HTTP_HX_REQUEST="true")
+    response = bulk_post(
+        client_for(operator), pool, {"command": "Reconfig", "daemons": [masters[0].pk]}, HTTP_HX_REQUEST="true"
+    )
     body = response.content.decode()
     batch = CommandRecord.objects.get().batch
     assert body.lstrip().startswith(f'<div id="bulk" hx-get="{batch_url(pool, batch)}"')
@@ -188,7 +206,9 @@ def test_the_send_form_says_it_is_working_while_the_daemons_answer(operator, sen
     assert "Recording the command for each daemon" in body
 
 
-def test_rows_pending_long_after_every_send_should_have_ended_are_called_stalled_and_polling_stops(operator, sent) -> None:
+def test_rows_pending_long_after_every_send_should_have_ended_are_called_stalled_and_polling_stops(
+    operator, sent
+) -> None:
     from datetime import timedelta
 
     from django.utils import timezone

@@ -70,7 +70,9 @@ def test_the_condor_package_imports_neither_django_nor_the_consoles_apps() -> No
 def test_the_rules_catch_every_way_of_importing(tmp_path: Path) -> None:
     (tmp_path / "condor").mkdir()
     (tmp_path / "condor" / "child.py").write_text("def main():\n    import htcondor2\n")
-    (tmp_path / "condor" / "client.py").write_text("from django.conf import settings\nfrom daemons.models import Pool\n")
+    (tmp_path / "condor" / "client.py").write_text(
+        "from django.conf import settings\nfrom daemons.models import Pool\n"
+    )
     (tmp_path / "condor" / "tools.py").write_text("import importlib\nx = importlib.import_module('configview.diff')\n")
     (tmp_path / "daemons").mkdir()
     (tmp_path / "daemons" / "views.py").write_text("from classad2 import ClassAd\n")
@@ -79,7 +81,9 @@ def test_the_rules_catch_every_way_of_importing(tmp_path: Path) -> None:
 
     assert importers_of(tmp_path, BINDINGS) == {"condor/child.py", "daemons/views.py", "daemons/logs.py"}
     assert condor_breaches(tmp_path) == {
-        ("condor/client.py", "django.conf"), ("condor/client.py", "daemons.models"), ("condor/tools.py", "configview.diff")
+        ("condor/client.py", "django.conf"),
+        ("condor/client.py", "daemons.models"),
+        ("condor/tools.py", "configview.diff"),
     }
 
 

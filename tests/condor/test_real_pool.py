@@ -18,9 +18,11 @@ pytestmark = pytest.mark.integration
 
 def test_the_collector_lists_every_daemon_of_a_personal_pool(healthy_pool: devpool.DevPool, credentials) -> None:
     kinds = wait_for(
-        lambda: (k := {d.kind for d in condor.client.discover(healthy_pool.collector, credentials)})
-        >= {"master", "schedd", "startd", "collector", "negotiator"}
-        and k,
+        lambda: (
+            (k := {d.kind for d in condor.client.discover(healthy_pool.collector, credentials)})
+            >= {"master", "schedd", "startd", "collector", "negotiator"}
+            and k
+        ),
         what="all five daemon kinds",
     )
     assert {"master", "schedd", "startd", "collector", "negotiator"} <= kinds
@@ -47,7 +49,9 @@ def test_an_undefined_knob_reads_as_none(healthy_pool: devpool.DevPool, credenti
 def test_it_fetches_every_knob_of_the_master(healthy_pool: devpool.DevPool, credentials) -> None:
     master = master_of(healthy_pool, credentials)
     progress: list[tuple[int, int]] = []
-    values = condor.client.remote_config_all(target(master), credentials, on_progress=lambda d, t: progress.append((d, t)))
+    values = condor.client.remote_config_all(
+        target(master), credentials, on_progress=lambda d, t: progress.append((d, t))
+    )
     assert len(values) > 1000
     assert values["UPDATE_INTERVAL"] == "5"
     assert progress[-1] == (len(values), len(values))

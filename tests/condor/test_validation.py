@@ -40,7 +40,9 @@ def test_it_rejects_unknown_subsystems() -> None:
     assert validate_subsystem("SCHEDD") == "SCHEDD"
 
 
-@pytest.mark.parametrize("collector", ["cm.example.org", "cm.example.org:9618", "127.0.0.1:9618, cm2:9620", "[::1]:9618"])
+@pytest.mark.parametrize(
+    "collector", ["cm.example.org", "cm.example.org:9618", "127.0.0.1:9618, cm2:9620", "[::1]:9618"]
+)
 def test_it_accepts_collector_addresses(collector: str) -> None:
     assert validate_collector(collector)
 

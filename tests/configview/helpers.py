@@ -30,7 +30,11 @@ def client_for(user: Any) -> Client:
 def make_daemon(*, pool_name: str = "pool-a", name: str = "master@host-a", kind: str = "master") -> Daemon:
     pool, _ = Pool.objects.get_or_create(name=pool_name, defaults={"collector": "127.0.0.1:9999"})
     return Daemon.objects.create(
-        pool=pool, kind=kind, name=name, machine=name.split("@")[-1], address=ADDRESS,
+        pool=pool,
+        kind=kind,
+        name=name,
+        machine=name.split("@")[-1],
+        address=ADDRESS,
         subsystem=SUBSYSTEM_BY_KIND[kind],
     )
 

@@ -35,7 +35,9 @@ def test_a_fetch_started_inside_a_transaction_runs_once_that_transaction_commits
     assert snapshot.values["UPDATE_INTERVAL"] == "5"
 
 
-def test_a_fetch_is_scheduled_only_on_commit(operator, htcondor, background_jobs, django_capture_on_commit_callbacks) -> None:
+def test_a_fetch_is_scheduled_only_on_commit(
+    operator, htcondor, background_jobs, django_capture_on_commit_callbacks
+) -> None:
     with django_capture_on_commit_callbacks() as callbacks:
         snapshot = services.config_snapshot_fetch(user=operator, daemon=make_daemon())
         assert background_jobs.jobs == []

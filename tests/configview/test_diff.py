@@ -83,7 +83,11 @@ def test_it_counts_added_removed_changed_and_same_knobs() -> None:
     result = compare(left, right)
     assert result.counts == {ADDED: 1, REMOVED: 1, CHANGED: 1, SAME: 2}
     assert [(r.name, r.status) for r in result.rows] == [
-        ("A", SAME), ("B", CHANGED), ("C", REMOVED), ("D", SAME), ("E", ADDED),
+        ("A", SAME),
+        ("B", CHANGED),
+        ("C", REMOVED),
+        ("D", SAME),
+        ("E", ADDED),
     ]
 
 
@@ -162,5 +166,6 @@ def test_knob_names_match_whatever_their_case_as_htcondors_do() -> None:
     right = Side(values={"update_interval": "300", "condorweb_test_knob": "x"})
     result = compare(left, right)
     assert [(r.name, r.status, r.type) for r in result.rows] == [
-        ("condorweb_test_knob", ADDED, ""), ("UPDATE_INTERVAL", SAME, "int"),
+        ("condorweb_test_knob", ADDED, ""),
+        ("UPDATE_INTERVAL", SAME, "int"),
     ]

@@ -37,8 +37,12 @@ def test_declared_types_make_300_equal_300_and_false_equal_false(viewer, htcondo
 
 
 def test_daemon_against_daemon_across_pools(viewer) -> None:
-    a = make_snapshot(make_daemon(pool_name="east", name="schedd@a", kind="schedd"), {"MAX_JOBS_RUNNING": "100", "X": "1"})
-    b = make_snapshot(make_daemon(pool_name="west", name="schedd@b", kind="schedd"), {"MAX_JOBS_RUNNING": "200", "Y": "2"})
+    a = make_snapshot(
+        make_daemon(pool_name="east", name="schedd@a", kind="schedd"), {"MAX_JOBS_RUNNING": "100", "X": "1"}
+    )
+    b = make_snapshot(
+        make_daemon(pool_name="west", name="schedd@b", kind="schedd"), {"MAX_JOBS_RUNNING": "200", "Y": "2"}
+    )
     response = client_for(viewer).get(URL, {"left": a.pk, "right": b.pk})
     assert rows_of(response) == {"MAX_JOBS_RUNNING": "changed", "X": "removed", "Y": "added"}
     assert response.context["comparison"].diff.counts == {"added": 1, "removed": 1, "changed": 1, "same": 0}

@@ -66,23 +66,31 @@ def test_a_runtime_set_with_reconfig_shows_in_the_next_snapshots_diff_and_unset_
         {"knob": KNOB, "value": "from-the-diff-test", "action": "set", "reconfig": "on"},
     )
     assert "was accepted by the daemon" in response.content.decode()
-    wait_for(lambda: condor.client.remote_config_value(target, KNOB, credentials) == "from-the-diff-test", what="the set")
+    wait_for(
+        lambda: condor.client.remote_config_value(target, KNOB, credentials) == "from-the-diff-test", what="the set"
+    )
     after_set = fetch(client, master)
     row = diff_rows(client, before.pk, after_set.pk)[KNOB]
     assert (row.status, row.left.text, row.right.text) == ("added", None, "from-the-diff-test")
     assert "<runtime>" in row.right.source
 
-    client.post(reverse("configview:runtime_edit", args=[master.pk]), {"knob": KNOB, "action": "unset", "reconfig": "on"})
+    client.post(
+        reverse("configview:runtime_edit", args=[master.pk]), {"knob": KNOB, "action": "unset", "reconfig": "on"}
+    )
     wait_for(lambda: condor.client.remote_config_value(target, KNOB, credentials) is None, what="the unset")
     after_unset = fetch(client, master)
     assert diff_rows(client, after_set.pk, after_unset.pk)[KNOB].status == "removed"
     records = CommandRecord.objects.filter(knob=KNOB).order_by("created_at")
-    assert [(r.command, r.outcome) for r in records] == [("RuntimeSet+Reconfig", "sent"), ("RuntimeUnset+Reconfig", "sent")]
+    assert [(r.command, r.outcome) for r in records] == [
+        ("RuntimeSet+Reconfig", "sent"),
+        ("RuntimeUnset+Reconfig", "sent"),
+    ]
 
 
 def test_a_knob_outside_settable_attrs_is_refused_explained_and_recorded(operator, master) -> None:
     response = client_for(operator).post(
-        reverse("configview:runtime_edit", args=[master.pk]), {"knob": "NOT_SETTABLE_KNOB", "value": "x", "action": "set"}
+        reverse("configview:runtime_edit", args=[master.pk]),
+        {"knob": "NOT_SETTABLE_KNOB", "value": "x", "action": "set"},
     )
     body = response.content.decode()
     for knob in ("ENABLE_RUNTIME_CONFIG", "ALLOW_CONFIG", "SETTABLE_ATTRS_CONFIG"):

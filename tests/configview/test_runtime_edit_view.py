@@ -26,7 +26,9 @@ def test_an_operator_sets_a_knob_with_reconfig(operator, htcondor) -> None:
 
 
 def test_an_operator_unsets_a_knob(operator, htcondor) -> None:
-    client_for(operator).post(url(make_daemon()), {"knob": "CONDORWEB_TEST_KNOB", "value": "ignored\n", "action": "unset"})
+    client_for(operator).post(
+        url(make_daemon()), {"knob": "CONDORWEB_TEST_KNOB", "value": "ignored\n", "action": "unset"}
+    )
     assert ("unset", "CONDORWEB_TEST_KNOB") in htcondor.sent
     assert CommandRecord.objects.get().command == "RuntimeUnset"
 
@@ -49,7 +51,9 @@ def test_htmx_gets_the_editor_back_in_place(operator, htcondor) -> None:
 
 
 def test_a_knob_with_a_newline_is_rejected_before_sending_and_recorded_invalid(operator, htcondor) -> None:
-    response = client_for(operator).post(url(make_daemon()), {"knob": "EVIL\nALLOW_WRITE", "value": "*", "action": "set"})
+    response = client_for(operator).post(
+        url(make_daemon()), {"knob": "EVIL\nALLOW_WRITE", "value": "*", "action": "set"}
+    )
     assert htcondor.sent == []
     assert CommandRecord.objects.get().outcome == CommandRecord.Outcome.INVALID
     assert "is not an HTCondor knob name" in response.content.decode()
@@ -63,7 +67,9 @@ def test_an_incomplete_form_sends_and_records_nothing(operator, htcondor) -> Non
 
 def test_a_refusal_is_explained_with_the_knobs_that_allow_it(operator, htcondor) -> None:
     htcondor.set_error = Refused("The daemon refused to set NOT_SETTABLE_KNOB.", hint=RUNTIME_CONFIG_HINT)
-    response = client_for(operator).post(url(make_daemon()), {"knob": "NOT_SETTABLE_KNOB", "value": "x", "action": "set"})
+    response = client_for(operator).post(
+        url(make_daemon()), {"knob": "NOT_SETTABLE_KNOB", "value": "x", "action": "set"}
+    )
     body = response.content.decode()
     assert "Refused by HTCondor" in body
     for knob in ("ENABLE_RUNTIME_CONFIG", "ALLOW_CONFIG", "SETTABLE_ATTRS_CONFIG"):

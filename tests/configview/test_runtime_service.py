@@ -23,7 +23,10 @@ def test_a_set_sends_the_value_and_records_old_and_new(operator, htcondor) -> No
     record = change(operator, knob="CONDORWEB_TEST_KNOB", value="after", reconfig=False)
     assert ("set", "CONDORWEB_TEST_KNOB", "after") in htcondor.sent
     assert (record.command, record.outcome, record.old_value, record.new_value) == (
-        "RuntimeSet", "sent", "before", "after",
+        "RuntimeSet",
+        "sent",
+        "before",
+        "after",
     )
     assert record.client_address == "192.0.2.7"
 
@@ -46,7 +49,10 @@ def test_an_unset_of_the_last_runtime_value_reads_the_current_list_first_and_mov
         user=operator, daemon=make_daemon(), client=CLIENT, knob="TEST_P2", value=None, reconfig=True
     )
     assert [s for s in htcondor.sent if s[0] != "get"] == [
-        ("command", "Reconfig"), ("dump",), ("unset", "TEST_P2"), ("command", "Reconfig"),
+        ("command", "Reconfig"),
+        ("dump",),
+        ("unset", "TEST_P2"),
+        ("command", "Reconfig"),
     ]
     assert done.moved == ()
 
@@ -59,9 +65,13 @@ def test_an_unset_in_the_middle_takes_the_later_values_back_from_the_end_and_set
         user=operator, daemon=make_daemon(), client=CLIENT, knob="TEST_P1", value=None, reconfig=False
     )
     assert [s for s in htcondor.sent if s[0] != "get"] == [
-        ("command", "Reconfig"), ("dump",),
-        ("unset", "test_p3"), ("unset", "TEST_P2"), ("unset", "TEST_P1"),
-        ("set", "TEST_P2", "b = $(X)"), ("set", "test_p3", "c"),
+        ("command", "Reconfig"),
+        ("dump",),
+        ("unset", "test_p3"),
+        ("unset", "TEST_P2"),
+        ("unset", "TEST_P1"),
+        ("set", "TEST_P2", "b = $(X)"),
+        ("set", "test_p3", "c"),
     ]
     assert (done.record.outcome, done.moved) == ("sent", ("TEST_P2", "test_p3"))
 

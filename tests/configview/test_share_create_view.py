@@ -26,7 +26,11 @@ def test_a_viewer_shares_a_diff_and_sees_its_link_once(viewer) -> None:
 
 def test_htmx_gets_the_link_in_place(viewer) -> None:
     snapshot = make_snapshot(make_daemon(), {"A": "1"})
-    body = client_for(viewer).post(URL, {"left": snapshot.pk, "right": snapshot.pk}, HTTP_HX_REQUEST="true").content.decode()
+    body = (
+        client_for(viewer)
+        .post(URL, {"left": snapshot.pk, "right": snapshot.pk}, HTTP_HX_REQUEST="true")
+        .content.decode()
+    )
     assert body.lstrip().startswith('<div id="share-result">') and "/config/s/" in body
 
 

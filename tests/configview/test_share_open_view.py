@@ -17,7 +17,9 @@ def shared(user, **extra):
     daemon = make_daemon()
     a = make_snapshot(daemon, {"UPDATE_INTERVAL": "300", "DB_PASSWORD": "x"})
     b = make_snapshot(daemon, {"UPDATE_INTERVAL": "5", "DB_PASSWORD": "y"})
-    share, token = services.share_create(user=user, left=SideChoice(a), right=SideChoice(b), title="Before/after", **extra)
+    share, token = services.share_create(
+        user=user, left=SideChoice(a), right=SideChoice(b), title="Before/after", **extra
+    )
     return share, reverse("configview:share_open", args=[token])
 
 
@@ -25,7 +27,10 @@ def test_another_user_even_in_no_group_sees_the_comparison(viewer, nobody) -> No
     _, url = shared(viewer)
     response = client_for(nobody).get(url)
     assert response.status_code == 200
-    assert {r.name: r.status for r in response.context["rows"]} == {"UPDATE_INTERVAL": "changed", "DB_PASSWORD": "changed"}
+    assert {r.name: r.status for r in response.context["rows"]} == {
+        "UPDATE_INTERVAL": "changed",
+        "DB_PASSWORD": "changed",
+    }
     body = response.content.decode()
     assert "Before/after" in body and "Shared by victor-viewer" in body
     assert response.context["nav"] == "shares"

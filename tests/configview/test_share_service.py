@@ -22,7 +22,9 @@ def test_a_share_stores_both_snapshots_and_never_its_token(viewer) -> None:
 
 def test_the_token_carries_at_least_128_random_bits_and_differs_each_time(viewer) -> None:
     snapshot = make_snapshot(make_daemon(), {"A": "1"})
-    tokens = {services.share_create(user=viewer, left=SideChoice(snapshot), right=SideChoice(snapshot))[1] for _ in range(5)}
+    tokens = {
+        services.share_create(user=viewer, left=SideChoice(snapshot), right=SideChoice(snapshot))[1] for _ in range(5)
+    }
     assert len(tokens) == 5
     # token_urlsafe: 6 bits per character; the part after the lookup is the secret.
     assert all((len(t) - LOOKUP_LENGTH) * 6 >= 128 for t in tokens)
@@ -40,7 +42,8 @@ def test_an_incomplete_snapshot_cannot_be_shared(viewer) -> None:
     daemon = make_daemon()
     with pytest.raises(NotComparable):
         services.share_create(
-            user=viewer, left=SideChoice(make_snapshot(daemon, {}, status="running")),
+            user=viewer,
+            left=SideChoice(make_snapshot(daemon, {}, status="running")),
             right=SideChoice(make_snapshot(daemon, {"A": "1"})),
         )
     assert not Share.objects.exists()

@@ -34,7 +34,9 @@ def test_htmx_polls_get_only_the_body_which_stops_polling_when_complete(viewer) 
 
 def test_a_failed_fetch_shows_the_protocol_error(viewer) -> None:
     snapshot = make_snapshot(make_daemon(), {}, status="failed")
-    ConfigSnapshot.objects.filter(pk=snapshot.pk).update(error="Cannot connect to the daemon at <1.2.3.4:9618>. Check it.")
+    ConfigSnapshot.objects.filter(pk=snapshot.pk).update(
+        error="Cannot connect to the daemon at <1.2.3.4:9618>. Check it."
+    )
     body = client_for(viewer).get(url(snapshot)).content.decode()
     assert "The fetch failed." in body and "Cannot connect to the daemon at &lt;1.2.3.4:9618&gt;. Check it." in body
     again = reverse("configview:daemon_snapshots", args=[snapshot.daemon_id])
@@ -50,7 +52,9 @@ def test_a_fetch_that_stopped_reporting_says_so_instead_of_polling_forever(viewe
 
 def test_a_complete_snapshot_lists_values_types_and_sources_searchable_by_name(viewer) -> None:
     snapshot = make_snapshot(
-        make_daemon(), {"UPDATE_INTERVAL": "5", "SCHEDD_NAME": "s"}, types={"UPDATE_INTERVAL": "int"},
+        make_daemon(),
+        {"UPDATE_INTERVAL": "5", "SCHEDD_NAME": "s"},
+        types={"UPDATE_INTERVAL": "int"},
         sources={"UPDATE_INTERVAL": "/etc/condor/condorweb.config, line 25"},
     )
     response = client_for(viewer).get(url(snapshot), {"q": "update"})
@@ -61,14 +65,20 @@ def test_a_complete_snapshot_lists_values_types_and_sources_searchable_by_name(v
 
 def test_a_search_from_htmx_gets_only_the_table(viewer) -> None:
     snapshot = make_snapshot(make_daemon(), {"UPDATE_INTERVAL": "5", "SCHEDD_NAME": "s"})
-    body = client_for(viewer).get(url(snapshot), {"q": "sched"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="knobs").content.decode()
+    body = (
+        client_for(viewer)
+        .get(url(snapshot), {"q": "sched"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="knobs")
+        .content.decode()
+    )
     assert body.lstrip().startswith('<div id="knobs">')
     assert "SCHEDD_NAME" in body and "UPDATE_INTERVAL" not in body
 
 
 def test_missing_sources_are_explained(viewer) -> None:
     snapshot = make_snapshot(make_daemon(), {"A": "1"})
-    ConfigSnapshot.objects.filter(pk=snapshot.pk).update(sources_note="HTCondor's command-line tools are not installed.")
+    ConfigSnapshot.objects.filter(pk=snapshot.pk).update(
+        sources_note="HTCondor's command-line tools are not installed."
+    )
     body = client_for(viewer).get(url(snapshot)).content.decode()
     assert "Where each value comes from is unavailable: HTCondor&#x27;s command-line tools are not installed." in body
 

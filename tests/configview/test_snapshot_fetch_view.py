@@ -12,7 +12,9 @@ def url(daemon) -> str:
     return reverse("configview:snapshot_fetch", args=[daemon.pk])
 
 
-def test_the_request_only_creates_the_snapshot_and_hands_the_fetch_to_a_job(operator, htcondor, background_jobs) -> None:
+def test_the_request_only_creates_the_snapshot_and_hands_the_fetch_to_a_job(
+    operator, htcondor, background_jobs
+) -> None:
     with committed():
         response = client_for(operator).post(url(make_daemon()))
     snapshot = ConfigSnapshot.objects.get()

@@ -154,7 +154,14 @@ def test_it_runs_personal_tools_on_the_host_with_a_clean_environment(tmp_path: P
 
 def _fake_chroot_root(root: Path) -> None:
     """The files of a Debian root the console's tool route needs: a loader, libraries, the tools."""
-    for directory in ("lib64", "lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu", "usr/lib/condor", "usr/bin", "usr/sbin"):
+    for directory in (
+        "lib64",
+        "lib/x86_64-linux-gnu",
+        "usr/lib/x86_64-linux-gnu",
+        "usr/lib/condor",
+        "usr/bin",
+        "usr/sbin",
+    ):
         (root / directory).mkdir(parents=True, exist_ok=True)
     (root / "lib64/ld-linux-x86-64.so.2").touch()
     (root / "usr/bin/condor_config_val").touch()
@@ -172,12 +179,19 @@ def test_the_config_val_command_runs_the_chroots_tool_through_its_own_loader_wit
     assert pool.config_val == [str(tmp_path / "pools/test/bin/condor_config_val")]
     script = Path(pool.config_val[0]).read_text()
     root = tmp_path / "rootfs"
-    assert script.startswith(f"#!/bin/sh\nexec env -i CONDOR_CONFIG={tmp_path / 'pools/test/client.config'} {root}/lib64/ld-linux-x86-64.so.2 ")
+    assert script.startswith(
+        f"#!/bin/sh\nexec env -i CONDOR_CONFIG={tmp_path / 'pools/test/client.config'} {root}/lib64/ld-linux-x86-64.so.2 "
+    )
     assert "chroot" not in script
-    assert f"--library-path {root}/lib/x86_64-linux-gnu:{root}/usr/lib/x86_64-linux-gnu:{root}/usr/lib:{root}/usr/lib/condor " in script
+    assert (
+        f"--library-path {root}/lib/x86_64-linux-gnu:{root}/usr/lib/x86_64-linux-gnu:{root}/usr/lib:{root}/usr/lib/condor "
+        in script
+    )
     assert script.endswith(f' {root}/usr/bin/condor_config_val "$@"\n')
     assert os.access(pool.config_val[0], os.X_OK)
-    assert (tmp_path / "pools/test/bin/condor_fetchlog").read_text().endswith(f' {root}/usr/sbin/condor_fetchlog "$@"\n')
+    assert (
+        (tmp_path / "pools/test/bin/condor_fetchlog").read_text().endswith(f' {root}/usr/sbin/condor_fetchlog "$@"\n')
+    )
 
 
 def test_the_chroot_tools_read_a_host_client_config_that_points_at_the_console_token(tmp_path: Path) -> None:
@@ -322,7 +336,10 @@ def test_down_stops_the_daemons_a_dead_master_left_behind_and_nothing_of_other_i
     orphan, neighbour = _daemon_of(mine), _daemon_of(other)
     try:
         for process in (orphan, neighbour):
-            wait_for(lambda: Path(f"/proc/{process.pid}/cmdline").read_bytes().startswith(b"sleep"), timeout=5)
+            wait_for(
+                lambda process=process: Path(f"/proc/{process.pid}/cmdline").read_bytes().startswith(b"sleep"),
+                timeout=5,
+            )
 
         devpool.down("mine")
 

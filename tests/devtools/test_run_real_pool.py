@@ -79,9 +79,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_the_server_runs_as_the_console_user_and_serves_the_login_page(
-    console_user: run.RunAs, data_dir: Path
-) -> None:
+def test_the_server_runs_as_the_console_user_and_serves_the_login_page(console_user: run.RunAs, data_dir: Path) -> None:
     environ = {**os.environ, "CONDORWEB_DATA_DIR": str(data_dir)}
     assert run.spawn([*run.MANAGE, "migrate", "--noinput", "-v0"], console_user, environ=environ).wait(120) == 0
     port = _free_port()

@@ -38,7 +38,10 @@ def daemon(pool: Pool, kind: str, name: str, **fields: object) -> Daemon:
 @pytest.fixture
 def master(pool: Pool) -> Daemon:
     return daemon(
-        pool, "master", "node1.example.org", children={"SCHEDD": "down", "STARTD": "up", "SHARED_PORT": "up"},
+        pool,
+        "master",
+        "node1.example.org",
+        children={"SCHEDD": "down", "STARTD": "up", "SHARED_PORT": "up"},
         attributes={"CondorVersion": "23.9.6", "MonitorSelfImageSize": "12345"},
     )
 
@@ -72,8 +75,15 @@ def test_an_unknown_daemon_is_not_found(as_viewer: Client, db: None) -> None:
 
 def test_it_shows_the_daemons_identity(as_viewer: Client, master: Daemon) -> None:
     page = page_of(as_viewer, master)
-    for text in ("node1.example.org", "&lt;127.0.0.1:9618?sock=master&gt;", "$CondorVersion: 23.9.6",
-                 "X86_64-Debian_13", "Started", "Last seen", "3\xa0hours"):
+    for text in (
+        "node1.example.org",
+        "&lt;127.0.0.1:9618?sock=master&gt;",
+        "$CondorVersion: 23.9.6",
+        "X86_64-Debian_13",
+        "Started",
+        "Last seen",
+        "3\xa0hours",
+    ):
         assert text in page
     assert "✔</span> Up" in page
 
@@ -139,11 +149,9 @@ def test_an_htmx_poll_gets_only_the_status(as_viewer: Client, master: Daemon) ->
 @pytest.mark.integration
 def test_the_real_master_shows_its_running_children(as_viewer: Client, healthy_pool: devpool.DevPool) -> None:
     real = register(healthy_pool)
-    master = wait_for(
-        lambda: services.pool_refresh(pool=real).daemons.filter(kind="master").first(), what="the master"
-    )
+    master = wait_for(lambda: services.pool_refresh(pool=real).daemons.filter(kind="master").first(), what="the master")
     page = page_of(as_viewer, master)
     for subsystem in ("SCHEDD", "STARTD", "COLLECTOR", "NEGOTIATOR"):
-        assert f"<th scope=\"row\">{subsystem}</th>" in page
+        assert f'<th scope="row">{subsystem}</th>' in page
     schedd = Daemon.objects.get(pool=real, kind="schedd")
     assert reverse("daemons:daemon_detail", args=[schedd.pk]) in page

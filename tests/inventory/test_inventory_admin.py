@@ -80,7 +80,9 @@ def test_daemons_are_read_only_in_the_admin(as_admin: Client, pool: Pool) -> Non
 
 def test_state_changes_are_listed_read_only_in_the_admin(as_admin: Client, pool: Pool) -> None:
     daemon = Daemon.objects.filter(pool=pool, state="missing").first()
-    change = DaemonStateChange.objects.create(pool=pool, daemon=daemon, old_state="up", new_state="missing", at=daemon.last_seen_at)
+    change = DaemonStateChange.objects.create(
+        pool=pool, daemon=daemon, old_state="up", new_state="missing", at=daemon.last_seen_at
+    )
     listing = as_admin.get(reverse("admin:daemons_daemonstatechange_changelist"))
     assert listing.status_code == 200
     assert daemon.name in listing.content.decode()

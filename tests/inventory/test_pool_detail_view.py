@@ -160,7 +160,9 @@ def test_an_htmx_request_gets_only_the_live_part(as_viewer: Client, pool: Pool) 
     assert len(table_names(page)) == 3
 
 
-def test_the_refresh_button_shows_a_spinner_and_cannot_be_pressed_twice_while_sent(as_viewer: Client, pool: Pool) -> None:
+def test_the_refresh_button_shows_a_spinner_and_cannot_be_pressed_twice_while_sent(
+    as_viewer: Client, pool: Pool
+) -> None:
     page = page_of(as_viewer, pool)
     form = page.split(f'action="{reverse("daemons:pool_refresh", args=[pool.pk])}"', 1)[1].split("</form>", 1)[0]
     assert 'hx-disabled-elt="find button"' in form

@@ -183,8 +183,14 @@ def test_a_wrong_token_saves_the_pool_with_a_warning_that_commands_will_be_refus
 
     response = _client(admin).post(
         reverse("daemons:pool_add"),
-        {"name": "wrong-token", "collector": healthy_pool.collector, "token_file": str(bogus),
-         "config_val": shlex.join(healthy_pool.config_val), "log_path_from": "/", "log_path_to": healthy_pool.host_root + "/"},
+        {
+            "name": "wrong-token",
+            "collector": healthy_pool.collector,
+            "token_file": str(bogus),
+            "config_val": shlex.join(healthy_pool.config_val),
+            "log_path_from": "/",
+            "log_path_to": healthy_pool.host_root + "/",
+        },
     )
 
     assert response.status_code == 302, response.context["form"].errors if response.context else response
@@ -211,9 +217,13 @@ def test_a_schedd_killed_with_sigkill_shows_down_or_missing_and_no_error_page(
     os.kill(schedd_pid, signal.SIGKILL)
     try:
         wait_for(
-            lambda: services.pool_refresh(pool=pool)
-            and Daemon.objects.get(pk=schedd.pk).state in (Daemon.State.DOWN, Daemon.State.MISSING),
-            timeout=60, interval=0.5, what="the killed schedd to show down or missing",
+            lambda: (
+                services.pool_refresh(pool=pool)
+                and Daemon.objects.get(pk=schedd.pk).state in (Daemon.State.DOWN, Daemon.State.MISSING)
+            ),
+            timeout=60,
+            interval=0.5,
+            what="the killed schedd to show down or missing",
         )
         client = _client(viewer)
         pool_page = client.get(reverse("daemons:pool_detail", args=[pool.pk]))
@@ -222,8 +232,11 @@ def test_a_schedd_killed_with_sigkill_shows_down_or_missing_and_no_error_page(
         assert Pool.objects.get(pk=pool.pk).last_refresh_error == ""
     finally:
         # The master starts it again; later tests want the whole pool.
-        wait_for(lambda: _child_pid(master_pid, "condor_schedd") not in (None, schedd_pid), timeout=90,
-                 what="the master to restart the schedd")
+        wait_for(
+            lambda: _child_pid(master_pid, "condor_schedd") not in (None, schedd_pid),
+            timeout=90,
+            what="the master to restart the schedd",
+        )
 
 
 @pytest.mark.integration
@@ -240,6 +253,8 @@ def test_the_real_pool_stopped_is_reported_unreachable_and_recovers_when_started
         devpool.up(healthy_pool.name, healthy_pool.port)
     recovered = wait_for(
         lambda: (p := services.pool_refresh(pool=pool)).last_refresh_error == "" and p,
-        timeout=60, interval=1.0, what="the restarted pool to answer",
+        timeout=60,
+        interval=1.0,
+        what="the restarted pool to answer",
     )
     assert "The last refresh failed:" not in _pool_page(viewer, recovered)

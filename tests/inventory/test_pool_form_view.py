@@ -130,7 +130,9 @@ def _refused_token(as_admin: Client, path: Path | str) -> str:
     return response.content.decode()
 
 
-def test_a_token_file_others_can_read_is_refused_with_the_chmod_to_run(as_admin: Client, reachable: list, token: Path) -> None:
+def test_a_token_file_others_can_read_is_refused_with_the_chmod_to_run(
+    as_admin: Client, reachable: list, token: Path
+) -> None:
     token.chmod(0o644)
     page = _refused_token(as_admin, token)
     assert "has mode 644: group or others may read it" in page and f"chmod 600 {token}" in page
@@ -162,9 +164,7 @@ def test_a_directory_is_not_a_token_file(as_admin: Client, reachable: list, tmp_
     assert "is not a regular file" in _refused_token(as_admin, tmp_path)
 
 
-def test_the_tool_command_is_one_executable_not_a_command_line(
-    as_admin: Client, reachable: list, token: Path
-) -> None:
+def test_the_tool_command_is_one_executable_not_a_command_line(as_admin: Client, reachable: list, token: Path) -> None:
     response = as_admin.post(ADD, fields(token, config_val="/bin/sh -c 'touch /tmp/owned'"))
     assert response.status_code == 200 and not Pool.objects.exists()
     assert "is not an executable file" in response.content.decode()
@@ -218,7 +218,9 @@ def test_a_name_already_taken_is_a_form_error(as_admin: Client, reachable: list)
 def test_editing_renames_the_pool_and_marks_its_inventory_stale(as_admin: Client, reachable: list) -> None:
     pool = services.pool_save(name="cluster", collector="cm.example.org:9618")
     Pool.objects.filter(pk=pool.pk).update(last_refreshed_at=timezone.now())
-    response = as_admin.post(reverse("daemons:pool_edit", args=[pool.pk]), fields(name="cluster-b", collector="cm2:9618"))
+    response = as_admin.post(
+        reverse("daemons:pool_edit", args=[pool.pk]), fields(name="cluster-b", collector="cm2:9618")
+    )
     assert response.status_code == 302
     pool.refresh_from_db()
     assert (pool.name, pool.collector, pool.last_refreshed_at) == ("cluster-b", "cm2:9618", None)

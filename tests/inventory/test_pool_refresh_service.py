@@ -91,7 +91,9 @@ def test_a_missing_daemon_that_comes_back_is_up_again(pool: Pool, collector: lis
 
 
 def changes(pool: Pool) -> list[tuple[str, str, str]]:
-    return list(DaemonStateChange.objects.filter(pool=pool).order_by("id").values_list("daemon__kind", "old_state", "new_state"))
+    return list(
+        DaemonStateChange.objects.filter(pool=pool).order_by("id").values_list("daemon__kind", "old_state", "new_state")
+    )
 
 
 def test_a_refresh_records_each_state_change_for_the_timeline(pool: Pool, collector: list) -> None:

@@ -40,7 +40,9 @@ def test_it_refuses_get(client: Client, viewer, pool: Pool) -> None:
     assert client.get(refresh_url(pool)).status_code == 405
 
 
-def test_a_viewer_starts_a_refresh_and_goes_back_to_the_pool(client: Client, viewer, pool: Pool, background_jobs) -> None:
+def test_a_viewer_starts_a_refresh_and_goes_back_to_the_pool(
+    client: Client, viewer, pool: Pool, background_jobs
+) -> None:
     client.force_login(viewer)
     response = client.post(refresh_url(pool))
     assert response.status_code == 302
@@ -75,7 +77,9 @@ def test_a_next_that_looks_like_a_url_name_is_taken_as_a_relative_path_not_a_ser
     assert response["Location"] == back
 
 
-def test_a_second_refresh_while_one_runs_starts_nothing_new(client: Client, viewer, pool: Pool, background_jobs) -> None:
+def test_a_second_refresh_while_one_runs_starts_nothing_new(
+    client: Client, viewer, pool: Pool, background_jobs
+) -> None:
     client.force_login(viewer)
     client.post(refresh_url(pool))
     client.post(refresh_url(pool))

@@ -28,18 +28,31 @@ def daemon(pool: Pool, kind: str) -> Daemon:
     return Daemon.objects.get(pool=pool, kind=kind)
 
 
-def a_command(pool: Pool, *, minutes_ago: int, command: str = "DaemonOff", outcome: str = "sent", error: str = "") -> None:
+def a_command(
+    pool: Pool, *, minutes_ago: int, command: str = "DaemonOff", outcome: str = "sent", error: str = ""
+) -> None:
     master = daemon(pool, "master")
     record = CommandRecord.objects.create(
-        username="olga", pool=pool, pool_name=pool.name, daemon=master, daemon_name=master.name,
-        daemon_kind="master", command=command, target="SCHEDD", outcome=outcome, error=error,
+        username="olga",
+        pool=pool,
+        pool_name=pool.name,
+        daemon=master,
+        daemon_name=master.name,
+        daemon_kind="master",
+        command=command,
+        target="SCHEDD",
+        outcome=outcome,
+        error=error,
     )
     CommandRecord.objects.filter(pk=record.pk).update(created_at=timezone.now() - timedelta(minutes=minutes_ago))
 
 
 def a_change(pool: Pool, *, minutes_ago: int, old: str = "up", new: str = "down") -> None:
     DaemonStateChange.objects.create(
-        pool=pool, daemon=daemon(pool, "schedd"), old_state=old, new_state=new,
+        pool=pool,
+        daemon=daemon(pool, "schedd"),
+        old_state=old,
+        new_state=new,
         at=timezone.now() - timedelta(minutes=minutes_ago),
     )
 
@@ -51,7 +64,10 @@ def test_commands_and_state_changes_are_merged_newest_first(pool: Pool) -> None:
     a_change(pool, minutes_ago=0, old="down", new="up")
     entries = selectors.pool_timeline(pool)
     assert [(e.command, e.new_state) for e in entries] == [
-        ("", "up"), ("DaemonOn SCHEDD", ""), ("", "down"), ("DaemonOff SCHEDD", ""),
+        ("", "up"),
+        ("DaemonOn SCHEDD", ""),
+        ("", "down"),
+        ("DaemonOff SCHEDD", ""),
     ]
 
 

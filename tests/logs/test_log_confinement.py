@@ -139,7 +139,9 @@ def test_a_symlink_swapped_in_between_the_real_path_and_the_open_is_not_followed
     assert "it is a symbolic link" in refused.message
 
 
-def test_a_directory_swapped_for_a_symlink_on_the_way_is_not_followed(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_directory_swapped_for_a_symlink_on_the_way_is_not_followed(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (root / "var/log/condor/sub").mkdir()
     (root / "var/log/condor/sub/SchedLog").write_text("schedd\n")
     real_realpath = os.path.realpath

@@ -26,6 +26,7 @@ from daemons.models import CommandRecord, Daemon
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+
 def append(path: Path, *lines: str) -> None:
     with path.open("a") as handle:
         handle.write("".join(line + "\n" for line in lines))
@@ -70,7 +71,9 @@ def url(daemon: Daemon, key: str = "MASTER_LOG") -> str:
     return f"/ws/daemon/{daemon.pk}/log/{key}/"
 
 
-async def test_it_sends_the_last_lines_first_then_follows(master: Daemon, log_dir: Path, viewer: object, settings) -> None:
+async def test_it_sends_the_last_lines_first_then_follows(
+    master: Daemon, log_dir: Path, viewer: object, settings
+) -> None:
     settings.CONDORWEB_LOG_BACKLOG_LINES = 500
     log = log_dir / "MasterLog"
     append(log, *(f"line {i}" for i in range(600)))
@@ -138,7 +141,9 @@ async def test_it_says_when_the_log_was_truncated_and_reads_it_from_the_start(
     await communicator.disconnect()
 
 
-async def test_a_missing_log_is_reported_then_followed_once_it_appears(master: Daemon, log_dir: Path, viewer: object) -> None:
+async def test_a_missing_log_is_reported_then_followed_once_it_appears(
+    master: Daemon, log_dir: Path, viewer: object
+) -> None:
     communicator = await connect(viewer, url(master))
     first = await receive(communicator)
 
@@ -151,7 +156,9 @@ async def test_a_missing_log_is_reported_then_followed_once_it_appears(master: D
     await communicator.disconnect()
 
 
-async def test_a_reconnecting_viewer_resumes_after_the_last_byte_it_showed(master: Daemon, log_dir: Path, viewer: object) -> None:
+async def test_a_reconnecting_viewer_resumes_after_the_last_byte_it_showed(
+    master: Daemon, log_dir: Path, viewer: object
+) -> None:
     log = log_dir / "MasterLog"
     append(log, "one", "two")
     first = await connect(viewer, url(master))
@@ -189,7 +196,9 @@ async def test_a_viewer_resuming_in_a_rotated_file_gets_its_rest_then_the_new_fi
     await again.disconnect()
 
 
-async def test_a_resume_message_restarts_the_stream_at_that_offset(master: Daemon, log_dir: Path, viewer: object) -> None:
+async def test_a_resume_message_restarts_the_stream_at_that_offset(
+    master: Daemon, log_dir: Path, viewer: object
+) -> None:
     log = log_dir / "MasterLog"
     append(log, "one", "two", "three")
     communicator = await connect(viewer, url(master))
@@ -255,7 +264,9 @@ async def test_another_log_the_daemon_names_is_streamed_from_its_own_path(
     await communicator.disconnect()
 
 
-async def test_a_log_outside_the_mapping_is_explained_and_closed(master: Daemon, viewer: object, knobs: dict[str, str]) -> None:
+async def test_a_log_outside_the_mapping_is_explained_and_closed(
+    master: Daemon, viewer: object, knobs: dict[str, str]
+) -> None:
     knobs.update(LOG="/elsewhere", MASTER_LOG="/elsewhere/MasterLog")
     communicator = await connect(viewer, url(master))
 
@@ -324,7 +335,9 @@ async def test_an_unreachable_daemon_is_explained_and_closed(
     assert (await communicator.receive_output(timeout=5))["code"] == 4503
 
 
-async def test_the_client_log_streams_to_an_administrator_only(admin: object, viewer: object, tmp_path: Path, settings) -> None:
+async def test_the_client_log_streams_to_an_administrator_only(
+    admin: object, viewer: object, tmp_path: Path, settings
+) -> None:
     settings.CONDORWEB_TOOL_LOG = str(tmp_path / "client.log")
     append(tmp_path / "client.log", "client says hello")
     communicator = await connect(admin, "/ws/diagnostics/client-log/")
@@ -339,9 +352,13 @@ async def test_the_client_log_streams_to_an_administrator_only(admin: object, vi
 async def test_the_real_application_refuses_a_foreign_origin_and_asks_strangers_to_log_in(master: Daemon) -> None:
     from condorweb.asgi import application
 
-    foreign = WebsocketCommunicator(application, url(master), headers=[(b"origin", b"http://evil.example"), (b"host", b"127.0.0.1")])
+    foreign = WebsocketCommunicator(
+        application, url(master), headers=[(b"origin", b"http://evil.example"), (b"host", b"127.0.0.1")]
+    )
     refused, _ = await foreign.connect()
-    own = WebsocketCommunicator(application, url(master), headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")])
+    own = WebsocketCommunicator(
+        application, url(master), headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
+    )
     accepted, _ = await own.connect()
     closed = await own.receive_output(timeout=5)
 
@@ -399,10 +416,19 @@ async def test_a_viewer_is_told_when_the_inventory_sees_the_daemon_go_down_and_n
     await communicator.disconnect()
 
 
-def finished_command(daemon: Daemon, command: str, *, target: str = "", outcome: str = "sent", error: str = "") -> CommandRecord:
+def finished_command(
+    daemon: Daemon, command: str, *, target: str = "", outcome: str = "sent", error: str = ""
+) -> CommandRecord:
     return CommandRecord.objects.create(
-        username="alice", pool=daemon.pool, daemon=daemon, daemon_kind=daemon.kind, daemon_name=daemon.name,
-        command=command, target=target, outcome=outcome, error=error,
+        username="alice",
+        pool=daemon.pool,
+        daemon=daemon,
+        daemon_kind=daemon.kind,
+        daemon_name=daemon.name,
+        command=command,
+        target=target,
+        outcome=outcome,
+        error=error,
     )
 
 
@@ -418,7 +444,10 @@ async def test_a_viewer_is_told_who_sent_a_command_to_the_daemon_and_how_it_went
     await database_sync_to_async(events.command_recorded)(sent)
     await database_sync_to_async(events.command_recorded)(refused)
 
-    assert await receive(communicator) == {"type": "command", "message": "Reconfig by alice to master master@node1: Sent"}
+    assert await receive(communicator) == {
+        "type": "command",
+        "message": "Reconfig by alice to master master@node1: Sent",
+    }
     assert await receive(communicator) == {
         "type": "command",
         "message": "DaemonsOff by alice to master master@node1: Not authorized by HTCondor (The daemon refused the console)",
@@ -435,7 +464,12 @@ async def test_a_schedd_log_viewer_is_told_of_a_command_naming_its_subsystem_on_
         pool=master.pool, kind="schedd", name="node1", machine="node1", address="<127.0.0.1:9618>", subsystem="SCHEDD"
     )
     other_master = await database_sync_to_async(Daemon.objects.create)(
-        pool=master.pool, kind="master", name="master@node2", machine="node2", address="<127.0.0.2:9618>", subsystem="MASTER"
+        pool=master.pool,
+        kind="master",
+        name="master@node2",
+        machine="node2",
+        address="<127.0.0.2:9618>",
+        subsystem="MASTER",
     )
     append(log_dir / "SchedLog", "last words")
     communicator = await connect(viewer, f"/ws/daemon/{schedd.pk}/log/SCHEDD_LOG/")
@@ -448,7 +482,8 @@ async def test_a_schedd_log_viewer_is_told_of_a_command_naming_its_subsystem_on_
         await database_sync_to_async(events.command_recorded)(record)
 
     assert await receive(communicator) == {
-        "type": "command", "message": "DaemonOff SCHEDD by alice to master master@node1: Sent"
+        "type": "command",
+        "message": "DaemonOff SCHEDD by alice to master master@node1: Sent",
     }
     assert await communicator.receive_nothing(timeout=0.3)
     await communicator.disconnect()

@@ -24,7 +24,11 @@ DAEMON_LOG_DIR = "/var/log/condor"
 @pytest.fixture
 def knobs(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """The fake daemon's configuration, as it answers the console; a test may change it."""
-    config = {"LOG": DAEMON_LOG_DIR, "MASTER_LOG": f"{DAEMON_LOG_DIR}/MasterLog", "SCHEDD_LOG": f"{DAEMON_LOG_DIR}/SchedLog"}
+    config = {
+        "LOG": DAEMON_LOG_DIR,
+        "MASTER_LOG": f"{DAEMON_LOG_DIR}/MasterLog",
+        "SCHEDD_LOG": f"{DAEMON_LOG_DIR}/SchedLog",
+    }
     monkeypatch.setattr(condor.client, "remote_config_value", lambda target, key, credentials: config.get(key))
     monkeypatch.setattr(condor.client, "remote_config_names", lambda target, credentials: list(config))
     logstream.forget_cached_paths()
@@ -44,10 +48,14 @@ def master(db: None, log_dir: Path) -> Daemon:
     pool.log_path_from = DAEMON_LOG_DIR
     pool.log_path_to = str(log_dir)
     pool.save()
-    return Daemon.objects.create(pool=pool, kind="master", name="master@node1", address="<127.0.0.1:9618>", subsystem="MASTER")
+    return Daemon.objects.create(
+        pool=pool, kind="master", name="master@node1", address="<127.0.0.1:9618>", subsystem="MASTER"
+    )
 
 
-def test_the_log_page_shows_the_last_lines_as_text_and_where_to_resume(client, viewer, master, log_dir, settings) -> None:
+def test_the_log_page_shows_the_last_lines_as_text_and_where_to_resume(
+    client, viewer, master, log_dir, settings
+) -> None:
     settings.CONDORWEB_LOG_BACKLOG_LINES = 2
     content = "old\n<script>alert(1)</script>\nlast\n"
     (log_dir / "MasterLog").write_text(content)
@@ -108,7 +116,9 @@ def chrooted(db: None, tmp_path: Path, knobs: dict[str, str], monkeypatch: pytes
     pool = fresh_pool("chrooted")
     pool.log_path_to = str(root)
     pool.save()
-    return Daemon.objects.create(pool=pool, kind="master", name="master@node1", address="<127.0.0.1:9618>", subsystem="MASTER")
+    return Daemon.objects.create(
+        pool=pool, kind="master", name="master@node1", address="<127.0.0.1:9618>", subsystem="MASTER"
+    )
 
 
 ESCAPES = {
@@ -163,7 +173,9 @@ def test_a_log_knob_naming_a_fifo_or_a_device_is_refused_unread(client, operator
 
 
 @pytest.mark.parametrize("daemon_path", ["/var/log/condor/old", "/var/log/condor"])
-def test_a_log_knob_naming_a_directory_gets_a_clear_page_and_download(client, operator, chrooted, knobs, daemon_path) -> None:
+def test_a_log_knob_naming_a_directory_gets_a_clear_page_and_download(
+    client, operator, chrooted, knobs, daemon_path
+) -> None:
     (Path(chrooted.pool.log_path_to) / "var/log/condor/old").mkdir()
     knobs["TEST_X_LOG"] = daemon_path
     client.force_login(operator)
@@ -173,7 +185,10 @@ def test_a_log_knob_naming_a_directory_gets_a_clear_page_and_download(client, op
     assert page.status_code == 200 and download.status_code == 200
     assert download.redirect_chain[-1][0].startswith(reverse("daemons:daemon_log", args=[chrooted.pk]))
     for response in (page, download):
-        assert f"The console will not read {chrooted.pool.log_path_to}{daemon_path}: it is a directory" in response.content.decode()
+        assert (
+            f"The console will not read {chrooted.pool.log_path_to}{daemon_path}: it is a directory"
+            in response.content.decode()
+        )
 
 
 def test_a_regular_log_in_the_chroot_is_shown(client, operator, chrooted) -> None:
@@ -303,7 +318,9 @@ def test_the_client_log_downloads_for_administrators(client, admin, operator, tm
     assert downloaded(response) == b"client line\n"
 
 
-def test_a_large_download_is_sent_a_chunk_at_a_time_as_the_asgi_server_sends_it(client, viewer, master, log_dir) -> None:
+def test_a_large_download_is_sent_a_chunk_at_a_time_as_the_asgi_server_sends_it(
+    client, viewer, master, log_dir
+) -> None:
     size = 256 * 2**20
     with open(log_dir / "MasterLog", "wb") as log:
         log.truncate(size)  # sparse: no disk, all zeros
@@ -327,7 +344,9 @@ def test_a_large_download_is_sent_a_chunk_at_a_time_as_the_asgi_server_sends_it(
     assert peak < 16 * 2**20, f"{peak / 2**20:.0f} MiB held while sending {size / 2**20:.0f} MiB"
 
 
-def test_a_log_over_the_download_limit_is_refused_with_the_limit_named(client, viewer, master, log_dir, settings) -> None:
+def test_a_log_over_the_download_limit_is_refused_with_the_limit_named(
+    client, viewer, master, log_dir, settings
+) -> None:
     settings.CONDORWEB_LOG_DOWNLOAD_MAX_BYTES = 2**20
     with open(log_dir / "MasterLog", "wb") as log:
         log.truncate(3 * 2**20)

@@ -8,7 +8,7 @@ from daemons.logs.logtail import READ_LIMIT, Chunk, LogFollower, State
 
 
 def _follower(path: Path) -> LogFollower:
-    follower = LogFollower(str(path), lambda name: open(name, "rb"))  # noqa: SIM115 - the follower closes it
+    follower = LogFollower(str(path), lambda name: open(name, "rb"))
     follower.start_at_end(0)
     return follower
 

@@ -17,6 +17,7 @@ from tests.helpers import add_daemons, fresh_pool
 
 pytestmark = pytest.mark.usefixtures("background_jobs")
 
+
 @pytest.fixture
 def pool(db: None) -> object:
     pool = fresh_pool("cluster")
@@ -77,7 +78,11 @@ def test_outcomes_are_announced_as_messages(client: Client, operator, pool) -> N
 
 
 def test_no_page_loads_anything_from_another_host(client: Client, admin, pool) -> None:
-    for url in (reverse("daemons:pool_list"), reverse("daemons:pool_detail", args=[pool.pk]), reverse("configview:index")):
+    for url in (
+        reverse("daemons:pool_list"),
+        reverse("daemons:pool_detail", args=[pool.pk]),
+        reverse("configview:index"),
+    ):
         html = page(client, admin, url)
         loaded = re.findall(r'<(?:script|link|img)\b[^>]*\b(?:src|href)="([^"]+)"', html)
         assert loaded and all(address.startswith("/") and not address.startswith("//") for address in loaded), loaded
@@ -87,7 +92,9 @@ def test_htmx_is_the_copy_django_htmx_ships_served_from_the_console(client: Clie
     html = page(client, admin, reverse("daemons:pool_list"))
 
     assert f'<script src="{static("django_htmx/htmx-2.min.js")}" defer></script>' in html
-    assert finders.find("django_htmx/htmx-2.min.js") == str(Path(django_htmx.__file__).parent / "static/django_htmx/htmx-2.min.js")
+    assert finders.find("django_htmx/htmx-2.min.js") == str(
+        Path(django_htmx.__file__).parent / "static/django_htmx/htmx-2.min.js"
+    )
     assert client.get(static("django_htmx/htmx-2.min.js")).status_code == 200
 
 

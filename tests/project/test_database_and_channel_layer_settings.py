@@ -79,8 +79,13 @@ async def test_a_consumer_waiting_through_a_quiet_spell_is_not_cut_off_by_redis_
 )
 def test_a_bad_url_stops_the_console_at_start_up_naming_the_variable(variable: str, value: str) -> None:
     result = subprocess.run(
-        [sys.executable, "manage.py", "check"], env={**os.environ, variable: value}, cwd=BASE_DIR,
-        capture_output=True, text=True, timeout=120, check=False,
+        [sys.executable, "manage.py", "check"],
+        env={**os.environ, variable: value},
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
     assert result.returncode != 0

@@ -12,7 +12,7 @@ from tests.project.test_database_unavailable import _locked
 
 
 def test_a_share_of_the_live_config_leaves_no_captured_snapshot_when_the_share_cannot_be_stored(
-    logged_in: Client, htcondor, monkeypatch: pytest.MonkeyPatch  # noqa: ANN001
+    logged_in: Client, htcondor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     after = make_snapshot(make_daemon(), {"UPDATE_INTERVAL": "5"})
     snapshots = ConfigSnapshot.objects.count()

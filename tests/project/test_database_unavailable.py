@@ -80,4 +80,3 @@ def test_other_errors_are_still_a_plain_500(logged_in: Client, monkeypatch: pyte
 
     assert response.status_code == 500
     assert "database" not in response.text
-

@@ -25,7 +25,8 @@ def named_paths(text: str) -> set[str]:
 
 def test_the_scan_finds_the_paths_the_documents_name() -> None:
     assert named_paths("see `tests/security/test_fuzzing.py` and tests/x/test_y.py, not mytests/z.py") == {
-        "tests/security/test_fuzzing.py", "tests/x/test_y.py"
+        "tests/security/test_fuzzing.py",
+        "tests/x/test_y.py",
     }
     assert "SECURITY.md" in {path.name for path in _documents()}
 

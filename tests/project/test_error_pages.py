@@ -25,5 +25,5 @@ def test_a_missing_page_names_the_address_escaped_and_leads_back(client: Client,
     assert response.status_code == 404
     page = response.content.decode()
     assert "Nothing here" in page
-    assert "<script>" not in page.split('<main', 1)[1]
+    assert "<script>" not in page.split("<main", 1)[1]
     assert f'href="{reverse("daemons:pool_list")}"' in page

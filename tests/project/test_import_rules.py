@@ -30,7 +30,9 @@ def _app(path: str) -> str:
 
 def configview_breaches(root: Path) -> set[tuple[str, str]]:
     """``(path, module)`` for each import by configview of a daemons module it may not use."""
-    allowed = CONFIGVIEW_MAY_IMPORT | {f"daemons.{sub}.{layer}" for sub in DAEMONS_SUBPACKAGES for layer in PUBLIC_LAYERS}
+    allowed = CONFIGVIEW_MAY_IMPORT | {
+        f"daemons.{sub}.{layer}" for sub in DAEMONS_SUBPACKAGES for layer in PUBLIC_LAYERS
+    }
     return {
         (path, name)
         for path, _, source in source_files(root)

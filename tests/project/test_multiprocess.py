@@ -26,7 +26,9 @@ pytestmark = pytest.mark.services
 
 
 @pytest.fixture(scope="module")
-def consoles(real_services: servers.Endpoints, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[servers.Console]]:
+def consoles(
+    real_services: servers.Endpoints, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[servers.Console]]:
     directory: Path = tmp_path_factory.mktemp("multiprocess")
     database = f"condorweb_mp_{secrets.token_hex(4)}"
     environment = servers.production_environment(
@@ -64,7 +66,7 @@ def test_a_share_created_through_one_process_opens_through_the_other(consoles: l
     created = on_a.post(
         "/config/shares/new/", {"left": "local", "right": "local", "subsystem": "SCHEDD", "title": "Night shift"}
     )
-    link = re.search(r'/config/s/[A-Za-z0-9_-]+/', created.text)
+    link = re.search(r"/config/s/[A-Za-z0-9_-]+/", created.text)
     assert created.status == 200 and link, "the share page shows the new link"
 
     on_b = servers.Browser(b.url)
@@ -127,7 +129,9 @@ async def test_a_viewer_on_one_process_sees_what_a_command_through_the_other_doe
         await until(on_b, lambda m: m.get("state") == "following")
         try:
             off = await asyncio.to_thread(
-                browser.post, command_url, {"command": "DaemonOff", "subsystem": "SCHEDD", "confirm": daemons["master"]["name"]}
+                browser.post,
+                command_url,
+                {"command": "DaemonOff", "subsystem": "SCHEDD", "confirm": daemons["master"]["name"]},
             )
             assert off.status == 200 and "DaemonOff SCHEDD sent" in off.text
             exiting = await until(on_b, lambda m: any("EXITING WITH STATUS" in line for line in m.get("lines", [])))
@@ -172,7 +176,10 @@ async def test_a_log_line_reaches_live_log_viewers_on_both_processes(consoles: l
     try:
         with client_log.open("a") as handle:
             handle.write("written once, seen by both\n")
-        seen = [await lines_until(on_a, "written once, seen by both"), await lines_until(on_b, "written once, seen by both")]
+        seen = [
+            await lines_until(on_a, "written once, seen by both"),
+            await lines_until(on_b, "written once, seen by both"),
+        ]
     finally:
         await on_a.close()
         await on_b.close()
@@ -182,7 +189,9 @@ async def test_a_log_line_reaches_live_log_viewers_on_both_processes(consoles: l
 
 async def test_a_stranger_gets_the_log_in_close_code_from_a_real_server(consoles: list[servers.Console]) -> None:
     b = consoles[1]
-    async with websockets.connect(b.url.replace("http://", "ws://") + "/ws/diagnostics/client-log/", origin=b.url) as socket:
+    async with websockets.connect(
+        b.url.replace("http://", "ws://") + "/ws/diagnostics/client-log/", origin=b.url
+    ) as socket:
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await asyncio.wait_for(socket.recv(), timeout=10)
 

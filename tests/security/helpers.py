@@ -48,8 +48,12 @@ class World:
 
     def url(self, name: str) -> str:
         wanted = {
-            "pool_id": self.pool.pk, "daemon_id": self.daemon.pk, "snapshot_id": self.before.pk,
-            "share_id": self.share.pk, "token": self.token, "batch": self.batch,
+            "pool_id": self.pool.pk,
+            "daemon_id": self.daemon.pk,
+            "snapshot_id": self.before.pk,
+            "share_id": self.share.pk,
+            "token": self.token,
+            "batch": self.batch,
         }
         return reverse(name, kwargs={p: wanted[p] for p in route_parameters(name)})
 

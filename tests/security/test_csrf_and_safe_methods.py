@@ -31,7 +31,8 @@ CHANGING_CALLS = {"send", "set", "local_reload"}
 
 def _changes(cut: CutOff) -> list[tuple[str, tuple]]:
     return [
-        (func, args) for func, args in cut.calls
+        (func, args)
+        for func, args in cut.calls
         if func in CHANGING_CALLS or (func == "config_val" and "-runset" in args[1])
     ]
 
@@ -84,9 +85,17 @@ def scheduled(no_htcondor: CutOff) -> Iterator[background.Held]:
 
 def test_the_post_routes_include_every_action() -> None:
     assert {row.name for row in POSTS} >= {
-        "daemons:pool_refresh", "daemons:pool_add", "daemons:pool_edit", "configview:local_reload",
-        "configview:local_capture", "configview:snapshot_fetch", "configview:runtime_edit",
-        "configview:share_create", "configview:share_revoke", "logout", "login",
+        "daemons:pool_refresh",
+        "daemons:pool_add",
+        "daemons:pool_edit",
+        "configview:local_reload",
+        "configview:local_capture",
+        "configview:snapshot_fetch",
+        "configview:runtime_edit",
+        "configview:share_create",
+        "configview:share_revoke",
+        "logout",
+        "login",
     }
 
 

@@ -33,7 +33,12 @@ def _check_deploy(tmp_path: Path, **overrides: str) -> subprocess.CompletedProce
     )
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        env=environment, cwd=BASE_DIR, capture_output=True, text=True, timeout=120, check=False,
+        env=environment,
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -55,12 +60,23 @@ def test_production_settings_refuse_to_start_as_root_unless_allowed(tmp_path: Pa
     script = "import os; os.geteuid = lambda: 0; import django; django.setup()"
     environment = {
         key: value for key, value in os.environ.items() if not key.startswith(("CONDORWEB_", "DATABASE_URL"))
-    } | {"DJANGO_SETTINGS_MODULE": "condorweb.settings", "CONDORWEB_HTTPS": "1", "CONDORWEB_DATA_DIR": str(tmp_path),
-         "CONDORWEB_SECRET_KEY": secrets.token_urlsafe(64)}
+    } | {
+        "DJANGO_SETTINGS_MODULE": "condorweb.settings",
+        "CONDORWEB_HTTPS": "1",
+        "CONDORWEB_DATA_DIR": str(tmp_path),
+        "CONDORWEB_SECRET_KEY": secrets.token_urlsafe(64),
+    }
 
     def start(**extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-c", script], env=environment | extra, cwd=BASE_DIR,
-                              capture_output=True, text=True, timeout=120, check=False)
+        return subprocess.run(
+            [sys.executable, "-c", script],
+            env=environment | extra,
+            cwd=BASE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
 
     refused, allowed, development = start(), start(CONDORWEB_ALLOW_ROOT="1"), start(CONDORWEB_HTTPS="0")
     assert refused.returncode != 0 and "refuses to run as root with CONDORWEB_HTTPS=1" in refused.stderr
@@ -72,9 +88,19 @@ def test_a_deployment_does_not_install_the_dev_pools_tooling(tmp_path: Path) -> 
     result = _check_deploy(tmp_path)
     commands = subprocess.run(
         [sys.executable, "manage.py", "help", "--commands"],
-        env={**os.environ, "CONDORWEB_HTTPS": "1", "CONDORWEB_ALLOW_ROOT": "1", "CONDORWEB_DATA_DIR": str(tmp_path),
-             "CONDORWEB_SECRET_KEY": secrets.token_urlsafe(64), "CONDORWEB_ALLOWED_HOSTS": "condorweb.example.org"},
-        cwd=BASE_DIR, capture_output=True, text=True, timeout=120, check=False,
+        env={
+            **os.environ,
+            "CONDORWEB_HTTPS": "1",
+            "CONDORWEB_ALLOW_ROOT": "1",
+            "CONDORWEB_DATA_DIR": str(tmp_path),
+            "CONDORWEB_SECRET_KEY": secrets.token_urlsafe(64),
+            "CONDORWEB_ALLOWED_HOSTS": "condorweb.example.org",
+        },
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr

@@ -29,8 +29,29 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 # Every query parameter some page reads, so the fuzzer hits the code behind each.
-PARAMETERS = ["q", "kind", "state", "machine", "per_page", "page", "left", "right", "subsystem", "daemon", "since",
-              "until", "show", "then", "knob", "next", "log", "command", "outcome", "user", "pool"]
+PARAMETERS = [
+    "q",
+    "kind",
+    "state",
+    "machine",
+    "per_page",
+    "page",
+    "left",
+    "right",
+    "subsystem",
+    "daemon",
+    "since",
+    "until",
+    "show",
+    "then",
+    "knob",
+    "next",
+    "log",
+    "command",
+    "outcome",
+    "user",
+    "pool",
+]
 texts = st.text(max_size=80)
 queries = st.dictionaries(st.sampled_from(PARAMETERS) | st.text(max_size=12), texts, max_size=6)
 GETS = [row for row in MATRIX if row.method == "GET"]
@@ -82,7 +103,9 @@ def test_the_pool_form_queries_no_collector_for_input_it_refuses(
 
 
 @FUZZ
-@given(data=st.fixed_dictionaries({}, optional={f: texts for f in ["left", "right", "subsystem", "title", "expires_in"]}))
+@given(
+    data=st.fixed_dictionaries({}, optional={f: texts for f in ["left", "right", "subsystem", "title", "expires_in"]})
+)
 def test_the_share_form_reads_nothing_for_input_it_refuses(
     world: World, as_admin: Client, no_htcondor: CutOff, data: dict[str, str]
 ) -> None:
@@ -124,9 +147,19 @@ def test_the_runtime_form_sends_nothing_the_protocol_would_refuse(
 
 
 @FUZZ
-@given(data=st.dictionaries(st.sampled_from(["subsystem", "then", "next", "q"]) | st.text(max_size=12), texts, max_size=4))
-@pytest.mark.parametrize("name", ["configview:local_capture", "configview:snapshot_fetch", "daemons:pool_refresh",
-                                  "configview:local_reload", "configview:share_revoke"])
+@given(
+    data=st.dictionaries(st.sampled_from(["subsystem", "then", "next", "q"]) | st.text(max_size=12), texts, max_size=4)
+)
+@pytest.mark.parametrize(
+    "name",
+    [
+        "configview:local_capture",
+        "configview:snapshot_fetch",
+        "daemons:pool_refresh",
+        "configview:local_reload",
+        "configview:share_revoke",
+    ],
+)
 def test_the_one_button_actions_take_any_extra_input_without_failing(
     name: str, world: World, as_admin: Client, no_htcondor: CutOff, data: dict[str, str]
 ) -> None:

@@ -61,7 +61,14 @@ BAD_MESSAGES = [
     '{"resume_from": 1, "file": "../etc"}',
     '{"resume_from": 1, "file": "٣-٣"}',
 ]
-BAD_QUERIES = ["file=&offset=%C2%B2", "offset=%D9%A3", "offset=-1", "offset=abc", "offset=99999999999999999999", "file=..%2Fetc&offset=1"]
+BAD_QUERIES = [
+    "file=&offset=%C2%B2",
+    "offset=%D9%A3",
+    "offset=-1",
+    "offset=abc",
+    "offset=99999999999999999999",
+    "file=..%2Fetc&offset=1",
+]
 
 
 def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -202,7 +209,9 @@ def test_any_client_message_is_followed_or_closed_and_other_viewers_keep_their_l
 
 @FUZZ
 @given(query=queries)
-def test_any_connect_query_streams_or_is_closed_with_4400(master: Daemon, log_dir: Path, viewer: object, query: bytes) -> None:
+def test_any_connect_query_streams_or_is_closed_with_4400(
+    master: Daemon, log_dir: Path, viewer: object, query: bytes
+) -> None:
     async def scenario() -> str:
         communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), url(master))
         communicator.scope["user"] = viewer
@@ -218,9 +227,16 @@ def test_any_connect_query_streams_or_is_closed_with_4400(master: Daemon, log_di
     assert async_to_sync(scenario)() in {"streaming", f"closed {CLOSE_BAD_REQUEST}"}
 
 
-@pytest.mark.parametrize("path", ["/ws/nothing/", "/", "/ws/daemon/x/log/MASTER_LOG/", "/ws/daemon/1/log/", "/ws/diagnostics/client-log/more/"])
-async def test_a_path_no_route_matches_closes_with_4404_and_one_log_line(path: str, caplog: pytest.LogCaptureFixture) -> None:
-    communicator = WebsocketCommunicator(application, path, headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")])
+@pytest.mark.parametrize(
+    "path",
+    ["/ws/nothing/", "/", "/ws/daemon/x/log/MASTER_LOG/", "/ws/daemon/1/log/", "/ws/diagnostics/client-log/more/"],
+)
+async def test_a_path_no_route_matches_closes_with_4404_and_one_log_line(
+    path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    communicator = WebsocketCommunicator(
+        application, path, headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
+    )
     accepted, _ = await communicator.connect()
     closed = await communicator.receive_output(timeout=5)
 
@@ -232,7 +248,9 @@ async def test_a_path_no_route_matches_closes_with_4404_and_one_log_line(path: s
 @given(path=st.text(max_size=60))
 def test_any_path_closes_with_a_documented_code(path: str) -> None:
     async def scenario() -> int:
-        communicator = WebsocketCommunicator(application, "/" + path, headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")])
+        communicator = WebsocketCommunicator(
+            application, "/" + path, headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
+        )
         await communicator.connect()
         return (await communicator.receive_output(timeout=5))["code"]
 

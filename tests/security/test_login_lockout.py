@@ -34,11 +34,13 @@ def _fail(username: str, times: int, address: str = GUESSER) -> None:
 
 
 @pytest.fixture
-def limit(settings) -> int:  # noqa: ANN001 - pytest-django's settings fixture
+def limit(settings) -> int:
     return settings.AXES_FAILURE_LIMIT
 
 
-def test_the_right_password_is_refused_with_the_locked_out_page_after_too_many_failures(viewer: User, limit: int) -> None:
+def test_the_right_password_is_refused_with_the_locked_out_page_after_too_many_failures(
+    viewer: User, limit: int
+) -> None:
     _lock_out(viewer.username, limit)
 
     status, body, logged_in = _log_in(viewer.username, PASSWORD, GUESSER)
@@ -68,7 +70,7 @@ def test_another_user_from_the_same_address_is_not_locked_out(viewer: User, oper
     assert _log_in(operator.username, PASSWORD, GUESSER)[2]
 
 
-def test_the_limit_is_the_setting(viewer: User, settings) -> None:  # noqa: ANN001
+def test_the_limit_is_the_setting(viewer: User, settings) -> None:
     settings.AXES_FAILURE_LIMIT = 2
     _lock_out(viewer.username, 2)
 

@@ -68,8 +68,12 @@ MATRIX = [
     Row("daemons:daemon_command", "POST", (LOGIN, 403, 403, 302, 302), lambda w: {"command": "Reconfig"}),
     Row("daemons:daemon_command", "POST", (LOGIN, 403, 403, 403, 302), lambda w: {"command": "Restart"}),
     Row("daemons:pool_commands", "GET", (LOGIN, 403, 403, 200, 200), lambda w: {"command": "Reconfig"}),
-    Row("daemons:pool_commands", "POST", (LOGIN, 403, 403, 302, 302),
-        lambda w: {"command": "Reconfig", "daemons": [w.daemon.pk]}),
+    Row(
+        "daemons:pool_commands",
+        "POST",
+        (LOGIN, 403, 403, 302, 302),
+        lambda w: {"command": "Reconfig", "daemons": [w.daemon.pk]},
+    ),
     Row("daemons:pool_command_batch", "GET", (LOGIN, 403, 403, 200, 200)),
     Row("daemons:audit", "GET", (LOGIN, 403, 403, 403, 200)),
     Row("configview:index", "GET", (LOGIN, 403, 200, 200, 200)),
@@ -83,10 +87,18 @@ MATRIX = [
     Row("configview:snapshot_fetch", "POST", (LOGIN, 403, 403, 302, 302)),
     Row("configview:snapshot_detail", "GET", (LOGIN, 403, 200, 200, 200)),
     Row("configview:runtime_edit", "GET", (LOGIN, 403, 403, 200, 200)),
-    Row("configview:runtime_edit", "POST", (LOGIN, 403, 403, 200, 200),
-        lambda w: {"knob": "UPDATE_INTERVAL", "value": "60", "action": "set"}),
-    Row("configview:runtime_edit", "POST", (LOGIN, 403, 403, 200, 200),
-        lambda w: {"knob": "UPDATE_INTERVAL", "action": "unset"}),
+    Row(
+        "configview:runtime_edit",
+        "POST",
+        (LOGIN, 403, 403, 200, 200),
+        lambda w: {"knob": "UPDATE_INTERVAL", "value": "60", "action": "set"},
+    ),
+    Row(
+        "configview:runtime_edit",
+        "POST",
+        (LOGIN, 403, 403, 200, 200),
+        lambda w: {"knob": "UPDATE_INTERVAL", "action": "unset"},
+    ),
     Row("configview:diff", "GET", (LOGIN, 403, 200, 200, 200), _sides),
     Row("configview:share_list", "GET", (LOGIN, 200, 200, 200, 200)),
     Row("configview:share_create", "GET", (LOGIN, 405, 405, 405, 405)),
@@ -138,7 +150,9 @@ def test_each_role_gets_the_status_the_matrix_says(
 
 
 # Logging in and out is for everyone.
-ADMIN_PAGES = sorted(name for name in url_names() if name.startswith("admin:") and name not in ("admin:login", "admin:logout"))
+ADMIN_PAGES = sorted(
+    name for name in url_names() if name.startswith("admin:") and name not in ("admin:login", "admin:logout")
+)
 
 
 _ADMIN_SAMPLES = {"app_label": "daemons", "object_id": "1", "id": "1", "content_type_id": "1", "url": "nosuchpage"}

@@ -63,7 +63,9 @@ def test_no_page_or_admin_page_shows_the_token(admin: User, pool: Pool, no_htcon
         assert TOKEN not in response.content.decode(), url
 
 
-def test_no_link_or_form_carries_the_token_or_its_path(admin: User, pool: Pool, token_file: Path, no_htcondor: CutOff) -> None:
+def test_no_link_or_form_carries_the_token_or_its_path(
+    admin: User, pool: Pool, token_file: Path, no_htcondor: CutOff
+) -> None:
     client = _client(admin)
     for url in _pages(pool):
         body = client.get(url).content.decode()
@@ -79,15 +81,17 @@ def test_nothing_logged_on_pages_refreshes_or_a_failed_save_carries_the_token(
     for url in _pages(pool):
         client.get(url)
     client.post(reverse("daemons:pool_refresh", args=[pool.pk]))
-    client.post(reverse("daemons:pool_edit", args=[pool.pk]), {"name": "secretive", "collector": "127.0.0.1:9",
-                                                               "token_file": str(token_file)})
+    client.post(
+        reverse("daemons:pool_edit", args=[pool.pk]),
+        {"name": "secretive", "collector": "127.0.0.1:9", "token_file": str(token_file)},
+    )
     assert no_htcondor.calls, "the refresh and the connection check should have tried the collector"
     assert TOKEN not in caplog.text
 
 
 @pytest.mark.integration
 def test_a_refresh_of_the_real_pool_logs_nothing_of_its_token(
-    healthy_pool, db: None, caplog: pytest.LogCaptureFixture  # noqa: ANN001 - fixture
+    healthy_pool, db: None, caplog: pytest.LogCaptureFixture
 ) -> None:
     token = Path(healthy_pool.token_file).read_text().strip()
     caplog.set_level(logging.DEBUG)
@@ -104,13 +108,17 @@ def test_the_pool_page_warns_an_administrator_about_a_token_file_others_can_read
     assert "has mode 644: group or others may read it" in body and "chmod 600" in body
 
 
-def test_the_edit_form_warns_before_anything_is_submitted(admin: User, pool: Pool, token_file: Path, no_htcondor: CutOff) -> None:
+def test_the_edit_form_warns_before_anything_is_submitted(
+    admin: User, pool: Pool, token_file: Path, no_htcondor: CutOff
+) -> None:
     token_file.chmod(0o640)
     body = _client(admin).get(reverse("daemons:pool_edit", args=[pool.pk])).content.decode()
     assert "has mode 640: group or others may read it" in body
 
 
-def test_a_vanished_token_file_is_warned_about_too(admin: User, pool: Pool, token_file: Path, no_htcondor: CutOff) -> None:
+def test_a_vanished_token_file_is_warned_about_too(
+    admin: User, pool: Pool, token_file: Path, no_htcondor: CutOff
+) -> None:
     token_file.unlink()
     body = _client(admin).get(reverse("daemons:pool_detail", args=[pool.pk])).content.decode()
     assert "The token file needs attention: There is no file at" in body
@@ -121,7 +129,9 @@ def test_a_private_token_file_gets_no_warning(admin: User, pool: Pool, no_htcond
     assert "token file" not in body
 
 
-def test_a_viewer_who_cannot_fix_it_is_not_told(viewer: User, pool: Pool, token_file: Path, no_htcondor: CutOff) -> None:
+def test_a_viewer_who_cannot_fix_it_is_not_told(
+    viewer: User, pool: Pool, token_file: Path, no_htcondor: CutOff
+) -> None:
     token_file.chmod(0o644)
     body = _client(viewer).get(reverse("daemons:pool_detail", args=[pool.pk])).content.decode()
     assert "chmod" not in body

@@ -11,8 +11,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 # Views anyone may reach: the login forms.
 PUBLIC = {"/login/", "/admin/login/"}
-_CONVERTER_SAMPLES = {"int": "999999", "str": "nosuchthing", "slug": "nosuchthing", "path": "nosuchthing",
-                      "uuid": "00000000-0000-0000-0000-000000000000"}
+_CONVERTER_SAMPLES = {
+    "int": "999999",
+    "str": "nosuchthing",
+    "slug": "nosuchthing",
+    "path": "nosuchthing",
+    "uuid": "00000000-0000-0000-0000-000000000000",
+}
 
 
 def _walk(patterns: list, prefix: str = "") -> list[str]:

@@ -43,7 +43,9 @@ def test_the_enumeration_finds_the_log_routes() -> None:
 async def test_every_websocket_route_closes_for_an_anonymous_visitor(route: str) -> None:
     from condorweb.asgi import application
 
-    communicator = WebsocketCommunicator(application, route, headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")])
+    communicator = WebsocketCommunicator(
+        application, route, headers=[(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
+    )
     accepted, _ = await communicator.connect()
     closed = await communicator.receive_output(timeout=5) if accepted else {"type": "websocket.close", "code": None}
 
@@ -51,7 +53,9 @@ async def test_every_websocket_route_closes_for_an_anonymous_visitor(route: str)
     await communicator.wait()
 
 
-async def handshake(origin: bytes | None, host: bytes = b"127.0.0.1:8000", scheme: str = "ws", extra: list | None = None) -> bool:
+async def handshake(
+    origin: bytes | None, host: bytes = b"127.0.0.1:8000", scheme: str = "ws", extra: list | None = None
+) -> bool:
     from condorweb.asgi import application
 
     headers = [(b"host", host), *(extra or [])] + ([(b"origin", origin)] if origin is not None else [])
@@ -65,8 +69,18 @@ async def handshake(origin: bytes | None, host: bytes = b"127.0.0.1:8000", schem
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "origin",
-    [b"http://127.0.0.1:9999", b"https://127.0.0.1", b"ftp://127.0.0.1:8000", b"http://localhost:31337", b"https://127.0.0.1:8000",
-     b"http://127.0.0.1", b"http://evil.example", b"null", b"http://127.0.0.1:8000.evil.example", None],
+    [
+        b"http://127.0.0.1:9999",
+        b"https://127.0.0.1",
+        b"ftp://127.0.0.1:8000",
+        b"http://localhost:31337",
+        b"https://127.0.0.1:8000",
+        b"http://127.0.0.1",
+        b"http://evil.example",
+        b"null",
+        b"http://127.0.0.1:8000.evil.example",
+        None,
+    ],
 )
 async def test_a_page_from_another_scheme_host_or_port_is_refused_at_the_handshake(origin: bytes | None) -> None:
     assert await handshake(origin) is False

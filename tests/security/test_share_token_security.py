@@ -93,11 +93,11 @@ def test_the_secret_is_compared_in_constant_time(viewer: User, monkeypatch: pyte
         lambda t: t[:-1],  # one character short
         lambda t: "x" * len(t),
         # PostgreSQL refuses a NUL in a query: it must not get that far.
-        lambda t: t[:LOOKUP_LENGTH - 1] + "\x00" + t[LOOKUP_LENGTH:],
+        lambda t: t[: LOOKUP_LENGTH - 1] + "\x00" + t[LOOKUP_LENGTH:],
     ],
     ids=["lookup-only", "wrong-secret", "truncated", "guessed", "nul-in-lookup"],
 )
-def test_anything_but_the_whole_token_is_a_404(viewer: User, mangle) -> None:  # noqa: ANN001
+def test_anything_but_the_whole_token_is_a_404(viewer: User, mangle) -> None:
     _, token = _share(viewer)
     response = _client(viewer).get(f"/config/s/{quote(mangle(token), safe='')}/")
     assert response.status_code == 404
@@ -135,7 +135,7 @@ def test_no_stored_snapshot_or_share_holds_a_secret_value(viewer: User) -> None:
     assert set(SECRETS) <= set(json.loads(stored)[0]["fields"]["hashes"])
 
 
-def test_the_link_page_shows_the_token_once_and_the_list_never(viewer: User, htcondor) -> None:  # noqa: ANN001
+def test_the_link_page_shows_the_token_once_and_the_list_never(viewer: User, htcondor) -> None:
     daemon = make_daemon()
     before = make_snapshot(daemon, {"UPDATE_INTERVAL": "300"})
     after = make_snapshot(daemon, {"UPDATE_INTERVAL": "5"})
@@ -147,7 +147,6 @@ def test_the_link_page_shows_the_token_once_and_the_list_never(viewer: User, htc
 
     assert token in created.content.decode()
     assert token[LOOKUP_LENGTH:] not in client.get(reverse("configview:share_list")).content.decode()
-
 
 
 def test_no_live_token_reaches_the_log_when_a_revoked_link_is_a_404(viewer: User, console_log: io.StringIO) -> None:

@@ -34,7 +34,9 @@ class Command(BaseCommand):
             for key, value in devpool.status(name).items():
                 self.stdout.write(f"{key}: {value}")
             return
-        self.stdout.write(f"Starting the HTCondor dev pool {name!r} on 127.0.0.1:{port} (the first run bootstraps it)...")
+        self.stdout.write(
+            f"Starting the HTCondor dev pool {name!r} on 127.0.0.1:{port} (the first run bootstraps it)..."
+        )
         try:
             pool_info = devpool.up(name, port, token_owner=_user(token_owner))
         except devpool.DevPoolUnavailable as exc:
@@ -54,7 +56,9 @@ class Command(BaseCommand):
         found = pool.daemons.count()
         if pool.last_refresh_error:
             raise CommandError(f"The dev pool started but the console cannot read it: {pool.last_refresh_error}")
-        self.stdout.write(self.style.SUCCESS(f"Dev pool {name!r} is up at {pool_info.collector}: {found} daemons registered."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Dev pool {name!r} is up at {pool_info.collector}: {found} daemons registered.")
+        )
 
 
 def _user(name: str) -> tuple[int, int] | None:
