@@ -145,7 +145,7 @@ def test_forbidden_attempts_are_recorded_without_sending(viewer, sent) -> None:
     assert sent.calls == []
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_broadcast_leaves_after_commit_in_the_background_and_reaches_the_pools_group(
     operator, sent, background_jobs, monkeypatch
 ) -> None:

@@ -11,8 +11,8 @@ from daemons import background
 from tests.configview.helpers import make_daemon
 
 
-# Transactional, so the job's own connection sees the row; serialized so the groups survive the flush.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Transactional, so the job's own connection sees the row (the role fixtures re-create the groups a flush removed).
+@pytest.mark.django_db(transaction=True)
 def test_a_fetch_started_by_the_service_completes_in_the_background(operator, htcondor) -> None:
     snapshot = services.config_snapshot_fetch(user=operator, daemon=make_daemon())
     background.wait_all(timeout=30)
@@ -21,7 +21,7 @@ def test_a_fetch_started_by_the_service_completes_in_the_background(operator, ht
     assert snapshot.values["UPDATE_INTERVAL"] == "5"
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_fetch_started_inside_a_transaction_runs_once_that_transaction_commits(operator, htcondor) -> None:
     daemon = make_daemon()
     with transaction.atomic():
