@@ -17,6 +17,11 @@ not work across the chroot boundary.
 
 Stdlib only: tools run inside the pool's environment via ``DevPool.config_val``
 style argv prefixes; nothing here imports Django or the HTCondor bindings.
+
+One module of about 800 lines, on purpose: it is one instance's life
+(bootstrap, config, start, token, stop, orphans) under one lock per instance,
+and its private helpers share the ``_Instance`` paths; split, each part would
+import the others' internals. Development only: a deployment never loads it.
 """
 
 from __future__ import annotations
