@@ -106,9 +106,11 @@ class RuntimeEditForm(forms.Form):
         if self.is_valid():
             data = self.cleaned_data
         else:
+            # Recorded as submitted, but a NUL cannot be stored (PostgreSQL's text
+            # refuses it): it becomes U+FFFD, which the condor package rejects too.
             data = {
-                "knob": self.data.get("knob", ""),
-                "value": self.data.get("value", ""),
+                "knob": self.data.get("knob", "").replace("\x00", "\ufffd"),
+                "value": self.data.get("value", "").replace("\x00", "\ufffd"),
                 "action": self.data.get("action", ""),
                 "reconfig": bool(self.data.get("reconfig")),
             }

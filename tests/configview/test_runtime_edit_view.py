@@ -59,6 +59,15 @@ def test_a_knob_with_a_newline_is_rejected_before_sending_and_recorded_invalid(o
     assert "is not an HTCondor knob name" in response.content.decode()
 
 
+def test_a_knob_with_a_nul_is_recorded_invalid_without_the_nul_postgresql_cannot_store(operator, htcondor) -> None:
+    response = client_for(operator).post(url(make_daemon()), {"knob": "\x00", "value": "60", "action": "set"})
+
+    record = CommandRecord.objects.get()
+    assert response.status_code == 200 and htcondor.sent == []
+    assert record.outcome == CommandRecord.Outcome.INVALID
+    assert "\x00" not in record.knob and "\ufffd" in record.knob
+
+
 def test_an_incomplete_form_sends_and_records_nothing(operator, htcondor) -> None:
     response = client_for(operator).post(url(make_daemon()), {"knob": "CONDORWEB_TEST_KNOB", "value": "x"})
     assert response.status_code == 200 and "This field is required" in response.content.decode()
