@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "template_partials",
     "axes",
     "csp",
+    "huey.contrib.djhuey",
+    "engine",
     "daemons",
     "configview",
 ]
@@ -297,7 +299,45 @@ CONDORWEB_WORKERS_PER_POOL = env_int(
     "CONDORWEB_WORKERS_PER_POOL", CondorSettings.workers_per_pool, minimum=1, maximum=32
 )
 CONDORWEB_FETCH_WORKERS = env_int("CONDORWEB_FETCH_WORKERS", CondorSettings.fetch_workers, minimum=1, maximum=32)
-CONDORWEB_INVENTORY_MAX_AGE = env_float("CONDORWEB_INVENTORY_MAX_AGE", 30.0, minimum=1.0)
+# The task queue (Huey, docs/architecture.md): every kind of background work
+# runs in `manage.py worker` processes. sqlite:///PATH is the embedded queue
+# (one worker host; `make run`'s); redis://... is production's, for workers on
+# several hosts; memory: only serves tests, which swap in their own storage.
+CONDORWEB_QUEUE_URL = env_str("CONDORWEB_QUEUE_URL", f"sqlite:///{DATA_DIR / 'queue.sqlite3'}")
+CONDORWEB_WORKER_THREADS = env_int("CONDORWEB_WORKER_THREADS", 8, minimum=1, maximum=256)
+# Seconds between a worker's heartbeats; one silent for three of them counts as stopped.
+CONDORWEB_WORKER_HEARTBEAT = env_float("CONDORWEB_WORKER_HEARTBEAT", 5.0, minimum=0.2, maximum=300)
+# Every pool is refreshed this often by the workers, whether or not anyone looks.
+CONDORWEB_WATCH_INTERVAL = env_float("CONDORWEB_WATCH_INTERVAL", 60.0, minimum=1.0, maximum=86_400)
+# Jobs of one pool that run at once across all workers (refreshes, batches,
+# fetches): the rest wait, so a silent pool holds at most this many threads.
+CONDORWEB_POOL_CONCURRENCY = env_int("CONDORWEB_POOL_CONCURRENCY", 2, minimum=1, maximum=64)
+# Bulk commands and fetches waiting for one pool at most; more are refused with a message.
+CONDORWEB_POOL_QUEUE_LIMIT = env_int("CONDORWEB_POOL_QUEUE_LIMIT", 20, minimum=1, maximum=10_000)
+if CONDORWEB_QUEUE_URL.startswith("sqlite:///"):
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "filename": CONDORWEB_QUEUE_URL.removeprefix("sqlite:///"),
+        "timeout": env_float("CONDORWEB_SQLITE_TIMEOUT", 5.0, minimum=0.1),
+    }
+elif CONDORWEB_QUEUE_URL.startswith(("redis://", "rediss://", "unix://")):
+    # The expiring storage: its locks expire (Redis 7.0 has no hash-field TTL),
+    # so a lock a killed worker held is freed without anyone's help.
+    HUEY = {"huey_class": "huey.RedisExpireHuey", "url": CONDORWEB_QUEUE_URL, "expire_time": 3600}
+elif CONDORWEB_QUEUE_URL == "memory:":
+    HUEY = {"huey_class": "huey.MemoryHuey"}
+else:
+    raise ImproperEnvironment(
+        "CONDORWEB_QUEUE_URL must be sqlite:///PATH, a redis://, rediss:// or unix:// URL, or memory:."
+    )
+HUEY.update(
+    name="condorweb",
+    # Outcomes live in the console's own rows (audit, snapshots), not in the queue.
+    results=False,
+    immediate=False,
+    utc=True,
+    consumer={"workers": CONDORWEB_WORKER_THREADS, "worker_type": "thread", "periodic": True},
+)
 CONDORWEB_TIMELINE_DAYS = env_int("CONDORWEB_TIMELINE_DAYS", 90, minimum=1)
 CONDORWEB_LOG_BACKLOG_LINES = env_int("CONDORWEB_LOG_BACKLOG_LINES", 500, minimum=0, maximum=100_000)
 # A log download larger than this is refused with a message; below it a

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -14,7 +13,7 @@ class ConfigSnapshot(models.Model):
     """Every knob of one configuration at one moment: a daemon's, or the console host's own.
 
     Written only by ``configview.services``: created pending, filled in by a
-    background fetch, and never changed once complete. Secret values are
+    fetch on the task queue, and never changed once complete. Secret values are
     stored as a marker plus a keyed hash (see ``configview.redaction``).
     """
 
@@ -51,6 +50,8 @@ class ConfigSnapshot(models.Model):
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # The worker filling the snapshot: if it stops, the fetch is marked failed with that reason.
+    claimed_by = models.CharField(max_length=200, blank=True, editable=False)
     knob_count = models.PositiveIntegerField(default=0)
     # name -> value (None: not defined), name -> declared type, name -> where the value comes from,
     # name -> keyed hash of a hidden value.
@@ -84,13 +85,6 @@ class ConfigSnapshot(models.Model):
     @property
     def in_progress(self) -> bool:
         return self.status in (self.Status.PENDING, self.Status.RUNNING)
-
-    @property
-    def stalled(self) -> bool:
-        """A fetch that stopped reporting: its process ended (a restart) before it did."""
-        # A fetch may take 6 timeouts, at least 30 s (condor.workers.Settings.fetch_timeout); allow a little more.
-        limit = timedelta(seconds=max(60.0, 8 * settings.CONDORWEB_HTCONDOR_TIMEOUT))
-        return self.in_progress and timezone.now() - self.updated_at > limit
 
 
 # A share link's token: LOOKUP_LENGTH characters to find the row, then the secret.

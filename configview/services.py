@@ -1,7 +1,7 @@
 """Writes for configview: snapshots, shares and runtime changes. Keyword-only arguments.
 
-Snapshots are only ever created here and filled in by their background
-fetch; an update only applies while the row is pending or running, so a
+Snapshots are only ever created here and filled in by their fetch on the
+task queue; an update only applies while the row is pending or running, so a
 complete snapshot never changes.
 """
 
@@ -12,9 +12,10 @@ import secrets
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
@@ -23,17 +24,18 @@ import condor.client
 from condor.errors import ProtocolError, ToolsUnavailable
 from condor.types import Credentials, LocalKnob, Target
 from condor.validation import validate_value
-from configview import redaction
+from configview import redaction, tasks
 from configview.models import ConfigSnapshot, Share, share_secret_digest
 from configview.selectors import NotComparable, SideChoice
-from daemons import background
 from daemons.commands.services import (
     ClientInfo,
+    QueueFull,
     RuntimeChange,
     daemon_config_set,
     daemon_config_unset,
 )
 from daemons.models import Daemon
+from engine import queue, workers
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +50,19 @@ _Status = ConfigSnapshot.Status
 
 
 def config_snapshot_fetch(*, user: AbstractBaseUser, daemon: Daemon) -> ConfigSnapshot:
-    """Start fetching every knob of ``daemon`` in the background; the row reports progress."""
+    """Start fetching every knob of ``daemon`` on the task queue; the row reports progress.
+
+    Raises ``QueueFull`` (and writes nothing) when ``CONDORWEB_POOL_QUEUE_LIMIT``
+    fetches of the daemon's pool are unfinished already.
+    """
+    waiting = ConfigSnapshot.objects.filter(
+        daemon__pool_id=daemon.pool_id, status__in=[_Status.PENDING, _Status.RUNNING]
+    ).count()
+    if waiting >= settings.CONDORWEB_POOL_QUEUE_LIMIT:
+        raise QueueFull(
+            f"Nothing was fetched: {waiting} configuration fetches from this pool are unfinished "
+            f"(at most {settings.CONDORWEB_POOL_QUEUE_LIMIT} at a time). Try again once some have finished."
+        )
     snapshot = ConfigSnapshot.objects.create(
         source=ConfigSnapshot.Source.DAEMON,
         daemon=daemon,
@@ -60,19 +74,27 @@ def config_snapshot_fetch(*, user: AbstractBaseUser, daemon: Daemon) -> ConfigSn
         requested_by=user,
         requested_by_name=user.get_username(),
     )
-    # The job's own database connection finds the row only once it is
-    # committed; inside a caller's transaction that is at its commit.
-    transaction.on_commit(
-        lambda: background.submit_once(
-            ("config-fetch", snapshot.pk), lambda: config_snapshot_fill(snapshot_id=snapshot.pk)
-        )
-    )
+    # The worker finds the row only once it is committed; inside a caller's
+    # transaction that is at its commit.
+    queue.enqueue(tasks.config_fetch, snapshot.pk)
     return snapshot
 
 
 def config_snapshot_fill(*, snapshot_id: int) -> None:
-    """The background half of a fetch: values, and beside them sources and declared types."""
-    if not _advance(snapshot_id, {_Status.PENDING}, status=_Status.RUNNING):
+    """The queued half of a fetch, in one of its pool's slots (else ``queue.Busy``): values, and beside them
+    sources and declared types.
+
+    Claimed by this worker as it starts (a conditional UPDATE): a second job
+    for the same snapshot does nothing.
+    """
+    pool_id = ConfigSnapshot.objects.filter(pk=snapshot_id).values_list("daemon__pool_id", flat=True).first()
+    # A fetch takes up to 6 HTCondor timeouts (condor.workers.Settings.fetch_timeout).
+    with queue.exclusive(pool_id=pool_id or 0, ttl=max(120.0, 8 * settings.CONDORWEB_HTCONDOR_TIMEOUT)):
+        _fill(snapshot_id)
+
+
+def _fill(snapshot_id: int) -> None:
+    if not _advance(snapshot_id, {_Status.PENDING}, status=_Status.RUNNING, claimed_by=workers.current_name()):
         return
     try:
         snapshot = (
@@ -104,6 +126,29 @@ def config_snapshot_fill(*, snapshot_id: int) -> None:
         )
         raise
     _advance(snapshot_id, {_Status.RUNNING}, **_payload(values, declared, source_map, sources_note))
+
+
+WORKER_STOPPED = "The worker fetching it stopped before it finished (a restart or a crash). Fetch again."
+# Seconds a snapshot may wait in the queue before the recovery queues it again (a lost enqueue).
+REQUEUE_AFTER = 60
+
+
+def config_snapshots_recover(*, alive: set[str]) -> tuple[int, int]:
+    """After a worker's death: fetches it was running are failed with the reason, lost ones queued again.
+
+    Returns (snapshots failed, snapshots queued again). A snapshot still
+    pending after ``REQUEUE_AFTER`` seconds is queued again: a second job for
+    it does nothing, as the first to start claims it.
+    """
+    lost = ConfigSnapshot.objects.filter(status=_Status.RUNNING).exclude(claimed_by__in=alive)
+    stopped = lost.update(status=_Status.FAILED, error=WORKER_STOPPED, completed_at=timezone.now())
+    cutoff = timezone.now() - timedelta(seconds=REQUEUE_AFTER)
+    waiting = list(
+        ConfigSnapshot.objects.filter(status=_Status.PENDING, updated_at__lt=cutoff).values_list("pk", flat=True)
+    )
+    for snapshot_id in waiting:
+        queue.enqueue(tasks.config_fetch, snapshot_id)
+    return stopped, len(waiting)
 
 
 def config_snapshot_capture_local(*, user: AbstractBaseUser, subsystem: str = "TOOL") -> ConfigSnapshot:

@@ -24,7 +24,7 @@ from configview.forms import (
 from configview.models import ConfigSnapshot, Share
 from configview.selectors import NotComparable, SideChoice
 from daemons.access import allows, daemon_for, require
-from daemons.commands.services import ClientInfo, record_refusal
+from daemons.commands.services import ClientInfo, QueueFull, record_refusal
 from daemons.crumbs import daemon_trail
 from daemons.models import CommandRecord, Daemon
 
@@ -161,7 +161,11 @@ def daemon_snapshots(request: HttpRequest, daemon_id: int) -> HttpResponse:
 def snapshot_fetch(request: HttpRequest, daemon_id: int) -> HttpResponse:
     daemon = daemon_for(request.user, daemon_id)
     require(request.user, FETCH)
-    snapshot = services.config_snapshot_fetch(user=request.user, daemon=daemon)
+    try:
+        snapshot = services.config_snapshot_fetch(user=request.user, daemon=daemon)
+    except QueueFull as exc:
+        messages.error(request, str(exc))
+        return redirect("configview:daemon_snapshots", daemon_id=daemon.pk)
     url = reverse("configview:snapshot_detail", kwargs={"snapshot_id": snapshot.pk})
     if request.POST.get("then") == "diff":
         url += "?then=diff"

@@ -36,6 +36,7 @@ class Pool(models.Model):
     description = models.TextField(blank=True)
     last_refreshed_at = models.DateTimeField(null=True, blank=True)
     last_refresh_error = models.TextField(blank=True)
+    last_refresh_ms = models.FloatField(null=True, blank=True, help_text="How long the last refresh took.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -122,7 +123,9 @@ class CommandRecord(models.Model):
 
     class Outcome(models.TextChoices):
         PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
+        UNKNOWN = "unknown", "Outcome unknown"
         REFUSED = "refused", "Refused by HTCondor"
         UNAUTHORIZED = "unauthorized", "Not authorized by HTCondor"
         UNREACHABLE = "unreachable", "Daemon unreachable"
@@ -158,6 +161,10 @@ class CommandRecord(models.Model):
         db_index=True,
         help_text="Shared by the rows of one command sent to several daemons at once.",
     )
+    # The worker that took a batch's row to send it (a conditional UPDATE, so
+    # one worker only): if it stops before the outcome is written, the row's
+    # outcome is unknown, and it is never sent again.
+    claimed_by = models.CharField(max_length=200, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -26,13 +26,12 @@ import condor.client
 import condor.tools
 import condor.workers
 from condor.types import Credentials
-from daemons import background
 from daemons.logs import logstream
 from daemons.models import Daemon
 from daemons.permissions import ADMINISTRATORS, OPERATORS, VIEWERS, sync_default_groups
 from devtools import devpool
 from tests import servers
-from tests.helpers import FakeHTCondor, fresh_pool
+from tests.helpers import FakeHTCondor, Queued, fresh_pool
 
 TEST_POOL_NAME = os.environ.get("CONDORWEB_TEST_POOL_NAME", "test")
 TEST_POOL_PORT = int(os.environ.get("CONDORWEB_TEST_POOL_PORT", "9718"))
@@ -143,11 +142,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         devpool.down(TEST_POOL_NAME)
 
 
+@pytest.fixture(autouse=True)
+def background_jobs() -> Iterator[Queued]:
+    """The task queue in memory, its jobs held: a test runs them (``.run()``) after it has seen the page.
+
+    Every test has it, so none puts a job in the queue a `make run` worker reads.
+    """
+    queued = Queued()
+    with queued.installed():
+        yield queued
+
+
 @pytest.fixture
-def background_jobs() -> Iterator[background.Held]:
-    """Background work (e.g. stale-pool refreshes) held, not threaded: pages are seen before it runs (``.run()``)."""
-    with background.hold() as held:
-        yield held
+def inline_jobs(background_jobs: Queued) -> Iterator[None]:
+    """Jobs run as they are queued (Huey's immediate mode), in the test's thread and transaction."""
+    with background_jobs.immediate():
+        yield
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

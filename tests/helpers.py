@@ -5,11 +5,15 @@ Fixtures shared by several folders are in tests/conftest.py; a folder's own are 
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
+
+from huey.contrib.djhuey import HUEY as huey
+from huey.storage import BaseStorage, MemoryStorage
 
 import condor.client
 from condor.commands import Command
@@ -152,6 +156,59 @@ def downloaded(response: object) -> bytes:
     if getattr(response, "is_async", False):
         return async_to_sync(collect)()
     return b"".join(response.streaming_content)
+
+
+class Queued:
+    """The task queue as tests see it: Huey's own, on a storage in memory, its jobs held until ``run``."""
+
+    def installed(self) -> contextlib.AbstractContextManager[None]:
+        return _swapped_storage(MemoryStorage(huey.name))
+
+    @contextmanager
+    def immediate(self) -> Iterator[None]:
+        """Jobs run as they are queued (delayed ones stay scheduled), their errors logged as a worker would."""
+        huey.immediate = True
+        try:
+            yield
+        finally:
+            huey.immediate = False
+
+    def _all(self) -> list[Any]:
+        return huey.pending() + huey.scheduled()
+
+    def kinds(self) -> list[str]:
+        """Each held job's task name, queued first, then scheduled."""
+        return [task.name for task in self._all()]
+
+    def run(self, kind: str = "") -> int:
+        """Run the held jobs (of ``kind``, if given), delayed ones too, and those they queue; how many ran.
+
+        In this thread and the caller's transaction, each job's error raised here.
+        """
+        done = 0
+        while wanted := [task for task in self._all() if not kind or task.name == kind]:
+            task = wanted[0]
+            others = [other for other in self._all() if other is not task and other.id != task.id]
+            huey.storage.flush_queue()
+            huey.storage.flush_schedule()
+            for other in others:
+                if other.eta is None:
+                    huey.storage.enqueue(huey.serialize_task(other))
+                else:
+                    huey.storage.add_to_schedule(huey.serialize_task(other), other.eta)
+            task.execute()
+            done += 1
+        return done
+
+
+@contextmanager
+def _swapped_storage(storage: BaseStorage) -> Iterator[None]:
+    previous = huey.storage
+    huey.storage = storage
+    try:
+        yield
+    finally:
+        huey.storage = previous
 
 
 class FakeHTCondor:

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from condor.errors import ProtocolError
-from daemons import background, events
+from daemons import events
 from daemons.models import CommandRecord, Daemon
 
 
@@ -116,7 +116,6 @@ def complete(record: CommandRecord, result: Attempt) -> None:
     record.completed_at = timezone.now()
     with transaction.atomic():
         record.save(update_fields=["outcome", "error", "duration_ms", "completed_at"])
-        # The broadcast costs an event loop round trip (1-5 ms): it leaves the request's path.
-        transaction.on_commit(
-            lambda: background.submit_once(("command_recorded", record.pk), events.command_recorded, record)
-        )
+        # From the process that wrote the row, which may be a worker: its
+        # viewers hear it through Redis (the in-memory layer is one process's).
+        transaction.on_commit(lambda: events.command_recorded(record))

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from condor.commands import Command, commands_for_kind
 from condor.types import DAEMON_KINDS
 from daemons.access import allows, may_send
 from daemons.inventory.selectors import pools_for_user
 from daemons.models import CommandRecord, Daemon, Pool
-
-# Seconds a bulk command's sends may wait for a background thread before its pending rows count as stalled.
-STALLED_MARGIN = 120
 
 # What a command means beyond its own description, where the daemon's kind matters.
 _MASTER_OFF = (
@@ -29,7 +23,7 @@ _MASTER_OFF = (
 _CHILD_OFF = " To bring it back, send DaemonOn for its subsystem from its master's page."
 _STOPS_ITSELF = frozenset({Command.OffGraceful, Command.OffPeaceful, Command.OffFast, Command.OffForce})
 HISTORY_LENGTH = 10
-# Rows one bulk command writes at most; it also bounds how long its sends hold a background thread.
+# Rows one bulk command writes at most; it also bounds how long its sends hold a worker thread.
 BULK_LIMIT = 200
 
 
@@ -153,9 +147,10 @@ class CommandBatch:
     id: uuid.UUID
     records: list[CommandRecord]
     sent: int
+    # Waiting for a worker, or being sent now.
     pending: int
-    # Rows still pending past every bound on their sends: the process sending them stopped.
-    stalled: bool
+    # Claimed by a worker that stopped before it wrote the outcome.
+    unknown: int
 
 
 def command_batch(pool: Pool, batch: uuid.UUID) -> CommandBatch | None:
@@ -163,14 +158,25 @@ def command_batch(pool: Pool, batch: uuid.UUID) -> CommandBatch | None:
     records = list(CommandRecord.objects.filter(pool=pool, batch=batch).select_related("daemon").order_by("id"))
     if not records:
         return None
-    pending = [r for r in records if r.outcome == CommandRecord.Outcome.PENDING]
-    # Each round of sends ends within the HTCondor timeout; the margin covers a job queued behind others.
-    rounds = math.ceil(len(records) / settings.CONDORWEB_WORKERS_PER_POOL)
-    bound = timedelta(seconds=(rounds + 1) * settings.CONDORWEB_HTCONDOR_TIMEOUT + STALLED_MARGIN)
+    outcomes = [r.outcome for r in records]
     return CommandBatch(
         id=batch,
         records=records,
-        sent=sum(1 for r in records if r.outcome == CommandRecord.Outcome.SENT),
-        pending=len(pending),
-        stalled=bool(pending) and timezone.now() - min(r.created_at for r in pending) > bound,
+        sent=outcomes.count(CommandRecord.Outcome.SENT),
+        pending=outcomes.count(CommandRecord.Outcome.PENDING) + outcomes.count(CommandRecord.Outcome.SENDING),
+        unknown=outcomes.count(CommandRecord.Outcome.UNKNOWN),
+    )
+
+
+def batches_unfinished(pool_id: int) -> int:
+    """Bulk commands to ``pool_id`` with rows not sent yet: the pool's share of the queue's bulk work."""
+    return (
+        CommandRecord.objects.filter(
+            pool_id=pool_id,
+            batch__isnull=False,
+            outcome__in=[CommandRecord.Outcome.PENDING, CommandRecord.Outcome.SENDING],
+        )
+        .values("batch")
+        .distinct()
+        .count()
     )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -17,7 +18,7 @@ import condor.client
 from condor.commands import Command
 from condor.types import Target
 from condor.validation import validate_knob
-from daemons import background
+from daemons import tasks
 from daemons.commands.audit import (
     Attempt,
     ClientInfo,
@@ -26,9 +27,10 @@ from daemons.commands.audit import (
     complete,
     who_and_what,
 )
-from daemons.commands.selectors import BULK_LIMIT
-from daemons.inventory.services import pool_refresh_after_command
+from daemons.commands.selectors import BULK_LIMIT, batches_unfinished
+from daemons.inventory import services as inventory_services
 from daemons.models import CommandRecord, Daemon
+from engine import queue, workers
 
 logger = logging.getLogger(__name__)
 
@@ -47,19 +49,32 @@ def command_send(
         action=lambda: condor.client.send_command(daemon.target, command, daemon.pool.credentials, subsystem=subsystem),
     )
     if record.outcome == CommandRecord.Outcome.SENT:
-        pool_refresh_after_command(pool=daemon.pool)
+        inventory_services.pool_refresh_after_command(pool=daemon.pool)
     return record
+
+
+class QueueFull(Exception):
+    """The pool has as much work waiting as the queue takes (``CONDORWEB_POOL_QUEUE_LIMIT``)."""
 
 
 def command_batch_start(
     *, user: AbstractBaseUser, daemons: Sequence[Daemon], command: Command, subsystem: str = "", client: ClientInfo
 ) -> uuid.UUID:
-    """The same command to each of ``daemons``: one pending audit row each, sent in the background.
+    """The same command to each of ``daemons`` (of one pool): one pending audit row each, sent by a worker.
 
     The rows are committed together, with one batch id, before anything is
     sent; the id names the page where their outcomes arrive. A request never
-    waits on the daemons, however many are silent.
+    waits on the daemons, however many are silent. Raises ``QueueFull`` (and
+    writes nothing) when the pool has ``CONDORWEB_POOL_QUEUE_LIMIT`` bulk
+    commands unfinished already.
     """
+    for pool_id in {daemon.pool_id for daemon in daemons}:
+        if (waiting := batches_unfinished(pool_id)) >= settings.CONDORWEB_POOL_QUEUE_LIMIT:
+            raise QueueFull(
+                f"Nothing was sent: {waiting} bulk commands to this pool are still being sent "
+                f"(at most {settings.CONDORWEB_POOL_QUEUE_LIMIT} at a time). "
+                "Try again once some have finished; the diagnostics page shows the queue."
+            )
     batch = uuid.uuid4()
     with transaction.atomic():
         CommandRecord.objects.bulk_create(
@@ -71,23 +86,62 @@ def command_batch_start(
             )
             for daemon in daemons
         )
-        transaction.on_commit(
-            lambda: background.submit_once(("command_batch", batch), _batch_send, batch, lane="commands")
-        )
+        _batch_enqueue(batch)
     return batch
 
 
-def _batch_send(batch: uuid.UUID) -> None:
-    """Send a batch's pending commands a few at a time, as many as the condor package has workers per pool.
+def _batch_key(batch: uuid.UUID) -> str:
+    return f"batch-{batch}"
 
-    A handful of black-holed daemons cost one HTCondor timeout each in
-    parallel, not in turn; each outcome is written as it arrives.
+
+def _batch_enqueue(batch: uuid.UUID) -> None:
+    queue.enqueue(tasks.command_batch, str(batch), key=_batch_key(batch))
+
+
+def _batch_ttl(rows: int) -> float:
+    # Rounds of sends, each within the HTCondor timeout (and the wait for the condor package's workers).
+    return (math.ceil(rows / settings.CONDORWEB_WORKERS_PER_POOL) + 1) * 2 * settings.CONDORWEB_HTCONDOR_TIMEOUT + 60
+
+
+def command_batch_send(*, batch: uuid.UUID) -> None:
+    """Send a batch's pending rows, in one of its pool's slots (else ``queue.Busy``).
+
+    A few at a time, as many as the condor package has workers per pool, so
+    a handful of black-holed daemons cost one HTCondor timeout each in
+    parallel, not in turn. Each row is claimed by a conditional UPDATE just
+    before it is sent, by this worker only, and its outcome written as it
+    arrives: a row is sent at most once, whichever workers run the batch.
     """
     records = list(
         CommandRecord.objects.filter(batch=batch, outcome=CommandRecord.Outcome.PENDING)
         .select_related("pool", "daemon")
         .order_by("id")
     )
+    if not records:
+        queue.started(_batch_key(batch))
+        return
+    with queue.exclusive(pool_id=records[0].pool_id or 0, ttl=_batch_ttl(len(records))):
+        queue.started(_batch_key(batch))
+        sent = _send_claimed(records)
+    pools = {record.pool_id: record.pool for record in sent if record.pool is not None}
+    for pool in pools.values():
+        inventory_services.pool_refresh_after_command(pool=pool)
+
+
+def _claim(record: CommandRecord) -> bool:
+    return bool(
+        CommandRecord.objects.filter(pk=record.pk, outcome=CommandRecord.Outcome.PENDING).update(
+            outcome=CommandRecord.Outcome.SENDING, claimed_by=workers.current_name()
+        )
+    )
+
+
+def _send_claimed(records: list[CommandRecord]) -> list[CommandRecord]:
+    """Claim and send ``records``, at most CONDORWEB_WORKERS_PER_POOL at once; those sent.
+
+    The database is only touched here, in the job's thread: the sending
+    threads only wait on HTCondor.
+    """
 
     def send(record: CommandRecord) -> Attempt:
         pool = record.pool
@@ -103,24 +157,67 @@ def _batch_send(batch: uuid.UUID) -> None:
             )
         )
 
+    waiting = iter(records)
+    sent: list[CommandRecord] = []
     with ThreadPoolExecutor(
         max_workers=settings.CONDORWEB_WORKERS_PER_POOL, thread_name_prefix="condorweb-bulk"
     ) as executor:
-        sending = {executor.submit(send, record): record for record in records}
-        for done in as_completed(sending):
-            record, result = sending[done], done.result()
-            complete(record, result)
-            if result.unexpected is not None:
-                logger.error(
-                    "%s to %s failed unexpectedly", record.command, record.daemon_name, exc_info=result.unexpected
-                )
-    pools = {
-        record.pool_id: record.pool
-        for record in records
-        if record.pool is not None and record.outcome == CommandRecord.Outcome.SENT
-    }
-    for pool in pools.values():
-        pool_refresh_after_command(pool=pool)
+        sending: dict[Future[Attempt], CommandRecord] = {}
+
+        def start_next() -> None:
+            # Claimed only as a thread is free to send it: a worker that dies leaves unclaimed rows to the next.
+            for record in waiting:
+                if _claim(record):
+                    sending[executor.submit(send, record)] = record
+                    return
+
+        for _ in range(settings.CONDORWEB_WORKERS_PER_POOL):
+            start_next()
+        while sending:
+            done, _ = wait(sending, return_when=FIRST_COMPLETED)
+            for future in done:
+                record, result = sending.pop(future), future.result()
+                complete(record, result)
+                if result.outcome == CommandRecord.Outcome.SENT:
+                    sent.append(record)
+                if result.unexpected is not None:
+                    logger.error(
+                        "%s to %s failed unexpectedly", record.command, record.daemon_name, exc_info=result.unexpected
+                    )
+                start_next()
+    return sent
+
+
+WORKER_STOPPED = (
+    "Outcome unknown: the worker stopped while sending. The command may or may not have reached the daemon; "
+    "check its log (MasterLog for a master's commands) before sending it again."
+)
+
+
+def command_batches_recover(*, alive: set[str]) -> tuple[int, int]:
+    """After a worker's death: its rows in flight become unknown (never resent); batches it left are queued again.
+
+    Returns (rows marked unknown, batches queued again). A batch is queued
+    again when it has pending rows, is not waiting in the queue, and no live
+    worker is sending one of its rows; a second job for a batch still
+    running costs nothing, as each row is claimed before it is sent.
+    """
+    lost = list(CommandRecord.objects.filter(outcome=CommandRecord.Outcome.SENDING).exclude(claimed_by__in=alive))
+    for record in lost:
+        complete(record, Attempt(CommandRecord.Outcome.UNKNOWN, WORKER_STOPPED, 0.0))
+    requeued = 0
+    for batch in (
+        CommandRecord.objects.filter(outcome=CommandRecord.Outcome.PENDING, batch__isnull=False)
+        .values_list("batch", flat=True)
+        .distinct()
+    ):
+        if queue.is_queued(_batch_key(batch)):
+            continue
+        if CommandRecord.objects.filter(batch=batch, outcome=CommandRecord.Outcome.SENDING).exists():
+            continue
+        _batch_enqueue(batch)
+        requeued += 1
+    return len(lost), requeued
 
 
 REFUSAL_ERROR = "The user lacks the console permission for this command."

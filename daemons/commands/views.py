@@ -128,16 +128,20 @@ def _bulk_send(request: HttpRequest, pool_id: int) -> HttpResponse:
     select.is_valid()
     if send.is_valid():
         data = send.cleaned_data
-        batch = services.command_batch_start(
-            user=request.user,
-            daemons=list(data["daemons"]),
-            command=data["command"],
-            subsystem=data["subsystem"],
-            client=client,
-        )
-        if request.htmx:
-            return push_url(_outcome_page(request, pool, batch, select=select), _batch_url(pool, batch))
-        return redirect(_batch_url(pool, batch))
+        try:
+            batch = services.command_batch_start(
+                user=request.user,
+                daemons=list(data["daemons"]),
+                command=data["command"],
+                subsystem=data["subsystem"],
+                client=client,
+            )
+        except services.QueueFull as exc:
+            send.add_error(None, str(exc))
+        else:
+            if request.htmx:
+                return push_url(_outcome_page(request, pool, batch, select=select), _batch_url(pool, batch))
+            return redirect(_batch_url(pool, batch))
     targets = list(
         send.fields["daemons"].queryset.filter(pk__in=[i for i in request.POST.getlist("daemons") if i.isdigit()])
     )

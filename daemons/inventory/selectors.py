@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet
 
 from daemons.access import VIEW_POOL, allows
 from daemons.models import CommandRecord, Daemon, DaemonStateChange, Pool
+from engine import queue
 
 # Cells in a pool's status grid; a larger pool shows its problems first and says how many more there are.
 GRID_LIMIT = 120
@@ -209,3 +210,17 @@ def pool_timeline(pool: Pool, *, limit: int = TIMELINE_LIMIT) -> list[TimelineEn
 def daemon_health(daemon_id: int) -> tuple[str, str] | None:
     """The daemon's state as the inventory last saw it, and why its pool cannot be read now ("" if it can)."""
     return Daemon.objects.filter(pk=daemon_id).values_list("state", "pool__last_refresh_error").first()
+
+
+def refresh_key(pool_id: int) -> str:
+    """The queue's key of a pool's refresh asked for (Refresh, a saved pool), while it waits to start."""
+    return f"pool-{int(pool_id)}-refresh"
+
+
+def pools_refreshing(pool_ids: list[int]) -> set[int]:
+    """Those of ``pool_ids`` with a refresh waiting in the queue or running now."""
+    return {
+        pool_id
+        for pool_id in pool_ids
+        if queue.is_queued(refresh_key(pool_id)) or queue.is_locked(pool_id=pool_id, lock="refresh")
+    }

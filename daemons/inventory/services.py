@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connections, router, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 import condor.client
 from condor.errors import ProtocolError
 from condor.types import AuthorizationCheck, Target
 from condor.validation import validate_collector
-from daemons import background, events
+from daemons import events, tasks
+from daemons.inventory import selectors
 from daemons.models import Daemon, DaemonStateChange, Pool
+from engine import queue
 
 
 @transaction.atomic
@@ -34,8 +37,7 @@ def pool_save(
     """Save a pool's settings: ``pool``'s (its name included) if given, else those of the pool called ``name``,
     created if there is none.
 
-    A pool changed through ``pool`` counts as stale, so the next page showing
-    it refreshes it with the new settings.
+    The pool is read (again) with its new settings once they are committed.
     """
     if pool is not None:
         Pool.objects.filter(pk=pool.pk).update(name=name, last_refreshed_at=None)
@@ -50,6 +52,7 @@ def pool_save(
             "description": description,
         },
     )
+    pool_refresh_start(pool=saved)
     return saved
 
 
@@ -87,11 +90,14 @@ def pool_refresh(*, pool: Pool) -> Pool:
     master's child that its master reports stopped is marked down. A failed
     refresh records its error on the pool and changes nothing else.
     """
+    started = time.monotonic()
     try:
         infos = condor.client.discover(pool.collector, pool.credentials)
     except ProtocolError as exc:
         with transaction.atomic():
-            Pool.objects.filter(pk=pool.pk).update(last_refresh_error=str(exc), last_refreshed_at=timezone.now())
+            Pool.objects.filter(pk=pool.pk).update(
+                last_refresh_error=str(exc), last_refreshed_at=timezone.now(), last_refresh_ms=_since(started)
+            )
             transaction.on_commit(lambda: events.pool_changed(pool.pk))
         pool.refresh_from_db()
         return pool
@@ -157,10 +163,16 @@ def pool_refresh(*, pool: Pool) -> Pool:
                 "updated_at",
             ],
         )
-        Pool.objects.filter(pk=pool.pk).update(last_refresh_error="", last_refreshed_at=now)
+        Pool.objects.filter(pk=pool.pk).update(
+            last_refresh_error="", last_refreshed_at=now, last_refresh_ms=_since(started)
+        )
         transaction.on_commit(lambda: events.pool_changed(pool.pk))
     pool.refresh_from_db()
     return pool
+
+
+def _since(started: float) -> float:
+    return (time.monotonic() - started) * 1000
 
 
 def _note_change(changes: list[DaemonStateChange], daemon: Daemon, state: str, now: datetime) -> None:
@@ -194,73 +206,70 @@ def _update_each(daemons: list[Daemon], fields: list[str]) -> None:
         cursor.executemany(sql, rows)
 
 
-def _refresh_key(pool_id: int) -> tuple[str, int]:
-    return ("pool_refresh", int(pool_id))
+# Seconds a refresh may take at most (a discovery waits for the condor
+# package's workers, then answers within its timeout); its lock expires then.
+def _refresh_ttl() -> float:
+    return 4 * settings.CONDORWEB_HTCONDOR_TIMEOUT + 30
 
 
-def pool_refresh_start(*, pool: Pool) -> bool:
-    """Refresh ``pool`` in the background unless a refresh of it is under way; True if one started."""
-    return background.submit_once(_refresh_key(pool.pk), _pool_refresh_by_id, pool.pk)
+def pool_refresh_start(*, pool: Pool) -> None:
+    """Queue a refresh of ``pool`` (after commit) unless one is queued and has not started yet."""
+    queue.enqueue(tasks.pool_refresh, pool.pk, "asked", key=selectors.refresh_key(pool.pk))
 
 
-def pools_refresh_stale(*, pools: Iterable[Pool]) -> set[int]:
-    """Start background refreshes of the pools older than ``CONDORWEB_INVENTORY_MAX_AGE``.
+def pool_refresh_queued(*, pool_id: int, reason: str) -> None:
+    """The queued half of a refresh: as the pool's only refresh, in one of its slots (else ``queue.Busy``).
 
-    Pages call this and render what the database has, so a view never waits
-    on HTCondor. Returns the ids of the pools being refreshed now (started
-    here or earlier), for the page to say so. A failed refresh counts as a
-    refresh, so an unreachable pool is retried once per max age, not per view.
+    ``reason``: "asked" (the Refresh button, a new pool) and "command" wait
+    for a refresh running now and then read again, since theirs may have
+    started before what they want to see; "watch" does not, as the running
+    refresh is as new as its own would be.
     """
-    cutoff = timezone.now() - timedelta(seconds=settings.CONDORWEB_INVENTORY_MAX_AGE)
-    refreshing: set[int] = set()
-    for pool in pools:
-        if pool.last_refreshed_at is None or pool.last_refreshed_at < cutoff:
-            pool_refresh_start(pool=pool)
-        if background.in_flight(_refresh_key(pool.pk)):
-            refreshing.add(pool.pk)
-    return refreshing
-
-
-def pool_refresh_if_stale(*, pool: Pool) -> bool:
-    """``pools_refresh_stale`` for one pool: whether it is being refreshed now."""
-    return pool.pk in pools_refresh_stale(pools=[pool])
-
-
-def _pool_refresh_by_id(pool_id: int) -> None:
-    pool = Pool.objects.filter(pk=pool_id).first()
-    # Deleted while the job waited: nothing to refresh.
-    if pool is not None:
-        pool_refresh(pool=pool)
+    with queue.exclusive(pool_id=pool_id, lock="refresh", ttl=_refresh_ttl()):
+        if reason == "asked":
+            queue.started(selectors.refresh_key(pool_id))
+        pool = Pool.objects.filter(pk=pool_id).first()
+        # Deleted while the job waited: nothing to refresh.
+        if pool is not None:
+            pool_refresh(pool=pool)
 
 
 # Seconds after a command at which its pool is read again: HTCondor acts
 # asynchronously, and a master advertises a child's new state only with its
 # next ad (UPDATE_INTERVAL), so one immediate read would show the old state.
 COMMAND_REFRESH_DELAYS: tuple[float, ...] = (1.0, 6.0, 15.0)
-_last_command_at: dict[int, float] = {}
 
 
 def pool_refresh_after_command(*, pool: Pool) -> None:
-    """Read ``pool`` again a few times over the next seconds, in the background; never waits."""
-    _last_command_at[pool.pk] = time.monotonic()
-    background.submit_once(("pool_refresh_after_command", pool.pk), _pool_refresh_after_command, pool.pk)
+    """Read ``pool`` again a few times over the next seconds, on the queue; never waits."""
+    for delay in COMMAND_REFRESH_DELAYS:
+        queue.enqueue(tasks.pool_refresh, pool.pk, "command", delay=delay)
 
 
-def _pool_refresh_after_command(pool_id: int) -> None:
-    step = 0
-    while step < len(COMMAND_REFRESH_DELAYS):
-        commanded_at = _last_command_at.get(pool_id, 0.0)
-        wait = commanded_at + COMMAND_REFRESH_DELAYS[step] - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        if _last_command_at.get(pool_id, 0.0) != commanded_at:
-            # Another command arrived meanwhile (its own submit found this job
-            # running): follow that one's schedule instead.
-            step = 0
-            continue
-        # As the pool's refresh job, so it never overlaps one a page started:
-        # the later of two would write back the older reading.
-        background.run_as(
-            _refresh_key(pool_id), _pool_refresh_by_id, pool_id, wait=2 * settings.CONDORWEB_HTCONDOR_TIMEOUT
-        )
-        step += 1
+def pools_watch(*, minute: datetime) -> int:
+    """Queue the watch's refreshes of every pool for the minute from ``minute``: one each
+    ``CONDORWEB_WATCH_INTERVAL`` seconds (at most one a minute for longer intervals); how many.
+
+    Run by every worker's scheduler at each minute; the first worker to run it
+    for a minute queues that minute's refreshes, the others nothing.
+    """
+    if not queue.first(f"watch-{minute:%Y%m%d%H%M}", ttl=3600):
+        return 0
+    queue.forget(f"watch-{minute - timedelta(minutes=2):%Y%m%d%H%M}")
+    interval = settings.CONDORWEB_WATCH_INTERVAL
+    queued = 0
+    if interval >= 60:
+        # Due within half a tick: the ticks are a minute apart.
+        due = timezone.now() - timedelta(seconds=interval - 30)
+        for pool_id in Pool.objects.filter(
+            Q(last_refreshed_at__isnull=True) | Q(last_refreshed_at__lte=due)
+        ).values_list("pk", flat=True):
+            queue.enqueue(tasks.pool_refresh, pool_id, "watch")
+            queued += 1
+        return queued
+    offsets = [step * interval for step in range(math.ceil(60 / interval))]
+    for pool_id in Pool.objects.values_list("pk", flat=True):
+        for offset in offsets:
+            queue.enqueue(tasks.pool_refresh, pool_id, "watch", delay=offset)
+            queued += 1
+    return queued

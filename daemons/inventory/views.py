@@ -30,7 +30,7 @@ REFRESH_EVENT = "poolRefresh"
 def pool_list(request: HttpRequest) -> HttpResponse:
     access.require(request.user, access.VIEW_POOL)
     pools = list(selectors.pools_with_health(request.user))
-    refreshing = services.pools_refresh_stale(pools=pools)
+    refreshing = selectors.pools_refreshing([pool.pk for pool in pools])
     context = {"pools": pools, "refreshing": refreshing, "nav": "pools", "breadcrumbs": [_pools_crumb()]}
     template = "daemons/pool_list.html#pools" if request.htmx else "daemons/pool_list.html"
     return render(request, template, context)
@@ -39,7 +39,7 @@ def pool_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def pool_detail(request: HttpRequest, pool_id: int) -> HttpResponse:
     pool = access.pool_for(request.user, pool_id)
-    refreshing = services.pool_refresh_if_stale(pool=pool)
+    refreshing = bool(selectors.pools_refreshing([pool.pk]))
     filter_form = DaemonFilterForm(request.GET)
     filters = filter_form.filters()
     overview = selectors.pool_overview(pool, filters, page=request.GET.get("page"), per_page=filter_form.page_size())
@@ -69,7 +69,7 @@ def pool_detail(request: HttpRequest, pool_id: int) -> HttpResponse:
 @require_GET
 def daemon_detail(request: HttpRequest, daemon_id: int) -> HttpResponse:
     daemon = access.daemon_for(request.user, daemon_id)
-    refreshing = services.pool_refresh_if_stale(pool=daemon.pool)
+    refreshing = bool(selectors.pools_refreshing([daemon.pool_id]))
     context = {
         "daemon": daemon,
         "pool": daemon.pool,
