@@ -176,6 +176,10 @@ class Queued:
     def _all(self) -> list[Any]:
         return huey.pending() + huey.scheduled()
 
+    def pending(self) -> list[Any]:
+        """The held jobs (Huey tasks: ``.name``, ``.args``), queued first, then scheduled."""
+        return self._all()
+
     def kinds(self) -> list[str]:
         """Each held job's task name, queued first, then scheduled."""
         return [task.name for task in self._all()]

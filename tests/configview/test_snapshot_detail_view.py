@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
+from configview import services
 from configview.models import ConfigSnapshot
 from tests.configview.helpers import client_for, make_daemon, make_snapshot
 
@@ -43,11 +44,18 @@ def test_a_failed_fetch_shows_the_protocol_error(viewer) -> None:
     assert f'<a href="{again}">fetch again from the daemon' in body
 
 
-def test_a_fetch_that_stopped_reporting_says_so_instead_of_polling_forever(viewer) -> None:
+def test_a_fetch_whose_worker_stopped_says_so_and_stops_polling(viewer) -> None:
+    snapshot = make_snapshot(make_daemon(), {}, status="running")
+    ConfigSnapshot.objects.filter(pk=snapshot.pk).update(status="failed", error=services.WORKER_STOPPED)
+    body = client_for(viewer).get(url(snapshot)).content.decode()
+    assert "The fetch failed." in body and "The worker fetching it stopped before it finished" in body
+    assert "every 1s" not in body
+
+
+def test_a_running_fetch_polls_however_long_it_has_been_quiet(viewer) -> None:
     snapshot = make_snapshot(make_daemon(), {}, status="running")
     ConfigSnapshot.objects.filter(pk=snapshot.pk).update(updated_at=timezone.now() - timedelta(hours=1))
-    body = client_for(viewer).get(url(snapshot)).content.decode()
-    assert "stopped reporting progress" in body and "every 1s" not in body
+    assert "every 1s" in client_for(viewer).get(url(snapshot)).content.decode()
 
 
 def test_a_complete_snapshot_lists_values_types_and_sources_searchable_by_name(viewer) -> None:
