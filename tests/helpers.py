@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from django.test import TestCase
 from huey.contrib.djhuey import HUEY as huey
 from huey.storage import BaseStorage, MemoryStorage
 
@@ -187,7 +188,9 @@ class Queued:
     def run(self, kind: str = "") -> int:
         """Run the held jobs (of ``kind``, if given), delayed ones too, and those they queue; how many ran.
 
-        In this thread and the caller's transaction, each job's error raised here.
+        In this thread and the caller's transaction, each job's error raised here;
+        what a job leaves for its commit (broadcasts, jobs it queues) runs as the
+        job ends, as a worker's autocommit would.
         """
         done = 0
         while wanted := [task for task in self._all() if not kind or task.name == kind]:
@@ -200,7 +203,8 @@ class Queued:
                     huey.storage.enqueue(huey.serialize_task(other))
                 else:
                     huey.storage.add_to_schedule(huey.serialize_task(other), other.eta)
-            task.execute()
+            with TestCase.captureOnCommitCallbacks(execute=True):
+                task.execute()
             done += 1
         return done
 

@@ -1,12 +1,13 @@
-"""services.command_send / command_batch_start: the audit row comes first, then the command, then a background refresh."""
+"""services.command_send / command_batch_start: the audit row comes first, then the command, then refreshes on the queue."""
 
 from __future__ import annotations
 
+import uuid
 from unittest import mock
 
 import pytest
 from django.db import OperationalError
-from django.test import Client
+from django.test import Client, TestCase
 
 import condor.client
 from condor.commands import Command
@@ -21,7 +22,7 @@ CLIENT = services.ClientInfo(address="192.0.2.1", user_agent="test")
 
 @pytest.fixture
 def in_batch(operator, django_capture_on_commit_callbacks, background_jobs):
-    """services.command_batch_start as a view calls it, then its background sends run: the rows, in order."""
+    """services.command_batch_start as a view calls it, then its job runs: the rows, in order."""
 
     def start(daemons, command=Command.Reconfig):
         with django_capture_on_commit_callbacks(execute=True):
@@ -102,7 +103,7 @@ def test_a_bulk_command_is_committed_pending_as_one_batch_and_sent_only_after(
             user=operator, daemons=[first, second], command=Command.Reconfig, client=CLIENT
         )
 
-    assert sent.calls == [] and not background_jobs.jobs
+    assert sent.calls == [] and background_jobs.kinds() == []
     assert sorted(CommandRecord.objects.values_list("daemon_name", "outcome", "batch")) == sorted(
         [(first.name, "pending", batch), (second.name, "pending", batch)]
     )
@@ -126,16 +127,47 @@ def test_one_unreachable_target_does_not_stop_the_others(operator, sent, in_batc
     assert [r.outcome for r in records] == ["unreachable", "sent"]
 
 
-def test_a_command_during_the_follow_up_restarts_its_schedule(operator, monkeypatch, background_jobs) -> None:
-    refreshed = []
-    monkeypatch.setattr(inventory_services, "_pool_refresh_by_id", lambda pool_id: refreshed.append(pool_id))
-    monkeypatch.setattr(inventory_services, "COMMAND_REFRESH_DELAYS", (0.0, 0.0))
+def test_each_command_schedules_its_own_follow_up_refreshes(operator, monkeypatch, background_jobs) -> None:
+    monkeypatch.setattr(inventory_services, "COMMAND_REFRESH_DELAYS", (1.0, 6.0))
     master = make_master()
-    inventory_services.pool_refresh_after_command(pool=master.pool)
-    inventory_services.pool_refresh_after_command(pool=master.pool)  # already queued: no second job
-    assert len(background_jobs.jobs) == 1
-    background_jobs.run()
-    assert refreshed == [master.pool_id, master.pool_id]
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        inventory_services.pool_refresh_after_command(pool=master.pool)
+        inventory_services.pool_refresh_after_command(pool=master.pool)
+    held = background_jobs.pending()
+    assert [(task.name, task.args) for task in held] == [("pool_refresh", (master.pool_id, "command"))] * 4
+    assert all(task.eta is not None for task in held)
+
+
+def test_a_batch_already_sent_by_another_job_sends_nothing_more(operator, sent, in_batch) -> None:
+    master = make_master()
+    (record,) = in_batch([master])
+    services.command_batch_send(batch=record.batch)
+    assert sent.calls == [(master.name, "Reconfig", "")]
+
+
+def test_a_batch_row_claimed_by_another_worker_is_not_sent_here(operator, sent, background_jobs) -> None:
+    first = make_master()
+    second = make_master(first.pool, name="master@node2", machine="node2")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        batch = services.command_batch_start(
+            user=operator, daemons=[first, second], command=Command.Reconfig, client=CLIENT
+        )
+    CommandRecord.objects.filter(daemon=first).update(outcome="sending", claimed_by="elsewhere:1:1")
+    background_jobs.run("command_batch")
+    assert sent.calls == [(second.name, "Reconfig", "")]
+    assert dict(CommandRecord.objects.filter(batch=batch).values_list("daemon_name", "outcome")) == {
+        first.name: "sending",
+        second.name: "sent",
+    }
+
+
+def test_a_full_queue_refuses_a_bulk_command_and_writes_nothing(operator, sent, settings) -> None:
+    settings.CONDORWEB_POOL_QUEUE_LIMIT = 1
+    master = make_master()
+    CommandRecord.objects.create(pool=master.pool, daemon=master, batch=uuid.uuid4(), command="Reconfig")
+    with pytest.raises(services.QueueFull, match="1 bulk commands to this pool are still being sent"):
+        services.command_batch_start(user=operator, daemons=[master], command=Command.Reconfig, client=CLIENT)
+    assert CommandRecord.objects.count() == 1
 
 
 def test_forbidden_attempts_are_recorded_without_sending(viewer, sent) -> None:
@@ -146,7 +178,7 @@ def test_forbidden_attempts_are_recorded_without_sending(viewer, sent) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_broadcast_leaves_after_commit_in_the_background_and_reaches_the_pools_group(
+def test_the_broadcast_leaves_after_commit_and_reaches_the_pools_group(
     operator, sent, background_jobs, monkeypatch
 ) -> None:
     from asgiref.sync import async_to_sync
@@ -160,9 +192,7 @@ def test_the_broadcast_leaves_after_commit_in_the_background_and_reaches_the_poo
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(events.pool_group(master.pool_id), channel)
     record = services.command_send(user=operator, daemon=master, command=Command.Reconfig, client=CLIENT)
-    queued = background_jobs.kinds()
-    assert "command_recorded" in queued and "pool_refresh_after_command" in queued
-    background_jobs.run()
+    assert ("pool_refresh", (master.pool_id, "command")) in [(t.name, t.args) for t in background_jobs.pending()]
     message = async_to_sync(layer.receive)(channel)
     assert message == {
         "type": "command.recorded",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from daemons.commands import services
 from daemons.models import CommandRecord
 from tests.commands.helpers import client_for, make_daemon, make_master
 
@@ -206,22 +207,37 @@ def test_the_send_form_says_it_is_working_while_the_daemons_answer(operator, sen
     assert "Recording the command for each daemon" in body
 
 
-def test_rows_pending_long_after_every_send_should_have_ended_are_called_stalled_and_polling_stops(
-    operator, sent
-) -> None:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
+def test_rows_a_stopped_worker_was_sending_are_called_unknown_and_never_resent(operator, sent, bulk_post) -> None:
     pool, masters = three_masters()
     client = client_for(operator)
-    response = client.post(url(pool), {"command": "Reconfig", "daemons": [m.pk for m in masters]})  # never sent
-    CommandRecord.objects.update(created_at=timezone.now() - timedelta(hours=1))
+    location = client.post(url(pool), {"command": "Reconfig", "daemons": [m.pk for m in masters]})["Location"]
+    CommandRecord.objects.filter(daemon=masters[0]).update(outcome="sending", claimed_by="gone:1:1")
+    services.command_batches_recover(alive=set())
 
-    body = client.get(response["Location"]).content.decode()
+    body = client.get(location).content.decode()
 
-    assert "3 still pending long after every send should have ended" in body
-    assert "whether those commands left is unknown" in body and "hx-trigger" not in body
+    assert "1 of 3 with outcome unknown: the worker sending them stopped" in body
+    assert "0 of 3 sent, 2 waiting" in body
+
+
+def test_an_outcome_page_polls_while_rows_wait_and_stops_once_none_do(operator, sent) -> None:
+    pool, masters = three_masters()
+    client = client_for(operator)
+    location = client.post(url(pool), {"command": "Reconfig", "daemons": [m.pk for m in masters]})["Location"]
+    assert "hx-trigger" in client.get(location).content.decode()
+    CommandRecord.objects.update(outcome="sent")
+    assert "hx-trigger" not in client.get(location).content.decode()
+
+
+def test_a_full_queue_says_so_on_the_form_and_writes_nothing(operator, sent, settings) -> None:
+    settings.CONDORWEB_POOL_QUEUE_LIMIT = 1
+    pool, masters = three_masters()
+    client = client_for(operator)
+    client.post(url(pool), {"command": "Reconfig", "daemons": [masters[0].pk]})
+    response = client.post(url(pool), {"command": "Reconfig", "daemons": [masters[1].pk]})
+    assert response.status_code == 200
+    assert "Nothing was sent: 1 bulk commands to this pool are still being sent" in response.content.decode()
+    assert CommandRecord.objects.count() == 1
 
 
 def test_a_poll_of_an_outcome_page_that_went_away_stops_polling(operator, sent, bulk_post) -> None:
