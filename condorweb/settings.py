@@ -336,7 +336,16 @@ HUEY.update(
     results=False,
     immediate=False,
     utc=True,
-    consumer={"workers": CONDORWEB_WORKER_THREADS, "worker_type": "thread", "periodic": True},
+    # An idle worker polls the embedded queue every 0.05-0.5 s (Huey's default
+    # backs off to 10 s, which a job queued then would wait); Redis blocks instead.
+    consumer={
+        "workers": CONDORWEB_WORKER_THREADS,
+        "worker_type": "thread",
+        "periodic": True,
+        "initial_delay": 0.05,
+        "backoff": 1.15,
+        "max_delay": 0.5,
+    },
 )
 CONDORWEB_TIMELINE_DAYS = env_int("CONDORWEB_TIMELINE_DAYS", 90, minimum=1)
 CONDORWEB_LOG_BACKLOG_LINES = env_int("CONDORWEB_LOG_BACKLOG_LINES", 500, minimum=0, maximum=100_000)

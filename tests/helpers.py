@@ -163,7 +163,7 @@ class Queued:
     """The task queue as tests see it: Huey's own, on a storage in memory, its jobs held until ``run``."""
 
     def installed(self) -> contextlib.AbstractContextManager[None]:
-        return _swapped_storage(MemoryStorage(huey.name))
+        return swapped_storage(MemoryStorage(huey.name))
 
     @contextmanager
     def immediate(self) -> Iterator[None]:
@@ -210,7 +210,8 @@ class Queued:
 
 
 @contextmanager
-def _swapped_storage(storage: BaseStorage) -> Iterator[None]:
+def swapped_storage(storage: BaseStorage) -> Iterator[None]:
+    """The task queue on ``storage`` for a while (a file or a server a real worker reads too)."""
     previous = huey.storage
     huey.storage = storage
     try:
