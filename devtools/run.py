@@ -4,10 +4,12 @@ Root is needed for one thing only, the dev pool's chroot (``manage.py devpool
 up``). Everything the browser can reach runs as an unprivileged user, so a flaw
 in the console is not a root shell: as root, this hands the data directory and
 the dev pool's token to ``CONDORWEB_RUN_AS`` (default ``condorweb``, created by
-``make system-deps``) and starts the migrations, the first administrator and
-the server as that user. As anyone else it runs them as itself.
+``make system-deps``) and starts the migrations, the first administrator, the
+server and its task queue's worker as that user. As anyone else it runs them
+as itself.
 
-Ctrl-C stops the server and waits for it.
+Ctrl-C stops the server and the worker and waits for both; if either stops
+by itself, the other is stopped too, so no half-console is left running.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pwd
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,12 +109,31 @@ def main(args: Sequence[str] | None = None) -> int:
     if user is not None:
         hand_over(data_dir(), user)  # the pool's registration wrote to the database as root
 
-    server = spawn([*MANAGE, "runserver", f"{options.host}:{options.port}", "--noreload"], user)
+    return run_together(
+        [
+            spawn([*MANAGE, "worker"], user),
+            spawn([*MANAGE, "runserver", f"{options.host}:{options.port}", "--noreload"], user),
+        ]
+    )
+
+
+def run_together(processes: Sequence[subprocess.Popen[bytes]], *, poll: float = 0.2) -> int:
+    """Wait until one of ``processes`` stops, or Ctrl-C; then SIGINT the others and wait for all.
+
+    Returns the exit status of the one that stopped by itself; 0 after Ctrl-C.
+    """
+    stopped = None
     try:
-        return server.wait()
+        while (stopped := next((p for p in processes if p.poll() is not None), None)) is None:
+            time.sleep(poll)
     except KeyboardInterrupt:
-        server.send_signal(signal.SIGINT)
-        return server.wait()
+        pass
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    for process in processes:
+        process.wait()
+    return stopped.returncode if stopped is not None else 0
 
 
 if __name__ == "__main__":

@@ -474,6 +474,34 @@ class Console(_Server):
             return False
 
 
+class Worker(_Server):
+    """condorweb's task queue worker (``manage.py worker``), configured only through the environment."""
+
+    what = "worker"
+
+    def __init__(self, environment: Mapping[str, str], *, log: Path) -> None:
+        super().__init__(log)
+        self.environment = {**environment, "PYTHONUNBUFFERED": "1"}
+        self._log_from = 0
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the OOM killer would: nothing of it runs after."""
+        process, self.process = self.process, None
+        if process is not None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+    def output(self) -> str:
+        return self.log.read_bytes()[self._log_from :].decode(errors="replace")
+
+    def _launch(self) -> None:
+        self._log_from = self.log.stat().st_size if self.log.exists() else 0
+        self._popen([sys.executable, "manage.py", "worker"], env={**os.environ, **self.environment}, cwd=BASE_DIR)
+
+    def _answers(self) -> bool:
+        return "Worker " in self.output()
+
+
 @dataclass
 class Response:
     status: int

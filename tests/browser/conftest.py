@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from devtools import devpool
-from tests.servers import Console
+from tests.servers import Console, Worker
 
 CHROMIUM = os.environ.get("CONDORWEB_CHROMIUM", "/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps trying hosts this
@@ -53,7 +53,8 @@ def console(real_pool: devpool.DevPool, tmp_path_factory: pytest.TempPathFactory
             "DATABASE_URL": f"sqlite:///{data / 'db.sqlite3'}",
             "REDIS_URL": "",
             "CONDORWEB_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "CONDORWEB_INVENTORY_MAX_AGE": "3",
+            # The watch reads the pool every 3 s, as pages once did when they found it stale.
+            "CONDORWEB_WATCH_INTERVAL": "3",
         },
         log=data / "daphne.log",
     )
@@ -64,7 +65,9 @@ def console(real_pool: devpool.DevPool, tmp_path_factory: pytest.TempPathFactory
     )
     console.manage("devpool", "up", "--name", real_pool.name, "--port", str(real_pool.port))
     console.start()
+    worker = Worker(console.environment, log=data / "worker.log").start()
     yield console
+    worker.stop()
     console.stop()
     shutil.rmtree(data, ignore_errors=True)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import pwd
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -104,3 +106,35 @@ def test_the_run_target_is_the_runner() -> None:
 
     assert "\t$(PY) -m devtools.run --host $(HOST) --port $(PORT)\n" in makefile
     assert "runserver" not in makefile
+
+
+def _sleeper(seconds: float) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-c", f"import time; time.sleep({seconds})"])
+
+
+def test_the_server_and_the_worker_stop_together_when_one_of_them_stops() -> None:
+    lasting, ending = _sleeper(60), subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    assert run.run_together([lasting, ending], poll=0.05) == 3
+    assert lasting.returncode is not None
+
+
+def test_ctrl_c_stops_both_and_waits_for_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    processes = [_sleeper(60), _sleeper(60)]
+
+    def interrupted(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run.time, "sleep", interrupted)
+    run.run_together(processes)
+    assert all(process.returncode is not None for process in processes)
+
+
+def test_make_run_starts_the_worker_beside_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[list[str]] = []
+    monkeypatch.setattr(run, "console_user", lambda: None)
+    monkeypatch.setattr(run, "_check", lambda argv, user: None)
+    monkeypatch.setattr(run.subprocess, "call", lambda argv, cwd: 0)
+    monkeypatch.setattr(run, "spawn", lambda argv, user: started.append([Path(argv[1]).name, *argv[2:]]) or argv)
+    monkeypatch.setattr(run, "run_together", lambda processes: len(processes))
+    assert run.main(["--port", "8123"]) == 2
+    assert started == [["manage.py", "worker"], ["manage.py", "runserver", "127.0.0.1:8123", "--noreload"]]

@@ -8,11 +8,7 @@ in the PostgreSQL phase of `make test` (marker ``services``).
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,31 +16,8 @@ from django.db import connection
 from huey.contrib.djhuey import HUEY as huey
 from huey.storage import RedisExpireStorage, SqliteStorage
 
-from tests.helpers import swapped_storage, wait_for
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class WorkerProcess:
-    process: subprocess.Popen
-    log: Path
-
-    def kill(self) -> None:
-        """SIGKILL, as a crash or the OOM killer would: nothing of it runs after."""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
+from tests import servers
+from tests.helpers import swapped_storage
 
 
 def _database_url() -> str:
@@ -78,37 +51,25 @@ def redis_queue() -> Iterator[str]:
 
 
 @pytest.fixture
-def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+def start_worker(tmp_path: Path) -> Iterator[Callable[..., servers.Worker]]:
     """Start `manage.py worker` on ``queue`` (a URL) with extra settings; every one is stopped at the end."""
-    started: list[WorkerProcess] = []
+    started: list[servers.Worker] = []
 
-    def start(queue: str, **environment: str) -> WorkerProcess:
-        log = tmp_path / f"worker-{len(started)}.log"
+    def start(queue: str, **environment: str) -> servers.Worker:
         env = {
-            **os.environ,
             "DATABASE_URL": _database_url(),
             "CONDORWEB_QUEUE_URL": queue,
             "CONDORWEB_DATA_DIR": str(tmp_path),
             "CONDORWEB_WORKER_HEARTBEAT": "0.5",
             "CONDORWEB_HTCONDOR_TIMEOUT": "1",
-            "PYTHONUNBUFFERED": "1",
             **environment,
         }
-        with log.open("w") as out:
-            process = subprocess.Popen(
-                [sys.executable, "manage.py", "worker"],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        worker = WorkerProcess(process, log)
+        worker = servers.Worker(env, log=tmp_path / f"worker-{len(started)}.log")
         started.append(worker)
-        wait_for(lambda: "Worker " in worker.output() or process.poll() is not None, timeout=60, what="the worker")
-        if process.poll() is not None:
-            pytest.fail(f"The worker stopped at once:\n{worker.output()}")
-        return worker
+        try:
+            return worker.start()
+        except servers.ServerUnavailable as exc:
+            pytest.fail(str(exc))
 
     yield start
     for worker in started:

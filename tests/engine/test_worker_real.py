@@ -202,7 +202,7 @@ def test_a_fetch_killed_mid_way_is_failed_with_that_reason_when_the_next_worker_
 def test_a_worker_says_who_it_is_while_it_runs_and_that_it_stopped(sqlite_queue: str, start_worker) -> None:
     worker = start_worker(sqlite_queue)
     row = Worker.objects.get()
-    assert row.pid == worker.process.pid and row.stopped_at is None
+    assert worker.process is not None and row.pid == worker.process.pid and row.stopped_at is None
     beat = row.beat_at
     wait_for(lambda: Worker.objects.get().beat_at > beat, timeout=10, what="a heartbeat")
     worker.stop()
