@@ -224,3 +224,26 @@ def pools_refreshing(pool_ids: list[int]) -> set[int]:
         for pool_id in pool_ids
         if queue.is_queued(refresh_key(pool_id)) or queue.is_locked(pool_id=pool_id, lock="refresh")
     }
+
+
+@dataclass(frozen=True)
+class PoolWatch:
+    """A pool as the diagnostics page shows the watch: its last reading, and its work in the queue."""
+
+    pool: Pool
+    refreshing: bool
+    batches_waiting: int
+
+
+def pools_watched() -> list[PoolWatch]:
+    pools = list(Pool.objects.order_by("name"))
+    waiting = dict(
+        CommandRecord.objects.filter(
+            batch__isnull=False, outcome__in=[CommandRecord.Outcome.PENDING, CommandRecord.Outcome.SENDING]
+        )
+        .values("pool_id")
+        .annotate(batches=Count("batch", distinct=True))
+        .values_list("pool_id", "batches")
+    )
+    refreshing = pools_refreshing([pool.pk for pool in pools])
+    return [PoolWatch(pool, pool.pk in refreshing, waiting.get(pool.pk, 0)) for pool in pools]

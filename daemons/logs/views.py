@@ -6,6 +6,7 @@ import dataclasses
 import os
 import re
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -15,9 +16,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 import condor.workers
 from daemons import access
 from daemons.crumbs import daemon_trail
+from daemons.inventory import selectors as inventory_selectors
 from daemons.logs import logstream, services
 from daemons.logs.forms import ClientLoggingForm, LogChoiceForm
 from daemons.models import Daemon
+from engine import selectors as engine_selectors
 
 VIEW_LOGS = "daemons.view_logs"
 DIAGNOSTICS = "daemons.manage_diagnostics"
@@ -83,6 +86,9 @@ def diagnostics(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "debug": debug,
+        "engine": engine_selectors.engine_status(),
+        "watched": inventory_selectors.pools_watched(),
+        "watch_interval": settings.CONDORWEB_WATCH_INTERVAL,
         "viewer": logstream.client_log_view(with_tail=True),
         "nav": "diagnostics",
         "breadcrumbs": [{"label": "Diagnostics", "url": ""}],
