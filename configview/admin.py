@@ -10,8 +10,8 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from condorweb.admin import ReadOnlyAdmin
 from configview.models import ConfigSnapshot, Share
-from daemons.admin import ReadOnlyAdmin
 
 
 @admin.register(ConfigSnapshot)

@@ -9,22 +9,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from condorweb.admin import ReadOnlyAdmin
 from daemons.inventory.forms import PoolForm
 from daemons.inventory.selectors import with_health
 from daemons.models import CommandRecord, Daemon, DaemonStateChange, Pool
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows the console's services write and nobody edits, superusers included: listed and viewed only."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(Pool)

@@ -10,15 +10,13 @@ from pathlib import Path
 from tests.condor.test_import_rules import BASE_DIR, source_files
 
 # Packages whose modules count as app code for the private-name rule (tests patch private seams on purpose).
-APP_PACKAGES = {"condor", "daemons", "configview", "condorweb", "devtools", "bench", "scripts"}
+APP_PACKAGES = {"condor", "engine", "daemons", "configview", "condorweb", "devtools", "bench", "scripts"}
 # What configview may import from daemons: the shared top level, and what the subpackages offer other apps.
 CONFIGVIEW_MAY_IMPORT = {
     "daemons.models",
     "daemons.permissions",
     "daemons.access",
     "daemons.crumbs",
-    "daemons.admin",  # ReadOnlyAdmin, for its own read-only rows
-    "daemons.background",  # until the task queue replaces it
 }
 DAEMONS_SUBPACKAGES = ("inventory", "commands", "logs")
 PUBLIC_LAYERS = ("services", "selectors")
@@ -95,6 +93,21 @@ def test_configview_imports_from_daemons_only_its_shared_modules_and_public_serv
     assert configview_breaches(BASE_DIR) == set()
 
 
+def engine_breaches(root: Path) -> set[tuple[str, str]]:
+    """``(path, module)`` for each import by the engine of an app above it: it hears them through signals."""
+    return {
+        (path, name)
+        for path, _, source in source_files(root)
+        if path.startswith("engine/")
+        for name in _modules_named(source)
+        if name.split(".")[0] in ("daemons", "configview", "devtools")
+    }
+
+
+def test_the_engine_imports_none_of_the_apps_that_queue_jobs_on_it() -> None:
+    assert engine_breaches(BASE_DIR) == set()
+
+
 def test_no_app_module_takes_a_private_name_from_another_app() -> None:
     assert private_breaches(BASE_DIR) == set()
 
@@ -120,6 +133,8 @@ def test_the_rules_catch_what_they_forbid(tmp_path: Path) -> None:
     )
     (tmp_path / "daemons").mkdir()
     (tmp_path / "daemons" / "own.py").write_text("from daemons.commands.services import _unset_from_the_end\n")
+    (tmp_path / "engine").mkdir()
+    (tmp_path / "engine" / "queue.py").write_text("from daemons.models import Pool\nfrom engine import workers\n")
 
     assert configview_breaches(tmp_path) == {
         ("configview/views.py", "daemons.commands.views.daemon_command"),
@@ -131,3 +146,4 @@ def test_the_rules_catch_what_they_forbid(tmp_path: Path) -> None:
         ("bench/commands.py", "daemons.commands.services._unset_from_the_end"),
         ("bench/commands.py", "daemons.commands.services…_batch_send"),
     }
+    assert engine_breaches(tmp_path) == {("engine/queue.py", "daemons.models.Pool")}

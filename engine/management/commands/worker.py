@@ -12,8 +12,7 @@ from huey.consumer_options import ConsumerConfig
 from huey.contrib.djhuey import HUEY as huey
 from huey.storage import BaseSqlStorage
 
-from daemons.models import Pool
-from engine import queue, workers
+from engine import signals, workers
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +38,7 @@ class Command(BaseCommand):
                     f"Another worker ({others[0].name}) uses the embedded queue: it serves one worker process. "
                     "Stop that one, or set CONDORWEB_QUEUE_URL to a Redis URL for several workers."
                 )
-            # Whatever lock is held now, a stopped worker left.
-            queue.flush_locks(pool_ids=Pool.objects.values_list("pk", flat=True))
+            signals.embedded_worker_starting.send(sender=self.__class__)
         worker = workers.register()
         workers.start_heartbeat()
         self.stdout.write(f"Worker {worker.name}: {threads} threads, queue {type(huey.storage).__name__}.")
