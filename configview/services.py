@@ -81,7 +81,7 @@ def config_snapshot_fetch(*, user: AbstractBaseUser, daemon: Daemon) -> ConfigSn
 
 
 def config_snapshot_fill(*, snapshot_id: int) -> None:
-    """The queued half of a fetch, in one of its pool's slots (else ``queue.Busy``): values, and beside them
+    """The queued half of a fetch, in one of its pool's slots (else ``engine.queue.Busy``): values, and beside them
     sources and declared types.
 
     Claimed by this worker as it starts (a conditional UPDATE): a second job

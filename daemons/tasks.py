@@ -1,6 +1,6 @@
 """The daemons app's jobs on the task queue: each unpacks its arguments and calls one service.
 
-A job that finds its pool's slots or its lock taken (``queue.Busy``) waits in
+A job that finds its pool's slots or its lock taken (``engine.queue.Busy``) waits in
 the queue's schedule and tries again; it holds no worker thread meanwhile.
 """
 

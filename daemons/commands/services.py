@@ -104,7 +104,7 @@ def _batch_ttl(rows: int) -> float:
 
 
 def command_batch_send(*, batch: uuid.UUID) -> None:
-    """Send a batch's pending rows, in one of its pool's slots (else ``queue.Busy``).
+    """Send a batch's pending rows, in one of its pool's slots (else ``engine.queue.Busy``).
 
     A few at a time, as many as the condor package has workers per pool, so
     a handful of black-holed daemons cost one HTCondor timeout each in

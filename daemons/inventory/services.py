@@ -218,7 +218,7 @@ def pool_refresh_start(*, pool: Pool) -> None:
 
 
 def pool_refresh_queued(*, pool_id: int, reason: str) -> None:
-    """The queued half of a refresh: as the pool's only refresh, in one of its slots (else ``queue.Busy``).
+    """The queued half of a refresh: as the pool's only refresh, in one of its slots (else ``engine.queue.Busy``).
 
     ``reason``: "asked" (the Refresh button, a new pool) and "command" wait
     for a refresh running now and then read again, since theirs may have

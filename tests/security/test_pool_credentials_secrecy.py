@@ -74,13 +74,19 @@ def test_no_link_or_form_carries_the_token_or_its_path(
 
 
 def test_nothing_logged_on_pages_refreshes_or_a_failed_save_carries_the_token(
-    admin: User, pool: Pool, token_file: Path, no_htcondor: CutOff, caplog: pytest.LogCaptureFixture
+    admin: User,
+    pool: Pool,
+    token_file: Path,
+    no_htcondor: CutOff,
+    caplog: pytest.LogCaptureFixture,
+    django_capture_on_commit_callbacks,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     client = _client(admin)
     for url in _pages(pool):
         client.get(url)
-    client.post(reverse("daemons:pool_refresh", args=[pool.pk]))
+    with django_capture_on_commit_callbacks(execute=True):  # the refresh job runs as it is queued
+        client.post(reverse("daemons:pool_refresh", args=[pool.pk]))
     client.post(
         reverse("daemons:pool_edit", args=[pool.pk]),
         {"name": "secretive", "collector": "127.0.0.1:9", "token_file": str(token_file)},
