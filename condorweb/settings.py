@@ -290,7 +290,11 @@ LOGGING = {
     "filters": {"refusals": {"()": "condorweb.logfilters.OneLineRefusals"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["refusals"]}},
     "root": {"handlers": ["console"], "level": env_str("CONDORWEB_LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    # Huey logs every job it runs at INFO (each pool's refresh each minute): warnings and failures only.
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        "huey": {"level": env_str("CONDORWEB_QUEUE_LOG_LEVEL", "WARNING")},
+    },
 }
 
 # HTCondor access: the defaults are the condor package's own (condor/workers.py).

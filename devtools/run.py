@@ -117,6 +117,10 @@ def main(args: Sequence[str] | None = None) -> int:
     )
 
 
+# Seconds a process has to stop after SIGINT (a worker finishes its running jobs) before SIGTERM.
+STOP_GRACE = 30.0
+
+
 def run_together(processes: Sequence[subprocess.Popen[bytes]], *, poll: float = 0.2) -> int:
     """Wait until one of ``processes`` stops, or Ctrl-C; then SIGINT the others and wait for all.
 
@@ -132,7 +136,13 @@ def run_together(processes: Sequence[subprocess.Popen[bytes]], *, poll: float = 
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
     for process in processes:
-        process.wait()
+        try:
+            process.wait(STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            # A process started with SIGINT ignored (a background job of a
+            # non-interactive shell) never hears it: SIGTERM stops it too.
+            process.terminate()
+            process.wait()
     return stopped.returncode if stopped is not None else 0
 
 

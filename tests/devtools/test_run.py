@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import pwd
+import signal
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -124,7 +126,8 @@ def test_ctrl_c_stops_both_and_waits_for_them(monkeypatch: pytest.MonkeyPatch) -
     def interrupted(seconds: float) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(run.time, "sleep", interrupted)
+    # The runner's own clock only: Popen.wait sleeps through the time module too.
+    monkeypatch.setattr(run, "time", types.SimpleNamespace(sleep=interrupted))
     run.run_together(processes)
     assert all(process.returncode is not None for process in processes)
 
@@ -138,3 +141,14 @@ def test_make_run_starts_the_worker_beside_the_server(monkeypatch: pytest.Monkey
     monkeypatch.setattr(run, "run_together", lambda processes: len(processes))
     assert run.main(["--port", "8123"]) == 2
     assert started == [["manage.py", "worker"], ["manage.py", "runserver", "127.0.0.1:8123", "--noreload"]]
+
+
+def test_a_process_that_ignores_sigint_is_stopped_with_sigterm(monkeypatch: pytest.MonkeyPatch) -> None:
+    deaf = subprocess.Popen(
+        [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(60)"]
+    )
+    time.sleep(0.5)  # its handler in place
+    monkeypatch.setattr(run, "STOP_GRACE", 0.5)
+    ending = subprocess.Popen([sys.executable, "-c", "pass"])
+    assert run.run_together([deaf, ending], poll=0.05) == 0
+    assert deaf.returncode == -signal.SIGTERM
