@@ -167,11 +167,15 @@ class Queued:
     @contextmanager
     def immediate(self) -> Iterator[None]:
         """Jobs run as they are queued (delayed ones stay scheduled), their errors logged as a worker would."""
+        # Huey's setter swaps in a fresh memory storage, and on the way out the configured one
+        # (SQLite, Redis): the storage of the test is put back instead.
+        previous = huey.storage
         huey.immediate = True
         try:
             yield
         finally:
-            huey.immediate = False
+            huey._immediate = False
+            huey.storage = previous
 
     def _all(self) -> list[Any]:
         return huey.pending() + huey.scheduled()
