@@ -10,7 +10,7 @@ refresh, or any other background work, by being looked at.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
