@@ -165,11 +165,12 @@ def test_the_number_of_queries_does_not_grow_with_pools_or_daemons(client: Clien
 
 @pytest.mark.integration
 def test_the_real_pool_shows_as_reachable_with_its_daemons_up(
-    client: Client, viewer, healthy_pool: devpool.DevPool, background_jobs
+    client: Client, viewer, healthy_pool: devpool.DevPool, background_jobs, django_capture_on_commit_callbacks
 ) -> None:
-    pool = register(healthy_pool)
-    login(client, viewer).get(URL)
-    background_jobs.run()
+    with django_capture_on_commit_callbacks(execute=True):
+        pool = register(healthy_pool)
+    assert "not checked yet" in login(client, viewer).get(URL).content.decode()
+    assert background_jobs.run("pool_refresh") == 1
     page = client.get(URL).content.decode()
     assert "Reachable" in page
     up = Daemon.objects.filter(pool=pool, state="up").count()
