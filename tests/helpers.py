@@ -96,7 +96,7 @@ def add_daemons(
 
 
 def fresh_pool(name: str, collector: str = "cm.example.org:9618") -> object:
-    """A pool whose inventory counts as just refreshed, so pages start no refresh of it."""
+    """A pool read just now (``last_refreshed_at``), its first refresh never queued (its save's on-commit never runs in a ``db`` test)."""
     from django.utils import timezone
 
     from daemons.inventory import services
