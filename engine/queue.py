@@ -147,10 +147,7 @@ def exclusive(*, pool_id: int, lock: str = "", ttl: float) -> Iterator[None]:
 def flush_locks(*, pool_ids: Iterable[int]) -> None:
     """Free every lock of ``pool_ids``: the embedded queue's worker does this as it starts, since
     any lock then is one a stopped worker left (the embedded queue serves one host)."""
-    huey.flush_locks(
-        *(
-            name
-            for pool_id in pool_ids
-            for name in (*_slot_names(pool_id), *(_lock_name(pool_id, lk) for lk in POOL_LOCKS))
-        )
-    )
+    # Not huey.flush_locks(*names): it also frees every lock this process has made, any pool's.
+    for pool_id in pool_ids:
+        for name in (*_slot_names(pool_id), *(_lock_name(pool_id, lk) for lk in POOL_LOCKS)):
+            huey.lock_task(name).clear()

@@ -97,7 +97,7 @@ def add_daemons(
 
 
 def fresh_pool(name: str, collector: str = "cm.example.org:9618") -> object:
-    """A pool whose inventory counts as just refreshed, so pages start no refresh of it."""
+    """A pool read just now (``last_refreshed_at``), its first refresh never queued (its save's on-commit never runs in a ``db`` test)."""
     from django.utils import timezone
 
     from daemons.inventory import services
@@ -168,11 +168,15 @@ class Queued:
     @contextmanager
     def immediate(self) -> Iterator[None]:
         """Jobs run as they are queued (delayed ones stay scheduled), their errors logged as a worker would."""
+        # Huey's setter swaps in a fresh memory storage, and on the way out the configured one
+        # (SQLite, Redis): the storage of the test is put back instead.
+        previous = huey.storage
         huey.immediate = True
         try:
             yield
         finally:
-            huey.immediate = False
+            huey._immediate = False
+            huey.storage = previous
 
     def _all(self) -> list[Any]:
         return huey.pending() + huey.scheduled()

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from daemons.inventory import services
 from daemons.inventory.selectors import GRID_LIMIT
 from daemons.models import Daemon, Pool
 from devtools import devpool
+from engine import queue
 from tests.helpers import add_daemons, fresh_pool, register, schedd_turned_off, wait_for
 
 pytestmark = pytest.mark.usefixtures("background_jobs")
@@ -179,17 +182,43 @@ def test_it_says_when_the_inventory_was_taken(as_viewer: Client, pool: Pool) -> 
     assert pool.last_refreshed_at.strftime("%Y-%m-%d %H:%M:%S") in page
 
 
-def test_a_stale_pool_says_it_is_refreshing_and_the_refresh_runs_in_the_background(
-    as_viewer: Client, pool: Pool, background_jobs
+def test_a_pool_page_never_starts_a_refresh_and_says_the_pool_was_not_refreshed_yet(
+    as_viewer: Client, pool: Pool, background_jobs, django_capture_on_commit_callbacks
 ) -> None:
     Pool.objects.filter(pk=pool.pk).update(last_refreshed_at=None, collector="127.0.0.1:9")
+    with django_capture_on_commit_callbacks(execute=True):
+        page = page_of(as_viewer, pool)
+    assert background_jobs.kinds() == []
+    assert "Not refreshed yet" in page
+    assert "refreshing…" not in page
+
+
+def test_a_pool_page_says_how_old_its_reading_is(as_viewer: Client, pool: Pool) -> None:
+    Pool.objects.filter(pk=pool.pk).update(last_refreshed_at=timezone.now() - timedelta(hours=3))
+    page = page_of(as_viewer, pool).replace("\xa0", " ")
+    assert "Inventory as of" in page
+    assert "3 hours ago" in page
+
+
+def test_a_queued_refresh_shows_refreshing_until_it_has_run(
+    as_viewer: Client, pool: Pool, background_jobs, django_capture_on_commit_callbacks
+) -> None:
+    Pool.objects.filter(pk=pool.pk).update(collector="127.0.0.1:9")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.pool_refresh_start(pool=pool)
     page = page_of(as_viewer, pool)
     assert "refreshing…" in page
-    assert len(background_jobs.jobs) == 1
-    background_jobs.run()
+    assert '<noscript><meta http-equiv="refresh"' in page
+    background_jobs.run("pool_refresh")
     after = as_viewer.get(url(pool), HTTP_HX_REQUEST="true").content.decode()
     assert "refreshing…" not in after
     assert "Cannot connect to the collector at 127.0.0.1:9" in after
+
+
+def test_a_refresh_running_in_a_worker_shows_refreshing(as_viewer: Client, pool: Pool) -> None:
+    with queue.exclusive(pool_id=pool.pk, lock="refresh", ttl=60):
+        assert "refreshing…" in page_of(as_viewer, pool)
+    assert "refreshing…" not in page_of(as_viewer, pool)
 
 
 def test_a_failed_refresh_is_shown_above_the_daemons_as_last_seen(as_viewer: Client, pool: Pool) -> None:

@@ -10,15 +10,19 @@ import os
 import shlex
 import signal
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import User
 from django.contrib.messages import get_messages
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from huey.contrib.djhuey import HUEY as huey
 
 import condor.client
 import condor.workers
@@ -30,11 +34,11 @@ from condor.errors import (
     ProtocolTimeout,
 )
 from condor.types import Credentials
-from daemons import background
 from daemons.inventory import services
 from daemons.models import Daemon, Pool
 from devtools import devpool
-from tests.helpers import fresh_pool, register, wait_for
+from engine import queue
+from tests.helpers import Queued, fresh_pool, register, wait_for
 from tests.logs.test_log_consumer import append, connect, lines_until, url
 from tests.servers import child_processes
 
@@ -115,57 +119,81 @@ def patient_timeout() -> Iterator[None]:
     condor.workers.shutdown_workers()
 
 
+@contextmanager
+def refresh_in_a_worker(background_jobs: Queued, pool: Pool) -> Iterator[Callable[[], bool]]:
+    """The queued refresh of ``pool`` run in a thread of its own, as a worker would; yields "is it running?".
+
+    On the way out, even after a failure, it waits for the refresh to give up, so none
+    outlives the test's database and worker processes.
+    """
+
+    # Only this pool's: the other pools' first refreshes (their collectors are made up) stay out of the way.
+    mine = [task for task in huey.pending() if task.args == (pool.pk, "asked")]
+    assert mine, "the pool's refresh is not queued"
+    huey.storage.flush_queue()
+    for task in mine:
+        huey.storage.enqueue(huey.serialize_task(task))
+
+    def work() -> None:
+        try:
+            background_jobs.run("pool_refresh")
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=work, name="test-worker")
+    worker.start()
+
+    def running() -> bool:
+        return worker.is_alive() and queue.is_locked(pool_id=pool.pk, lock="refresh")
+
+    try:
+        wait_for(running, timeout=5, what="the refresh to start in the worker")
+        yield running
+    finally:
+        worker.join(timeout=20)
+        assert not worker.is_alive(), "the black-holed refresh did not give up"
+
+
 @pytest.mark.django_db(transaction=True)
-def test_other_pools_pages_answer_while_a_refresh_of_a_black_holed_pool_is_in_flight(
-    viewer: User, black_hole: int, patient_timeout: None
+def test_other_pools_pages_answer_while_a_refresh_of_a_black_holed_pool_runs(
+    viewer: User, black_hole: int, patient_timeout: None, background_jobs: Queued
 ) -> None:
     silent = services.pool_save(name="silent", collector=f"127.0.0.1:{black_hole}")
     other = fresh_pool("healthy")
     Daemon.objects.create(pool=other, kind="master", name="master@ok", machine="ok", address="<127.0.0.1:9>")
     client = _client(viewer)
 
-    assert services.pool_refresh_start(pool=silent)
-    key = ("pool_refresh", silent.pk)
-    assert background.in_flight(key)
-    other_page = client.get(reverse("daemons:pool_detail", args=[other.pk]))
-    own_page = client.get(reverse("daemons:pool_detail", args=[silent.pk]))
-    pool_list = client.get(reverse("daemons:pool_list"))
-    still_waiting = background.in_flight(key)
+    with refresh_in_a_worker(background_jobs, silent) as running:
+        other_page = client.get(reverse("daemons:pool_detail", args=[other.pk]))
+        own_page = client.get(reverse("daemons:pool_detail", args=[silent.pk]))
+        pool_list = client.get(reverse("daemons:pool_list"))
+        still_waiting = running()
 
     assert other_page.status_code == 200 and "master@ok" in other_page.content.decode()
     assert own_page.status_code == 200 and "refreshing…" in own_page.content.decode()
     assert pool_list.status_code == 200
     assert still_waiting, "the pages must have been served while the refresh was stuck"
-    wait_for(lambda: not background.in_flight(key), timeout=20, what="the black-holed refresh to give up")
     silent.refresh_from_db()
     assert "No answer from HTCondor within 5 s" in silent.last_refresh_error
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_another_pools_live_log_follows_while_a_refresh_of_a_black_holed_pool_is_in_flight(
-    viewer: User, master: Daemon, log_dir: Path, black_hole: int, patient_timeout: None
+async def test_another_pools_live_log_follows_while_a_refresh_of_a_black_holed_pool_runs(
+    viewer: User, master: Daemon, log_dir: Path, black_hole: int, patient_timeout: None, background_jobs: Queued
 ) -> None:
     silent = await database_sync_to_async(services.pool_save)(name="silent", collector=f"127.0.0.1:{black_hole}")
     log = log_dir / "MasterLog"
     append(log, "before the refresh")
 
-    assert services.pool_refresh_start(pool=silent)
-    key = ("pool_refresh", silent.pk)
-    try:
-        assert background.in_flight(key)
+    with refresh_in_a_worker(background_jobs, silent) as running:
         # Well inside patient_timeout: a stream the refresh held up fails here, not after the refresh gave up.
         async with asyncio.timeout(2):
             communicator = await connect(viewer, url(master))
             await lines_until(communicator, "before the refresh")
             append(log, "while the refresh waits")
             followed, _, _ = await lines_until(communicator, "while the refresh waits")
-        still_waiting = background.in_flight(key)
+        still_waiting = running()
         await communicator.disconnect()
-    finally:
-        # Even after a failure, so no refresh outlives this test's database and worker processes.
-        await asyncio.to_thread(
-            wait_for, lambda: not background.in_flight(key), timeout=20, what="the black-holed refresh to give up"
-        )
 
     assert followed == ["while the refresh waits"]
     assert still_waiting, "the line must have arrived while the refresh was stuck"

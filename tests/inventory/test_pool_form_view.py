@@ -215,16 +215,30 @@ def test_a_name_already_taken_is_a_form_error(as_admin: Client, reachable: list)
     assert Pool.objects.get().collector == "other.example.org"
 
 
-def test_editing_renames_the_pool_and_marks_its_inventory_stale(as_admin: Client, reachable: list) -> None:
+def test_editing_renames_the_pool_forgets_its_last_reading_and_queues_a_refresh(
+    as_admin: Client, reachable: list, background_jobs, django_capture_on_commit_callbacks
+) -> None:
     pool = services.pool_save(name="cluster", collector="cm.example.org:9618")
     Pool.objects.filter(pk=pool.pk).update(last_refreshed_at=timezone.now())
-    response = as_admin.post(
-        reverse("daemons:pool_edit", args=[pool.pk]), fields(name="cluster-b", collector="cm2:9618")
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_admin.post(
+            reverse("daemons:pool_edit", args=[pool.pk]), fields(name="cluster-b", collector="cm2:9618")
+        )
     assert response.status_code == 302
     pool.refresh_from_db()
     assert (pool.name, pool.collector, pool.last_refreshed_at) == ("cluster-b", "cm2:9618", None)
     assert Pool.objects.count() == 1
+    assert background_jobs.kinds() == ["pool_refresh"]
+
+
+def test_a_pool_the_form_refuses_queues_no_refresh(
+    as_admin: Client, reachable: list, background_jobs, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_admin.post(ADD, fields(collector="not a collector!"))
+    assert response.status_code == 200
+    assert not Pool.objects.exists()
+    assert background_jobs.kinds() == []
 
 
 def test_the_token_itself_is_never_shown(as_admin: Client, reachable: list, token: Path) -> None:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from daemons.inventory import services
 from daemons.models import Daemon, Pool
 from devtools import devpool
+from engine import queue
 from tests.helpers import add_daemons, fresh_pool, register
 
 pytestmark = pytest.mark.usefixtures("background_jobs")
@@ -67,37 +71,65 @@ def test_every_pool_has_a_refresh_button_that_posts(client: Client, viewer) -> N
 
 
 def test_an_unreachable_collector_shows_its_error_and_the_other_pools_still_show(
-    client: Client, viewer, background_jobs
+    client: Client, viewer, background_jobs, django_capture_on_commit_callbacks
 ) -> None:
     healthy = fresh_pool("healthy")
     add_daemons(healthy, 3)
-    services.pool_save(name="offline", collector="127.0.0.1:9")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.pool_save(name="offline", collector="127.0.0.1:9")
     login(client, viewer)
     first = client.get(URL)
     assert first.status_code == 200
     assert "refreshing…" in first.content.decode()
-    background_jobs.run()
+    background_jobs.run("pool_refresh")
     page = client.get(URL).content.decode()
+    assert "refreshing…" not in page
     assert "Unreachable" in page
     assert "Cannot connect to the collector at 127.0.0.1:9" in page
     assert "3 up" in page
 
 
-def test_a_stale_pool_is_refreshed_in_the_background_not_during_the_request(
-    client: Client, viewer, background_jobs
+def test_the_page_never_starts_a_refresh_even_of_a_pool_never_read(
+    client: Client, viewer, background_jobs, django_capture_on_commit_callbacks
 ) -> None:
     pool = services.pool_save(name="stale", collector="127.0.0.1:9")
-    page = login(client, viewer).get(URL).content.decode()
-    assert "refreshing…" in page
-    assert len(background_jobs.jobs) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        page = login(client, viewer).get(URL).content.decode()
+    assert background_jobs.kinds() == []
+    assert "never" in page
+    assert "refreshing…" not in page
     pool.refresh_from_db()
     assert pool.last_refreshed_at is None
 
 
-def test_a_page_open_without_javascript_reloads_itself_while_refreshing(client: Client, viewer) -> None:
-    services.pool_save(name="stale", collector="127.0.0.1:9")
+def test_the_page_shows_how_old_each_reading_is(client: Client, viewer) -> None:
+    pool = fresh_pool("cluster")
+    Pool.objects.filter(pk=pool.pk).update(last_refreshed_at=timezone.now() - timedelta(minutes=7))
+    page = login(client, viewer).get(URL).content.decode().replace("\xa0", " ")
+    assert "7 minutes ago" in page
+
+
+def test_a_pool_whose_refresh_runs_now_shows_refreshing(client: Client, viewer) -> None:
+    pool = fresh_pool("busy")
+    with queue.exclusive(pool_id=pool.pk, lock="refresh", ttl=60):
+        page = login(client, viewer).get(URL).content.decode()
+    assert "refreshing…" in page
+    assert "refreshing…" not in client.get(URL).content.decode()
+
+
+def test_a_page_open_without_javascript_reloads_itself_while_refreshing(
+    client: Client, viewer, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        services.pool_save(name="queued", collector="127.0.0.1:9")
     page = login(client, viewer).get(URL).content.decode()
     assert '<noscript><meta http-equiv="refresh"' in page
+
+
+def test_a_page_with_no_refresh_under_way_does_not_reload_itself(client: Client, viewer) -> None:
+    fresh_pool("cluster")
+    page = login(client, viewer).get(URL).content.decode()
+    assert '<meta http-equiv="refresh"' not in page
 
 
 def test_an_htmx_poll_gets_only_the_pools_table(client: Client, viewer) -> None:
@@ -133,11 +165,12 @@ def test_the_number_of_queries_does_not_grow_with_pools_or_daemons(client: Clien
 
 @pytest.mark.integration
 def test_the_real_pool_shows_as_reachable_with_its_daemons_up(
-    client: Client, viewer, healthy_pool: devpool.DevPool, background_jobs
+    client: Client, viewer, healthy_pool: devpool.DevPool, background_jobs, django_capture_on_commit_callbacks
 ) -> None:
-    pool = register(healthy_pool)
-    login(client, viewer).get(URL)
-    background_jobs.run()
+    with django_capture_on_commit_callbacks(execute=True):
+        pool = register(healthy_pool)
+    assert "not checked yet" in login(client, viewer).get(URL).content.decode()
+    assert background_jobs.run("pool_refresh") == 1
     page = client.get(URL).content.decode()
     assert "Reachable" in page
     up = Daemon.objects.filter(pool=pool, state="up").count()

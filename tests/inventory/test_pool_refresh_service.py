@@ -1,18 +1,22 @@
-"""services.pool_refresh and the background refreshes that keep an inventory fresh."""
+"""services.pool_refresh and the queued refreshes that keep an inventory fresh (asked for, after a command, the watch)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
+from huey.contrib.djhuey import HUEY as huey
+from huey.exceptions import RetryTask
 
 import condor.client
 from condor.errors import DaemonUnreachable
 from condor.types import SUBSYSTEM_BY_KIND, Credentials, DaemonInfo
+from daemons import tasks
 from daemons.inventory import services
 from daemons.models import Daemon, DaemonStateChange, Pool
 from devtools import devpool
+from engine import queue
 from tests.helpers import register, schedd_turned_off, wait_for
 
 
@@ -155,41 +159,102 @@ def test_a_real_unreachable_collector_is_recorded_as_the_pools_error(db: None) -
     assert "Cannot connect to the collector at 127.0.0.1:9" in refreshed.last_refresh_error
 
 
-def test_a_stale_pool_is_refreshed_in_the_background_once(pool: Pool, collector: list, background_jobs) -> None:
+def test_a_refresh_asked_for_reaches_the_queue_only_once_its_transaction_commits(
+    pool: Pool, background_jobs, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        services.pool_refresh_start(pool=pool)
+        assert background_jobs.kinds() == []
+    assert background_jobs.kinds() == ["pool_refresh"]
+
+
+def test_a_refresh_asked_for_while_one_waits_is_queued_once_and_reads_the_collector(
+    pool: Pool, collector: list, background_jobs, django_capture_on_commit_callbacks
+) -> None:
     collector[:] = [a_master()]
-    assert services.pool_refresh_if_stale(pool=pool) is True
-    assert services.pool_refresh_if_stale(pool=pool) is True
-    assert len(background_jobs.jobs) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        services.pool_refresh_start(pool=pool)
+        services.pool_refresh_start(pool=pool)
+    assert background_jobs.kinds() == ["pool_refresh"]
     assert Daemon.objects.filter(pool=pool).count() == 0
-    background_jobs.run()
+    assert background_jobs.run("pool_refresh") == 1
     assert states(pool) == {"master": "up"}
 
 
-def test_a_fresh_pool_is_not_refreshed(pool: Pool, collector: list, background_jobs) -> None:
-    services.pool_refresh(pool=pool)
-    pool.refresh_from_db()
-    assert services.pool_refresh_if_stale(pool=pool) is False
-    assert background_jobs.jobs == []
+def test_a_saved_pool_queues_its_first_refresh(db: None, background_jobs, django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        services.pool_save(name="new", collector="cm.example.org:9618")
+    assert background_jobs.kinds() == ["pool_refresh"]
 
 
-def test_a_pool_older_than_the_max_age_is_stale(pool: Pool, collector: list, background_jobs, settings) -> None:
-    settings.CONDORWEB_INVENTORY_MAX_AGE = 30
-    Pool.objects.filter(pk=pool.pk).update(last_refreshed_at=timezone.now() - timedelta(seconds=31))
-    pool.refresh_from_db()
-    assert services.pool_refresh_if_stale(pool=pool) is True
-
-
-def test_a_refresh_asked_for_while_one_runs_is_not_started_twice(pool: Pool, background_jobs) -> None:
-    assert services.pool_refresh_start(pool=pool) is True
-    assert services.pool_refresh_start(pool=pool) is False
-    assert len(background_jobs.jobs) == 1
-
-
-def test_a_background_refresh_of_a_deleted_pool_does_nothing(pool: Pool, collector: list, background_jobs) -> None:
-    services.pool_refresh_start(pool=pool)
+def test_a_queued_refresh_of_a_deleted_pool_does_nothing(
+    pool: Pool, collector: list, background_jobs, django_capture_on_commit_callbacks
+) -> None:
+    collector[:] = [a_master()]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.pool_refresh_start(pool=pool)
     Pool.objects.filter(pk=pool.pk).delete()
     assert background_jobs.run() == 1
     assert not Daemon.objects.exists()
+
+
+def test_a_queued_refresh_while_the_pool_is_refreshed_elsewhere_is_busy(pool: Pool, collector: list) -> None:
+    with queue.exclusive(pool_id=pool.pk, lock="refresh", ttl=60), pytest.raises(queue.Busy):
+        services.pool_refresh_queued(pool_id=pool.pk, reason="asked")
+    assert pool.last_refreshed_at is None
+
+
+@pytest.mark.parametrize("reason", ["asked", "command"])
+def test_a_refresh_task_that_finds_the_pool_busy_tries_again_later(pool: Pool, collector: list, reason: str) -> None:
+    with queue.exclusive(pool_id=pool.pk, lock="refresh", ttl=60), pytest.raises(RetryTask):
+        tasks.pool_refresh.call_local(pool.pk, reason)
+
+
+def test_a_watch_refresh_that_finds_the_pool_busy_is_dropped(pool: Pool, collector: list) -> None:
+    with queue.exclusive(pool_id=pool.pk, lock="refresh", ttl=60):
+        tasks.pool_refresh.call_local(pool.pk, "watch")
+    pool.refresh_from_db()
+    assert pool.last_refreshed_at is None
+
+
+def test_a_command_schedules_a_refresh_at_each_delay_and_none_now(
+    pool: Pool, background_jobs, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        services.pool_refresh_after_command(pool=pool)
+    held = huey.pending() + huey.scheduled()
+    assert len(held) == len(services.COMMAND_REFRESH_DELAYS)
+    assert all(task.eta is not None and task.eta > datetime.now(UTC).replace(tzinfo=None) for task in held)
+    assert {task.args for task in held} == {(pool.pk, "command")}
+
+
+def test_the_watch_queues_each_pool_once_a_minute_whatever_number_of_workers_run_it(
+    pool: Pool, background_jobs, settings, django_capture_on_commit_callbacks
+) -> None:
+    settings.CONDORWEB_WATCH_INTERVAL = 60
+    other = services.pool_save(name="other", collector="cm2.example.org:9618")
+    minute = timezone.now().replace(second=0, microsecond=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.pools_watch(minute=minute) == 2
+        assert services.pools_watch(minute=minute) == 0
+    assert sorted(task.args for task in huey.pending()) == sorted([(pool.pk, "watch"), (other.pk, "watch")])
+
+
+def test_the_watch_leaves_out_a_pool_read_within_its_interval(pool: Pool, background_jobs, settings) -> None:
+    settings.CONDORWEB_WATCH_INTERVAL = 300
+    Pool.objects.filter(pk=pool.pk).update(last_refreshed_at=timezone.now())
+    assert services.pools_watch(minute=timezone.now().replace(second=0, microsecond=0)) == 0
+    assert background_jobs.kinds() == []
+
+
+def test_a_short_watch_interval_spreads_a_pools_refreshes_over_the_minute(
+    pool: Pool, background_jobs, settings, django_capture_on_commit_callbacks
+) -> None:
+    settings.CONDORWEB_WATCH_INTERVAL = 20
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.pools_watch(minute=timezone.now().replace(second=0, microsecond=0)) == 3
+    held = huey.pending() + huey.scheduled()
+    assert sorted(task.eta is None for task in held) == [False, False, True]
 
 
 # --------------------------------------------------------------------------

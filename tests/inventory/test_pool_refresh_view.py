@@ -1,4 +1,4 @@
-"""The Refresh button: it starts a background refresh and returns at once."""
+"""The Refresh button: it queues a refresh after commit and returns at once."""
 
 from __future__ import annotations
 
@@ -29,10 +29,13 @@ def test_anonymous_visitors_are_sent_to_log_in(client: Client, pool: Pool) -> No
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_a_user_in_no_group_is_forbidden(client: Client, nobody, pool: Pool, background_jobs) -> None:
+def test_a_user_in_no_group_is_forbidden_and_queues_nothing(
+    client: Client, nobody, pool: Pool, background_jobs, django_capture_on_commit_callbacks
+) -> None:
     client.force_login(nobody)
-    assert client.post(refresh_url(pool)).status_code == 403
-    assert background_jobs.jobs == []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(refresh_url(pool)).status_code == 403
+    assert background_jobs.kinds() == []
 
 
 def test_it_refuses_get(client: Client, viewer, pool: Pool) -> None:
@@ -40,14 +43,15 @@ def test_it_refuses_get(client: Client, viewer, pool: Pool) -> None:
     assert client.get(refresh_url(pool)).status_code == 405
 
 
-def test_a_viewer_starts_a_refresh_and_goes_back_to_the_pool(
-    client: Client, viewer, pool: Pool, background_jobs
+def test_a_viewer_queues_a_refresh_and_goes_back_to_the_pool(
+    client: Client, viewer, pool: Pool, background_jobs, django_capture_on_commit_callbacks
 ) -> None:
     client.force_login(viewer)
-    response = client.post(refresh_url(pool))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(refresh_url(pool))
     assert response.status_code == 302
     assert response["Location"] == reverse("daemons:pool_detail", args=[pool.pk])
-    assert len(background_jobs.jobs) == 1
+    assert background_jobs.kinds() == ["pool_refresh"]
     pool.refresh_from_db()
     assert pool.last_refreshed_at is None
     background_jobs.run()
@@ -77,13 +81,27 @@ def test_a_next_that_looks_like_a_url_name_is_taken_as_a_relative_path_not_a_ser
     assert response["Location"] == back
 
 
-def test_a_second_refresh_while_one_runs_starts_nothing_new(
-    client: Client, viewer, pool: Pool, background_jobs
+def test_a_second_refresh_while_one_waits_in_the_queue_queues_nothing_new(
+    client: Client, viewer, pool: Pool, background_jobs, django_capture_on_commit_callbacks
 ) -> None:
     client.force_login(viewer)
-    client.post(refresh_url(pool))
-    client.post(refresh_url(pool))
-    assert len(background_jobs.jobs) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(refresh_url(pool))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(refresh_url(pool))
+    assert background_jobs.kinds() == ["pool_refresh"]
+
+
+def test_a_refresh_asked_for_once_the_queued_one_started_is_queued_again(
+    client: Client, viewer, pool: Pool, background_jobs, django_capture_on_commit_callbacks
+) -> None:
+    client.force_login(viewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(refresh_url(pool))
+    background_jobs.run("pool_refresh")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(refresh_url(pool))
+    assert background_jobs.kinds() == ["pool_refresh"]
 
 
 def test_from_htmx_it_answers_no_content_and_tells_the_page_to_poll_now(client: Client, viewer, pool: Pool) -> None:
