@@ -1,4 +1,4 @@
-"""What benchmark areas share: a scratch database and the real dev pool."""
+"""What benchmark areas share: a scratch database, an in-memory task queue and the real dev pool."""
 
 from __future__ import annotations
 
@@ -15,7 +15,12 @@ BENCH_POOL_PORT = int(os.environ.get("CONDORWEB_BENCH_POOL_PORT", "9818"))
 
 
 class BenchContext:
-    """Sets up a throw-away database (migrated) and a bench pool instance."""
+    """Sets up a throw-away database (migrated), the task queue in memory, and a bench pool instance.
+
+    Jobs the measured code queues land in the in-memory queue, never in the
+    console's own (``var/queue.sqlite3`` or Redis); no worker runs them unless
+    an area executes them in-process (``run_queued``) or starts its own.
+    """
 
     def __enter__(self) -> BenchContext:
         from django.conf import settings
@@ -27,6 +32,11 @@ class BenchContext:
             settings.DATABASES["default"]["NAME"] = os.path.join(self._tmp.name, "bench.sqlite3")
             connections["default"].close()
         call_command("migrate", verbosity=0, interactive=False)
+        from huey.contrib.djhuey import HUEY as huey
+        from huey.storage import MemoryStorage
+
+        self._storage = huey.storage
+        huey.storage = MemoryStorage(huey.name)
         self.pool = devpool.up(BENCH_POOL_NAME, BENCH_POOL_PORT)
         self.credentials = Credentials(token_file=self.pool.token_file, config_val=tuple(self.pool.config_val))
         return self
@@ -34,6 +44,20 @@ class BenchContext:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        from huey.contrib.djhuey import HUEY as huey
+
         condor.workers.shutdown_workers()
+        huey.storage = self._storage
         devpool.down(BENCH_POOL_NAME)
         self._tmp.cleanup()
+
+
+def run_queued() -> int:
+    """Run, in this process and in order, the jobs queued now (not the scheduled ones): as a worker would; how many."""
+    from huey.contrib.djhuey import HUEY as huey
+
+    ran = 0
+    while (task := huey.dequeue()) is not None:
+        huey.execute(task)
+        ran += 1
+    return ran

@@ -170,7 +170,7 @@ def _refresh_rows(context: BenchContext, big: object) -> list[Row]:
             None,
             "condor.client.discover alone",
             percentile(discover_ms, 50),
-            note="runs in the background, never in a request",
+            note="runs in a worker's job (the watch, Refresh, after commands), never in a request",
         ),
         Row(
             f"refresh write of {BIG:,} daemons p50",
@@ -178,7 +178,7 @@ def _refresh_rows(context: BenchContext, big: object) -> list[Row]:
             "ms",
             "-",
             None,
-            note="collector answer simulated; background thread",
+            note="collector answer simulated; a worker's job",
         ),
     ]
 
