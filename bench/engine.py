@@ -59,12 +59,13 @@ def _queue_rows(directory: Path) -> tuple[list[Row], list[Row]]:
     from huey.storage import RedisExpireStorage, SqliteStorage
 
     from engine import tasks
+    from tests.helpers import swapped_storage
 
     environment = _worker_environment(directory)
     direct = _latencies(lambda sent: tasks.engine_ping.call_local(sent), huey)
 
     sqlite_url = f"sqlite:///{directory / 'queue.sqlite3'}"
-    with _swapped(huey, SqliteStorage(huey.name, filename=str(directory / "queue.sqlite3"))):
+    with swapped_storage(SqliteStorage(huey.name, filename=str(directory / "queue.sqlite3"))):
         with _worker({**environment, "CONDORWEB_QUEUE_URL": sqlite_url}, directory / "worker-sqlite.log") as worker:
             rss, idle_children = _rss_kib(worker.process.pid), servers.child_processes(worker.process.pid)
             embedded = _latencies(tasks.engine_ping, huey)
@@ -80,7 +81,7 @@ def _queue_rows(directory: Path) -> tuple[list[Row], list[Row]]:
         storage = RedisExpireStorage(huey.name, url=redis_url)
         storage.flush_all()
         with (
-            _swapped(huey, storage),
+            swapped_storage(storage),
             _worker({**environment, "CONDORWEB_QUEUE_URL": redis_url}, directory / "worker-redis.log") as worker,
         ):
             redis_rss = _rss_kib(worker.process.pid)
@@ -147,16 +148,6 @@ def _worker_environment(directory: Path) -> dict[str, str]:
 
 
 @contextmanager
-def _swapped(huey: Any, storage: Any) -> Iterator[None]:
-    previous = huey.storage
-    huey.storage = storage
-    try:
-        yield
-    finally:
-        huey.storage = previous
-
-
-@contextmanager
 def _worker(environment: dict[str, str], log: Path) -> Iterator[servers.Worker]:
     worker = servers.Worker(environment, log=log).start()
     try:
@@ -213,6 +204,7 @@ def _watch_rows(context: Any) -> list[Row]:
     from django.conf import settings
 
     import condor.client
+    from bench.inventory import collector_answer
     from condor.types import DaemonInfo
     from daemons.inventory import services
     from daemons.models import Pool
@@ -223,19 +215,7 @@ def _watch_rows(context: Any) -> list[Row]:
     for n in range(POOLS):
         pool = services.pool_save(name=f"bench-watch-{n:03d}", collector=f"cm{n}.bench.invalid:9618")
         add_daemons(pool, DAEMONS_PER_POOL, machines=DAEMONS_PER_POOL // 5)
-        answers[pool.collector] = [
-            DaemonInfo(
-                kind=d.kind,
-                name=d.name,
-                machine=d.machine,
-                address=d.address,
-                version=d.version,
-                platform=d.platform,
-                start_time=d.start_time,
-                subsystem=d.subsystem,
-            )
-            for d in pool.daemons.all()
-        ]
+        answers[pool.collector] = collector_answer(pool)
         pools.append(pool.pk)
     # The refreshes pool_save queued for the new pools: not run (the cycle below is the watch's).
     from huey.contrib.djhuey import HUEY as huey

@@ -129,7 +129,6 @@ def _list_rows(client: object, anchor_ms: list[float], anchor_queries: int) -> l
 def _refresh_rows(context: BenchContext, big: object) -> list[Row]:
     """What a refresh costs: the real bench pool, and the database side of a 10,000-daemon one."""
     import condor.client
-    from condor.types import DaemonInfo
     from daemons.inventory import services
 
     real = services.pool_save(
@@ -142,19 +141,7 @@ def _refresh_rows(context: BenchContext, big: object) -> list[Row]:
     refresh_ms = _repeat(lambda: services.pool_refresh(pool=real), 10)
     discover_ms = _repeat(lambda: condor.client.discover(context.pool.collector, context.credentials), 10)
 
-    answer = [
-        DaemonInfo(
-            kind=d.kind,
-            name=d.name,
-            machine=d.machine,
-            address=d.address,
-            version=d.version,
-            platform=d.platform,
-            start_time=d.start_time,
-            subsystem=d.subsystem,
-        )
-        for d in big.daemons.all()
-    ]
+    answer = collector_answer(big)
     real_discover = condor.client.discover
     condor.client.discover = lambda collector, credentials: answer
     try:
@@ -180,6 +167,25 @@ def _refresh_rows(context: BenchContext, big: object) -> list[Row]:
             None,
             note="collector answer simulated; a worker's job",
         ),
+    ]
+
+
+def collector_answer(pool: object) -> list[object]:
+    """What ``condor.client.discover`` would answer for ``pool``: its daemons as the collector lists them."""
+    from condor.types import DaemonInfo
+
+    return [
+        DaemonInfo(
+            kind=d.kind,
+            name=d.name,
+            machine=d.machine,
+            address=d.address,
+            version=d.version,
+            platform=d.platform,
+            start_time=d.start_time,
+            subsystem=d.subsystem,
+        )
+        for d in pool.daemons.all()  # type: ignore[attr-defined]
     ]
 
 
