@@ -39,10 +39,19 @@ def consoles(
         secret_key=secrets.token_urlsafe(64),
     )
     processes = [servers.Console(environment, log=directory / f"daphne-{name}.log") for name in "ab"]
+    # The refreshes after a command run in the site's worker, on a queue of its own in the Redis server.
+    worker = servers.Worker(
+        {**environment, "CONDORWEB_QUEUE_URL": real_services.redis_db(2)}, log=directory / "worker.log"
+    )
+    for console in processes:
+        console.environment["CONDORWEB_QUEUE_URL"] = real_services.redis_db(2)
     try:
         processes[0].prepare()
-        yield [console.start() for console in processes]
+        started = [console.start() for console in processes]
+        worker.start()
+        yield started
     finally:
+        worker.stop()
         for console in processes:
             console.stop()
         real_services.drop_database(database)
