@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
-from huey.exceptions import RetryTask
 
 from configview import services
 from engine import queue, workers
@@ -12,10 +11,8 @@ from engine import queue, workers
 
 @db_task()
 def config_fetch(snapshot_id: int) -> None:
-    try:
+    with queue.retried_when_busy():
         services.config_snapshot_fill(snapshot_id=snapshot_id)
-    except queue.Busy:
-        raise RetryTask(delay=queue.RETRY_DELAY) from None
 
 
 @db_periodic_task(crontab())

@@ -6,12 +6,12 @@ the queue's schedule and tries again; it holds no worker thread meanwhile.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
-from huey.exceptions import RetryTask
 
 from daemons.commands import services as command_services
 from daemons.inventory import services as inventory_services
@@ -20,19 +20,19 @@ from engine import queue, workers
 
 @db_task()
 def pool_refresh(pool_id: int, reason: str) -> None:
-    try:
+    if reason == "watch":
+        # The refresh running now is as new as this one would be.
+        with contextlib.suppress(queue.Busy):
+            inventory_services.pool_refresh_queued(pool_id=pool_id, reason=reason)
+        return
+    with queue.retried_when_busy():
         inventory_services.pool_refresh_queued(pool_id=pool_id, reason=reason)
-    except queue.Busy:
-        if reason != "watch":
-            raise RetryTask(delay=queue.RETRY_DELAY) from None
 
 
 @db_task()
 def command_batch(batch: str) -> None:
-    try:
+    with queue.retried_when_busy():
         command_services.command_batch_send(batch=uuid.UUID(batch))
-    except queue.Busy:
-        raise RetryTask(delay=queue.RETRY_DELAY) from None
 
 
 @db_periodic_task(crontab())

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from huey.api import TaskLock, TaskWrapper
 from huey.contrib.djhuey import HUEY as huey
-from huey.exceptions import TaskLockedException
+from huey.exceptions import RetryTask, TaskLockedException
 from huey.storage import BaseSqlStorage
 
 logger = logging.getLogger(__name__)
@@ -142,6 +142,15 @@ def exclusive(*, pool_id: int, lock: str = "", ttl: float) -> Iterator[None]:
     finally:
         for taken in reversed(held):
             taken.release()
+
+
+@contextmanager
+def retried_when_busy() -> Iterator[None]:
+    """In a job: ``Busy`` sends the job back to the queue's schedule for ``RETRY_DELAY`` seconds."""
+    try:
+        yield
+    except Busy:
+        raise RetryTask(delay=RETRY_DELAY) from None
 
 
 def flush_locks(*, pool_ids: Iterable[int]) -> None:
