@@ -182,3 +182,117 @@ def validate_tool_command(path: str) -> str:
             hint="Give the absolute path of condor_config_val (or of a script that runs it); no arguments, no shell.",
         )
     return path
+
+
+# Slot ads carry the reason in every slot of a draining startd, and other
+# operators read it on their pages: a sentence, not a document.
+_MAX_DRAIN_REASON = 256
+# condor_status -constraint has no limit, but a constraint from a form is a
+# line or two; 4 KiB is far more than any seen in HTCondor's own docs.
+_MAX_CONSTRAINT = 4096
+_REQUEST_ID_RE = re.compile(r"[0-9]{1,10}\Z")
+
+
+def validate_drain_reason(reason: str) -> str:
+    """A drain's reason, shown to other operators in every slot ad: one line of text, stripped."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput("A drain needs a reason.", hint="Say why, e.g. 'kernel update, back by 14:00'.")
+    reason = reason.strip()
+    if len(reason) > _MAX_DRAIN_REASON:
+        raise InvalidInput(f"A drain reason may be at most {_MAX_DRAIN_REASON} characters.")
+    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in reason):
+        raise InvalidInput("A drain reason must be one line of plain text.", hint="Remove line breaks and tabs.")
+    return reason
+
+
+def validate_constraint(expr: str, *, what: str = "constraint") -> str:
+    """A ClassAd expression from a form, stripped: one line, bounded, its brackets and strings closed.
+
+    The worker then parses it with HTCondor's own parser before anything is
+    sent (``condor.child``), as the value of a one-attribute ClassAd: the
+    balanced brackets and the lack of a top-level ';' checked here are what
+    keep it in that place. An expression the parser rejects becomes
+    InvalidInput in the words of ``describe_parse_problem``.
+    """
+    if not isinstance(expr, str) or not expr.strip():
+        raise InvalidInput(f"The {what} is empty.", hint='Give a ClassAd expression, e.g. Machine == "exec01".')
+    expr = expr.strip()
+    if len(expr) > _MAX_CONSTRAINT:
+        raise InvalidInput(f"The {what} may be at most {_MAX_CONSTRAINT} characters.")
+    if any(ch in expr for ch in "\r\n\x00"):
+        raise InvalidInput(f"The {what} must be a single line.", hint="Remove line breaks from it.")
+    problem = _structure_problem(expr)
+    if problem:
+        raise InvalidInput(f"The {what} is not an expression HTCondor can read: {problem}.")
+    return expr
+
+
+def validate_request_id(request_id: str) -> str:
+    """A drain request id as a startd hands it out: a decimal counter (the startd reads it with atoi)."""
+    if not isinstance(request_id, str) or not _REQUEST_ID_RE.match(request_id):
+        raise InvalidInput(
+            f"{str(request_id)[:40]!r} is not a drain request id.", hint="A startd numbers its drains 1, 2, 3..."
+        )
+    return request_id
+
+
+# What HTCondor's ClassAd parser names in its (rare) messages.
+_TOKEN_WORDS = {
+    # The worker parses an expression as the value of a one-attribute ClassAd,
+    # so "';' or ']'" means "an operator or the end" to whoever wrote it.
+    "LEX_SEMICOLON or LEX_CLOSE_BOX": "an operator or the end of the expression",
+    "while parsing classad: ": "",
+    "LEX_CLOSE_PAREN": "')'",
+    "LEX_OPEN_PAREN": "'('",
+    "LEX_CLOSE_BOX": "the end of the expression",
+    "LEX_SEMICOLON": "';'",
+    "LEX_IDENTIFIER": "a name",
+    "LEX_STRING_VALUE": "a string",
+    "LEX_INTEGER_VALUE": "a number",
+    "LEX_REAL_VALUE": "a number",
+    "LEX_END_OF_INPUT": "the end of the expression",
+}
+_TRAILING_OPERATOR_RE = re.compile(r"(&&|\|\||==|!=|=\?=|=!=|<=|>=|[<>+\-*/%!?:=&|^])\s*\Z")
+
+
+def _structure_problem(expr: str) -> str:
+    """What is wrong with ``expr``'s strings and brackets, or ""."""
+    opened: list[str] = []
+    in_string = escaped = False
+    for ch in expr:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "([{":
+            opened.append(ch)
+        elif ch in ")]}":
+            if not opened or "([{"[")]}".index(ch)] != opened.pop():
+                return f"it has a {ch!r} that closes nothing opened before it"
+        elif ch == ";" and "[" not in opened:
+            return "it has a ';' outside a nested ClassAd: give one expression"
+    if in_string:
+        return 'a string is never closed (a " is missing)'
+    if opened:
+        return f"a {opened[-1]!r} is never closed"
+    return ""
+
+
+def describe_parse_problem(expr: str, parser_error: str = "") -> str:
+    """Why HTCondor's parser rejects ``expr``, in an operator's words (the parser itself mostly says nothing useful)."""
+    problem = _structure_problem(expr)
+    if problem:
+        return problem
+    if _TRAILING_OPERATOR_RE.search(expr):
+        return "it ends with an operator that has nothing after it"
+    if parser_error:
+        words = parser_error.replace("exptected", "expected")
+        for token, word in _TOKEN_WORDS.items():
+            words = words.replace(token, word)
+        return f"HTCondor's parser says: {words.strip()[:200]}"
+    return "HTCondor's ClassAd parser rejects it (look for a missing operator or operand)"
