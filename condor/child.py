@@ -31,7 +31,15 @@ from condor.errors import (
     Refused,
 )
 from condor.tools import run_tool
-from condor.types import INTERESTING_ATTRIBUTES, KIND_BY_MYTYPE, NOT_DEFINED, SUBSYSTEM_BY_KIND
+from condor.types import (
+    INTERESTING_ATTRIBUTES,
+    KIND_BY_MYTYPE,
+    NOT_DEFINED,
+    SLOT_ATTRIBUTES,
+    SLOT_FIELDS,
+    SUBSYSTEM_BY_KIND,
+)
+from condor.validation import describe_parse_problem
 
 
 def main(conn: multiprocessing.connection.Connection, environment: dict[str, Any], logging_: tuple[str, str]) -> None:
@@ -112,6 +120,16 @@ def _handlers(htcondor2: Any) -> dict[str, Callable[..., Any]]:
             )
         return NotAuthorized(f"The daemon refused the console: {exc}", hint=hint)
 
+    def collector_failure(exc: Exception, collector: str) -> ProtocolError:
+        host = collector.split(",")[0]
+        addr = host if ":" in host else f"{host}:9618"
+        if not reachable(f"<{addr}>"):
+            return DaemonUnreachable(
+                f"Cannot connect to the collector at {collector}.",
+                hint="Check the address and that the collector is running and reachable from the console.",
+            )
+        return NotAuthorized(f"The collector at {collector} refused the query: {exc}", hint=READ_HINT)
+
     def discover(collector: str) -> list[dict[str, Any]]:
         try:
             coll = htcondor2.Collector(collector)
@@ -120,15 +138,95 @@ def _handlers(htcondor2: Any) -> dict[str, Callable[..., Any]]:
                 constraint="member(MyType, {" + ", ".join(f'"{t}"' for t in KIND_BY_MYTYPE) + "})",
             )
         except HTCondorException as exc:
-            host = collector.split(",")[0]
-            addr = host if ":" in host else f"{host}:9618"
-            if not reachable(f"<{addr}>"):
-                raise DaemonUnreachable(
-                    f"Cannot connect to the collector at {collector}.",
-                    hint="Check the address and that the collector is running and reachable from the console.",
-                ) from None
-            raise NotAuthorized(f"The collector at {collector} refused the query: {exc}", hint=READ_HINT) from None
+            raise collector_failure(exc, collector) from None
         return [_daemon_row(ad) for ad in ads]
+
+    def expression(text: str, what: str) -> None:
+        """InvalidInput unless HTCondor's parser reads ``text`` (validated: validate_constraint) as one expression."""
+        before = classad2.lastError()
+        try:
+            # The bindings parse an expression the same way (ExprTree): as the
+            # value of an attribute of a ClassAd written around it.
+            parsed = set(classad2.ClassAd(f"[expression = {text}]").keys()) == {"expression"}
+        except Exception:
+            parsed = False
+        if not parsed:
+            after = classad2.lastError()
+            problem = describe_parse_problem(text, after if after != before else "")
+            raise InvalidInput(
+                f"The {what} is not an expression HTCondor can read: {problem}.",
+                hint='Write a ClassAd expression, e.g. Machine == "exec01.example.org" && Cpus >= 8.',
+            )
+
+    def query_slots(collector: str, constraint: str, projection: list[str]) -> list[Any]:
+        if constraint:
+            expression(constraint, "constraint")
+        try:
+            return htcondor2.Collector(collector).query(
+                htcondor2.AdType.Startd, constraint=constraint, projection=projection
+            )
+        except HTCondorException as exc:
+            raise collector_failure(exc, collector) from None
+
+    def slots(collector: str, constraint: str) -> list[dict[str, Any]]:
+        return [_slot_row(ad) for ad in query_slots(collector, constraint, [*SLOT_FIELDS, *SLOT_ATTRIBUTES])]
+
+    def startds_matching(collector: str, constraint: str) -> list[str]:
+        ads = query_slots(collector, constraint, ["Name", "Machine"])
+        return sorted({_startd_of(_text(ad.get("Name")), _text(ad.get("Machine"))) for ad in ads} - {""})
+
+    def authorized(address: str, level: str) -> bool:
+        try:
+            return bool(htcondor2.ping(address, level).get("AuthorizationSucceeded", False))
+        except HTCondorException:
+            return False
+
+    def live_slot_ads(address: str) -> list[Any]:
+        """The startd's own slot ads, asked of the startd itself (``condor_status -direct``): newer than the collector's."""
+        try:
+            return htcondor2.Collector(address).query(htcondor2.AdType.Startd)
+        except HTCondorException:
+            return []
+
+    def drain_refusal(address: str, what: str) -> ProtocolError | None:
+        """Why a drain command failed, where it was not the startd's own decision; None if it was.
+
+        The bindings drop the startd's answer ("Startd failed to start
+        draining jobs." whatever it said), so the console asks again, without
+        side effects: can it connect, may it administer.
+        """
+        if not reachable(address):
+            return DaemonUnreachable(
+                f"Cannot connect to the startd at {address}.",
+                hint="Check that it is running and that the console can reach its host and port.",
+            )
+        if not authorized(address, "ADMINISTRATOR"):
+            return NotAuthorized(
+                f"The startd refused to {what}: it needs ADMINISTRATOR access.", hint=ADMINISTRATOR_HINT
+            )
+        return None
+
+    def drain(address: str, speed: int, completion: int, check: str, start: str, reason: str) -> str:
+        if check:
+            expression(check, "check expression")
+        if start:
+            expression(start, "start expression")
+        startd = htcondor2.Startd(location(address, "Machine"))
+        try:
+            request_id = startd.drainJobs(
+                htcondor2.DrainType(speed), htcondor2.CompletionType(completion), check or None, start or None, reason
+            )
+        except HTCondorException:
+            raise drain_refusal(address, "drain") or _drain_refused(classad2, live_slot_ads(address), check) from None
+        return _text(request_id, 32)
+
+    def cancel_drain(address: str, request_id: str) -> None:
+        try:
+            htcondor2.Startd(location(address, "Machine")).cancelDrainJobs(request_id or None)
+        except HTCondorException:
+            raise drain_refusal(address, "cancel a drain") or _cancel_refused(
+                live_slot_ads(address), request_id
+            ) from None
 
     def ping(address: str, level: str) -> dict[str, Any]:
         try:
@@ -258,6 +356,10 @@ def _handlers(htcondor2: Any) -> dict[str, Callable[..., Any]]:
         "config_val": config_val,
         "fetchlog": fetchlog,
         "send": send,
+        "slots": slots,
+        "startds_matching": startds_matching,
+        "drain": drain,
+        "cancel_drain": cancel_drain,
         "local_config": local_config,
         "local_reload": local_reload,
         "apply_logging": apply_logging,
@@ -319,3 +421,137 @@ def _daemon_row(ad: Any) -> dict[str, Any]:
         "children": children,
         "attributes": attributes,
     }
+
+
+# Bounds on what a slot ad may put in the console's pages and database: a
+# daemon's ad is untrusted input.
+_NAME_CHARS = 255
+_TEXT_CHARS = 1024
+# Slot sizes: Disk is in KiB (80 GB is 8e7 here); nothing real comes near 2**53.
+_MAX_COUNT = 2**53
+
+
+def _text(value: Any, limit: int = _NAME_CHARS) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _count(value: Any) -> int:
+    """A slot's size from an ad: whole, 0..2**53; 0 for anything else (a bool, a string, NaN, an expression)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0
+    try:
+        return min(max(int(value), 0), _MAX_COUNT)
+    except (ValueError, OverflowError):
+        return 0
+
+
+def _startd_of(slot_name: str, machine: str) -> str:
+    """The startd's Name: a slot is named ``slotN[_M]@<startd name>``, and several startds on a host differ in it."""
+    return slot_name.split("@", 1)[1] if "@" in slot_name else machine
+
+
+def _slot_row(ad: Any) -> dict[str, Any]:
+    def get(key: str) -> Any:
+        try:
+            return ad.get(key)
+        except Exception:
+            return None
+
+    name = _text(get("Name"))
+    machine = _text(get("Machine"))
+    startd = _startd_of(name, machine)
+    slot_type = _text(get("SlotType"))
+    if slot_type not in ("Partitionable", "Dynamic", "Static"):
+        slot_type = (
+            "Partitionable"
+            if get("PartitionableSlot") is True
+            else "Dynamic"
+            if get("DynamicSlot") is True
+            else "Static"
+        )
+    parent_id = _count(get("ParentSlotId"))
+    own = {key: _count(get(key)) for key in ("Cpus", "Memory", "Disk", "GPUs")}
+    totals = {key: _count(get(f"TotalSlot{key}")) if get(f"TotalSlot{key}") is not None else own[key] for key in own}
+    draining = get("Draining") is True
+    attributes = {}
+    for key in SLOT_ATTRIBUTES:
+        try:
+            expr = ad.lookup(key)
+        except Exception:
+            continue
+        attributes[key] = str(expr)[:_TEXT_CHARS]
+    return {
+        "name": name,
+        "startd": startd,
+        "machine": machine,
+        "slot_type": slot_type,
+        "parent": f"slot{parent_id}@{startd}"[:_NAME_CHARS] if slot_type == "Dynamic" and parent_id else "",
+        "state": _text(get("State"), 64),
+        "activity": _text(get("Activity"), 64),
+        "entered_state": _epoch(_count(get("EnteredCurrentState")) or None),
+        "entered_activity": _epoch(_count(get("EnteredCurrentActivity")) or None),
+        "cpus": own["Cpus"],
+        "memory_mb": own["Memory"],
+        "disk_kb": own["Disk"],
+        "gpus": own["GPUs"],
+        "total_cpus": totals["Cpus"],
+        "total_memory_mb": totals["Memory"],
+        "total_disk_kb": totals["Disk"],
+        "total_gpus": totals["GPUs"],
+        "job": _text(get("GlobalJobId")) or _text(get("JobId")),
+        "user": _text(get("RemoteUser")) or _text(get("RemoteOwner")),
+        "draining": draining,
+        "drain_request_id": _text(get("DrainingRequestId"), 32) if draining else "",
+        "drain_reason": _text(get("DrainReason"), _TEXT_CHARS) if draining else "",
+        "drain_started": _epoch(_count(get("LastDrainStartTime")) or None) if draining else None,
+        "attributes": attributes,
+        "address": _text(get("MyAddress"), 2048),
+    }
+
+
+def _drain_refused(classad2: Any, ads: list[Any], check: str) -> ProtocolError:
+    """Refused, with the startd's reason as ResMgr::startDraining words it, read back from its live slot ads."""
+    for ad in ads:
+        if ad.get("Draining") is True:
+            return Refused(
+                f"The startd is already draining (request {_text(ad.get('DrainingRequestId'), 32) or '?'}: "
+                f"{_text(ad.get('DrainReason'), _TEXT_CHARS)!r}).",
+                hint="A startd runs one drain at a time: cancel that drain first, or wait until it completes.",
+            )
+    if check:
+        expr = classad2.ExprTree(check)
+        for ad in ads:
+            try:
+                value = expr.eval(scope=ad)
+            except Exception:
+                value = None
+            name = _text(ad.get("Name"))
+            if value is False:
+                return Refused(
+                    f"The startd refused the drain: the check expression is false on {name}.",
+                    hint="HTCondor drains only if the check is true on every slot; nothing was changed.",
+                )
+            if value is not True:
+                return Refused(
+                    f"The startd refused the drain: the check expression is not true or false on {name} "
+                    "(an attribute it uses may be undefined there).",
+                    hint="HTCondor drains only if the check is true on every slot; nothing was changed.",
+                )
+    return Refused(
+        "The startd refused the drain.",
+        hint="The HTCondor bindings do not pass on its reason: its StartLog has it ('Failed to start draining').",
+    )
+
+
+def _cancel_refused(ads: list[Any], request_id: str) -> ProtocolError:
+    current = sorted({_text(ad.get("DrainingRequestId"), 32) for ad in ads if ad.get("Draining") is True} - {""})
+    if request_id:
+        now = f"its drain is request {', '.join(current)}" if current else "it is not draining"
+        return Refused(
+            f"The startd has no drain request {request_id}: {now}.",
+            hint="Cancel without a request id to stop whatever drain it runs.",
+        )
+    return Refused(
+        "The startd refused to cancel its drain.",
+        hint="The HTCondor bindings do not pass on its reason: its StartLog has it ('Failed to cancel draining').",
+    )

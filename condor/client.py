@@ -16,11 +16,24 @@ from condor import tools, workers
 from condor.commands import Command, commands_for_kind
 from condor.errors import InvalidInput
 from condor.tools import parse_config_dump_sources, parse_runtime_values
-from condor.types import SEND_MYTYPE, AuthorizationCheck, Credentials, DaemonInfo, LocalKnob, Target
+from condor.types import (
+    DRAIN_COMPLETION_IDS,
+    DRAIN_SPEED_IDS,
+    SEND_MYTYPE,
+    AuthorizationCheck,
+    Credentials,
+    DaemonInfo,
+    DrainRequest,
+    LocalKnob,
+    SlotInfo,
+    Target,
+)
 from condor.validation import (
     validate_collector,
+    validate_constraint,
     validate_knob,
     validate_log_name,
+    validate_request_id,
     validate_subsystem,
     validate_value,
 )
@@ -165,6 +178,71 @@ def send_command(target: Target, command: Command, credentials: Credentials, *, 
     workers.pool_for(credentials).call(
         "send", (target.address, SEND_MYTYPE.get(target.kind, "Generic"), command.command_id, subsystem or None)
     )
+
+
+def slots(collector: str, credentials: Credentials, *, constraint: str = "") -> list[SlotInfo]:
+    """Every slot ad the collector holds (those matching ``constraint``, a ClassAd expression it evaluates).
+
+    The collector sends only the attributes SlotInfo reads (types.SLOT_FIELDS
+    and SLOT_ATTRIBUTES), not whole ads.
+    """
+    collector = validate_collector(collector)
+    constraint = validate_constraint(constraint) if constraint.strip() else ""
+    rows = workers.pool_for(credentials).call("slots", (collector, constraint))
+    return [SlotInfo(**row) for row in rows]
+
+
+def startds_matching(collector: str, constraint: str, credentials: Credentials) -> list[str]:
+    """The Names of the startds with a slot ad matching ``constraint`` (evaluated by the collector), sorted, once each.
+
+    What a bulk drain by constraint would reach: condor_drain itself takes
+    one startd, so this is ``condor_status -constraint ...`` folded to the
+    startds that advertise the slots (a slot is named slotN@<startd name>).
+    """
+    collector = validate_collector(collector)
+    constraint = validate_constraint(constraint)
+    return workers.pool_for(credentials).call("startds_matching", (collector, constraint))
+
+
+def drain(target: Target, request: DrainRequest, credentials: Credentials) -> str:
+    """Ask a startd to drain (needs ADMINISTRATOR); the startd's request id for it.
+
+    The startd answers at once: draining goes on after the call, and the slot
+    ads show it from the startd's next update (UPDATE_INTERVAL). A startd
+    runs one drain at a time: a second request is Refused. Offer only the
+    completions ``types.drain_completions`` gives for the startd's version.
+    """
+    _require_startd(target)
+    if not isinstance(request, DrainRequest):
+        raise InvalidInput("A drain needs a DrainRequest.")
+    return workers.pool_for(credentials).call(
+        "drain",
+        (
+            target.address,
+            DRAIN_SPEED_IDS[request.speed],
+            DRAIN_COMPLETION_IDS[request.on_completion],
+            request.check,
+            request.start,
+            request.reason,
+        ),
+    )
+
+
+def cancel_drain(target: Target, credentials: Credentials, *, request_id: str = "") -> None:
+    """Stop a startd's drain: whichever it runs, or only request ``request_id`` (Refused if that is not the one).
+
+    A startd that is not draining accepts a cancel without a request id and
+    does nothing.
+    """
+    _require_startd(target)
+    if request_id:
+        validate_request_id(request_id)
+    workers.pool_for(credentials).call("cancel_drain", (target.address, request_id))
+
+
+def _require_startd(target: Target) -> None:
+    if target.kind != "startd":
+        raise InvalidInput(f"Only a startd drains; {target.name or target.address} is a {target.kind}.")
 
 
 def local_config(subsystem: str = "TOOL") -> list[LocalKnob]:
