@@ -445,9 +445,18 @@ def _count(value: Any) -> int:
         return 0
 
 
+_SLOT_NAME_RE = re.compile(r"slot\d+(?:_\d+)?@(.+)", re.DOTALL)
+
+
 def _startd_of(slot_name: str, machine: str) -> str:
-    """The startd's Name: a slot is named ``slotN[_M]@<startd name>``, and several startds on a host differ in it."""
-    return slot_name.split("@", 1)[1] if "@" in slot_name else machine
+    """The Name of the startd advertising a slot: the startd names it ``slotN[_M]@<its own Name>``.
+
+    Several startds on one host differ in that Name (slot1@exec01@host).
+    Before 9.7.0 a startd with a single slot gave it the startd's Name alone
+    (Resource.cpp).
+    """
+    found = _SLOT_NAME_RE.match(slot_name)
+    return found.group(1) if found else slot_name or machine
 
 
 def _slot_row(ad: Any) -> dict[str, Any]:

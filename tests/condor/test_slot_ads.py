@@ -89,3 +89,10 @@ def test_odd_types_huge_numbers_and_long_strings_never_raise() -> None:
 def test_the_collector_is_asked_for_each_attribute_once() -> None:
     asked = [*SLOT_FIELDS, *SLOT_ATTRIBUTES]
     assert len(set(asked)) == len(asked)
+
+
+def test_a_single_slot_of_an_old_startd_is_named_after_the_startd_itself() -> None:
+    # Before HTCondor 9.7.0 a one-slot startd left the "slotN@" prefix out.
+    assert slot(Name="exec01@node7", Machine="node7").startd == "exec01@node7"
+    assert slot(Name="slot2@exec01@node7").startd == "exec01@node7"
+    assert slot(Machine="node7").startd == "node7"
