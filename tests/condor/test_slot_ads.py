@@ -9,15 +9,9 @@ from condor import child
 from condor.types import SLOT_ATTRIBUTES, SLOT_FIELDS, SlotInfo
 
 
-class Ad(dict):
-    """What the worker reads of a classad2.ClassAd: ``get`` (values) and ``lookup`` (expressions, KeyError if absent)."""
-
-    def lookup(self, key: str) -> Any:
-        return self[key]
-
-
-def slot(**attributes: Any) -> SlotInfo:
-    return SlotInfo(**child._slot_row(Ad(attributes)))
+def slot(**values: Any) -> SlotInfo:
+    """A SlotInfo from an ad's values as the worker reads them (``printJson``: expressions as "/Expr(...)/")."""
+    return SlotInfo(**child._slot_row(values))
 
 
 def test_a_dynamic_slot_names_its_startd_and_partitionable_parent() -> None:
@@ -78,6 +72,7 @@ def test_odd_types_huge_numbers_and_long_strings_never_raise() -> None:
         EnteredCurrentActivity="yesterday",
         Draining="yes",
         Start="x" * 5000,
+        ParentSlotId={"nested": [1]},
     )
     assert len(info.name) == 255 and info.machine == ""
     assert info.slot_type == "Static"
@@ -96,3 +91,21 @@ def test_a_single_slot_of_an_old_startd_is_named_after_the_startd_itself() -> No
     assert slot(Name="exec01@node7", Machine="node7").startd == "exec01@node7"
     assert slot(Name="slot2@exec01@node7").startd == "exec01@node7"
     assert slot(Machine="node7").startd == "node7"
+
+
+def test_attributes_are_shown_as_the_ad_writes_them() -> None:
+    info = slot(Start='/Expr(Owner == "nobody")/', AcceptedWhileDraining=False, MachineMaxVacateTime="/Expr(10 * 60)/")
+    assert info.attributes == {
+        "Start": 'Owner == "nobody"',
+        "AcceptedWhileDraining": "false",
+        "MachineMaxVacateTime": "10 * 60",
+    }
+
+
+def test_an_ad_the_bindings_cannot_print_reads_as_empty() -> None:
+    class Broken:
+        def printJson(self) -> str:
+            raise RuntimeError("no")
+
+    assert child._ad_values(Broken()) == {}
+    assert slot(**child._ad_values(Broken())).name == ""
