@@ -4,9 +4,11 @@ Callers get plain typed values and the exceptions of ``condor.errors``; they
 never see a binding object. The modules, from the caller's side inwards:
 
 * ``client``: the public calls (discover, check_authorization, remote_config_*,
-  fetch_log, send_command, local_config, ...);
+  fetch_log, send_command, slots, startds_matching, drain, cancel_drain,
+  local_config, ...);
 * ``errors``, ``validation``, ``commands`` (the command table with HTCondor's
-  real ids), ``types`` (Target, Credentials, DaemonInfo, ...);
+  real ids), ``types`` (Target, Credentials, DaemonInfo, DrainRequest,
+  SlotInfo, ...);
 * ``tools``: ``condor_config_val`` and ``condor_fetchlog``, for what the
   bindings cannot do, and reading their output;
 * ``workers``: the worker processes every binding call runs in, and the

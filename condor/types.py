@@ -94,6 +94,12 @@ INTERESTING_ATTRIBUTES = (
     "OpSys",
     "OpSysAndVer",
     "UidDomain",
+    # A startd's own ad (MyType StartD) carries its drain as its slots do.
+    "Draining",
+    "DrainReason",
+    "DrainingRequestId",
+    "LastDrainStartTime",
+    "LastDrainStopTime",
 )
 
 

@@ -13,7 +13,7 @@ import pytest
 
 import condor.client
 from condor.errors import DaemonUnreachable, NotAuthorized, ProtocolTimeout, Refused
-from condor.types import Credentials, DrainRequest, DrainSpeed, SlotInfo, Target
+from condor.types import Credentials, DrainCompletion, DrainRequest, DrainSpeed, SlotInfo, Target
 from devtools import devpool
 from tests.helpers import target, wait_for
 
@@ -59,6 +59,8 @@ def test_a_graceful_drain_of_an_idle_startd_ends_drained_and_cancel_brings_it_ba
         (True, request_id, "condorweb test: drain")
     }
     assert all(s.drain_started is not None for s in drained)
+    # Without a start expression a draining slot drops Start (Requirements is False): no new jobs.
+    assert all("Start" not in s.attributes for s in drained)
 
     condor.client.cancel_drain(startd, credentials, request_id=request_id)
     wait_for(
@@ -138,3 +140,41 @@ def test_a_drain_to_a_black_holed_startd_times_out_within_the_bound(black_hole: 
             Credentials(),
         )
     assert time.monotonic() - started < 4
+
+
+def test_the_startds_own_ad_shows_its_drain(healthy_pool: devpool.DevPool, credentials, startd: Target) -> None:
+    request_id = condor.client.drain(
+        startd, DrainRequest(DrainSpeed.GRACEFUL, "condorweb test: daemon ad"), credentials
+    )
+    info = wait_for(
+        lambda: next(
+            (
+                d
+                for d in condor.client.discover(healthy_pool.collector, credentials)
+                if d.kind == "startd" and d.attributes.get("Draining") == "True"
+            ),
+            None,
+        ),
+        timeout=UPDATES,
+        what="the startd's ad draining",
+    )
+    assert info.attributes["DrainingRequestId"] == request_id
+    assert info.attributes["DrainReason"] == "condorweb test: daemon ad"
+
+
+def test_a_drain_that_resumes_on_completion_leaves_an_idle_startd_undrained(
+    healthy_pool: devpool.DevPool, credentials, startd: Target
+) -> None:
+    request = DrainRequest(DrainSpeed.GRACEFUL, "condorweb test: resume", on_completion=DrainCompletion.RESUME)
+    before = time.time()
+    condor.client.drain(startd, request, credentials)
+    # An idle startd drains and resumes within one update: the collector may
+    # never show it draining, only a newer LastDrainStopTime.
+    wait_for(
+        lambda: all(
+            not s.draining and int(s.attributes.get("LastDrainStopTime", "0")) >= int(before)
+            for s in slots_of(healthy_pool, credentials)
+        ),
+        timeout=UPDATES,
+        what="the drain over",
+    )
