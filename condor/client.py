@@ -187,7 +187,7 @@ def slots(collector: str, credentials: Credentials, *, constraint: str = "") -> 
     and SLOT_ATTRIBUTES), not whole ads.
     """
     collector = validate_collector(collector)
-    constraint = validate_constraint(constraint) if constraint.strip() else ""
+    constraint = validate_constraint(constraint) if not isinstance(constraint, str) or constraint.strip() else ""
     rows = workers.pool_for(credentials).call("slots", (collector, constraint))
     return [SlotInfo(**row) for row in rows]
 

@@ -55,3 +55,8 @@ def test_an_unparsable_constraint_is_refused_before_anything_is_sent() -> None:
         condor.client.startds_matching("127.0.0.1:1", "Cpus >", Credentials())
     with pytest.raises(InvalidInput, match="HTCondor's parser says: expected an operator"):
         condor.client.slots("127.0.0.1:1", Credentials(), constraint="Cpus > 1 x")
+
+
+def test_a_constraint_that_is_not_text_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="is empty"):
+        condor.client.slots("127.0.0.1:1", Credentials(), constraint=None)  # type: ignore[arg-type]
