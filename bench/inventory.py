@@ -9,7 +9,6 @@ from __future__ import annotations
 import shlex
 import time
 from collections.abc import Callable
-from datetime import timedelta
 
 from bench import Row, percentile
 from bench.context import BenchContext
@@ -32,8 +31,6 @@ def run(context: BenchContext) -> list[Row]:
     from tests.helpers import add_daemons
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    # The synthetic pools have no collector: keep the pages from refreshing them while measured.
-    settings.CONDORWEB_INVENTORY_MAX_AGE = timedelta(days=1).total_seconds()
 
     viewer, _ = User.objects.get_or_create(username="bench-viewer")
     viewer.groups.add(Group.objects.get(name=VIEWERS))
@@ -55,22 +52,32 @@ def run(context: BenchContext) -> list[Row]:
     rows: list[Row] = []
     for per_page in (50, 200):
         big_url, small_url = (f"/pool/{p.pk}/?per_page={per_page}" for p in (big, small))
-        rows += _page_rows(client, f"pool page, {per_page} a page", big_url, small_url)
-    rows += _page_rows(client, "pool page, last of 200 pages", f"/pool/{big.pk}/?page=200", f"/pool/{small.pk}/?page=2")
-    rows += _page_rows(client, "pool page, name search", f"/pool/{big.pk}/?q=slot4242", f"/pool/{small.pk}/?q=slot42")
+        rows += page_rows(client, f"pool page, {per_page} a page", big_url, small_url)
+    rows += page_rows(client, "pool page, last of 200 pages", f"/pool/{big.pk}/?page=200", f"/pool/{small.pk}/?page=2")
+    rows += page_rows(client, "pool page, name search", f"/pool/{big.pk}/?q=slot4242", f"/pool/{small.pk}/?q=slot42")
     rows += _list_rows(client, list_anchor_ms, list_anchor_queries)
     rows += _refresh_rows(context, big)
     return rows
 
 
-def _page_rows(client: object, what: str, big_url: str, small_url: str) -> list[Row]:
+def page_rows(
+    client: object,
+    what: str,
+    big_url: str,
+    small_url: str,
+    *,
+    big: int = BIG,
+    small: int = SMALL,
+    noun: str = "daemons",
+) -> list[Row]:
+    """p50, p99 and SQL queries of a page of a pool of ``big`` ``noun``, beside the same page with ``small``."""
     big_ms = _timed(client, big_url)
     small_ms = _timed(client, small_url)
     big_queries, small_queries = _queries(client, big_url), _queries(client, small_url)
-    anchor = f"same page, {SMALL} daemons"
+    anchor = f"same page, {small} {noun}"
     return [
         Row(
-            f"{what} p50 ({BIG:,} daemons)",
+            f"{what} p50 ({big:,} {noun})",
             percentile(big_ms, 50),
             "ms",
             f"<= {TARGET_MS:g} ms",
@@ -79,7 +86,7 @@ def _page_rows(client: object, what: str, big_url: str, small_url: str) -> list[
             percentile(small_ms, 50),
         ),
         Row(
-            f"{what} p99 ({BIG:,} daemons)",
+            f"{what} p99 ({big:,} {noun})",
             percentile(big_ms, 99),
             "ms",
             "-",
@@ -89,7 +96,7 @@ def _page_rows(client: object, what: str, big_url: str, small_url: str) -> list[
             note=f"{REQUESTS} requests",
         ),
         Row(
-            f"{what} SQL queries ({BIG:,} daemons)",
+            f"{what} SQL queries ({big:,} {noun})",
             big_queries,
             "queries",
             "constant",
@@ -138,16 +145,17 @@ def _refresh_rows(context: BenchContext, big: object) -> list[Row]:
         config_val=shlex.join(context.pool.config_val),
     )
     services.pool_refresh(pool=real)
-    refresh_ms = _repeat(lambda: services.pool_refresh(pool=real), 10)
-    discover_ms = _repeat(lambda: condor.client.discover(context.pool.collector, context.credentials), 10)
+    refresh_ms = repeat(lambda: services.pool_refresh(pool=real), 10)
+    discover_ms = repeat(lambda: condor.client.discover(context.pool.collector, context.credentials), 10)
 
     answer = collector_answer(big)
-    real_discover = condor.client.discover
+    real_discover, real_slots = condor.client.discover, condor.client.slots
     condor.client.discover = lambda collector, credentials: answer
+    condor.client.slots = lambda collector, credentials: []
     try:
-        write_ms = _repeat(lambda: services.pool_refresh(pool=big), 3)
+        write_ms = repeat(lambda: services.pool_refresh(pool=big), 3)
     finally:
-        condor.client.discover = real_discover
+        condor.client.discover, condor.client.slots = real_discover, real_slots
     return [
         Row(
             "refresh of the real bench pool p50",
@@ -195,10 +203,10 @@ def _timed(client: object, url: str) -> list[float]:
         assert response.status_code == 200, (url, response.status_code)
 
     get()
-    return _repeat(get, REQUESTS)
+    return repeat(get, REQUESTS)
 
 
-def _repeat(action: Callable[[], object], times: int) -> list[float]:
+def repeat(action: Callable[[], object], times: int) -> list[float]:
     samples = []
     for _ in range(times):
         started = time.perf_counter()

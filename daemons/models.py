@@ -53,6 +53,14 @@ class Pool(models.Model):
         return Credentials(token_file=self.token_file, config_val=(self.config_val,) if self.config_val else ())
 
 
+class DrainState(models.TextChoices):
+    """Where a startd is in a drain, as its slot ads say; a state change back to "" reads "resumed"."""
+
+    NONE = "", "Not draining"
+    DRAINING = "draining", "Draining"
+    DRAINED = "drained", "Drained"
+
+
 class Daemon(models.Model):
     """A daemon seen in a pool's collector. Never deleted by a refresh: audit rows point here."""
 
@@ -72,6 +80,8 @@ class Daemon(models.Model):
     start_time = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.UP)
+    # For startds, from their slot ads at each refresh: "" (not draining), draining or drained.
+    drain_state = models.CharField(max_length=16, choices=DrainState.choices, blank=True, default="")
     # For masters: child subsystem -> "up" / "down".
     children = models.JSONField(default=dict, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
@@ -94,16 +104,75 @@ class Daemon(models.Model):
         return Target(address=self.address, kind=self.kind, name=self.name)
 
 
+class Slot(models.Model):
+    """A startd's slot as the collector's slot ad showed it at the last refresh, which replaces them all.
+
+    Nothing points at a slot: the audit trail names startds, which are never deleted.
+    """
+
+    class Board(models.TextChoices):
+        """The machine board's columns: a draining startd's slots count as draining until they are drained."""
+
+        UNCLAIMED = "unclaimed", "Unclaimed"
+        CLAIMED = "claimed", "Claimed"
+        DRAINING = "draining", "Draining"
+        DRAINED = "drained", "Drained"
+        OWNER = "owner", "Owner"
+        OTHER = "other", "Other"
+
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="slots")
+    startd = models.ForeignKey(Daemon, null=True, blank=True, on_delete=models.CASCADE, related_name="slots")
+    name = models.CharField(max_length=255)
+    machine = models.CharField(max_length=255, blank=True)
+    slot_type = models.CharField(max_length=16, blank=True)
+    parent = models.CharField(max_length=255, blank=True, help_text="A dynamic slot's partitionable slot.")
+    state = models.CharField(max_length=32, blank=True)
+    activity = models.CharField(max_length=32, blank=True)
+    board = models.CharField(max_length=16, choices=Board.choices)
+    entered_state = models.DateTimeField(null=True, blank=True)
+    entered_activity = models.DateTimeField(null=True, blank=True)
+    cpus = models.IntegerField(default=0)
+    memory_mb = models.BigIntegerField(default=0)
+    disk_kb = models.BigIntegerField(default=0)
+    gpus = models.IntegerField(default=0)
+    total_cpus = models.IntegerField(default=0)
+    total_memory_mb = models.BigIntegerField(default=0)
+    total_disk_kb = models.BigIntegerField(default=0)
+    total_gpus = models.IntegerField(default=0)
+    job = models.CharField(max_length=255, blank=True)
+    user = models.CharField(max_length=255, blank=True)
+    draining = models.BooleanField(default=False)
+    drain_request_id = models.CharField(max_length=255, blank=True)
+    drain_reason = models.CharField(max_length=1024, blank=True)
+    drain_started = models.DateTimeField(null=True, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["machine", "name"]
+        constraints = [models.UniqueConstraint(fields=["pool", "name"], name="slot_unique_in_pool")]
+        indexes = [models.Index(fields=["pool", "board"]), models.Index(fields=["startd", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class DaemonStateChange(models.Model):
-    """A daemon's state as one refresh found it different from the last: the pool timeline's other half.
+    """A daemon's state (or a startd's drain state) as one refresh found it different from the last: the pool
+    timeline's other half.
 
     Written by ``daemons.inventory.services.pool_refresh`` alone, never edited.
     """
 
+    class Aspect(models.TextChoices):
+        STATE = "state", "State"
+        DRAIN = "drain", "Drain"
+
     pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="+")
     daemon = models.ForeignKey(Daemon, on_delete=models.CASCADE, related_name="state_changes")
-    old_state = models.CharField(max_length=16, choices=Daemon.State.choices)
-    new_state = models.CharField(max_length=16, choices=Daemon.State.choices)
+    aspect = models.CharField(max_length=8, choices=Aspect.choices, default=Aspect.STATE)
+    # Daemon.State values, or for the drain aspect DrainState values ("" once it no longer drains).
+    old_state = models.CharField(max_length=16, blank=True)
+    new_state = models.CharField(max_length=16, blank=True)
     at = models.DateTimeField()
 
     class Meta:
@@ -161,6 +230,11 @@ class CommandRecord(models.Model):
         db_index=True,
         help_text="Shared by the rows of one command sent to several daemons at once.",
     )
+    # Drain and CancelDrain: the request's id (HTCondor's answer to a drain;
+    # what a cancel names), its reason, and its other options.
+    request_id = models.CharField(max_length=255, blank=True)
+    reason = models.CharField(max_length=1024, blank=True)
+    options = models.JSONField(default=dict, blank=True)
     # The worker that took a batch's row to send it (a conditional UPDATE, so
     # one worker only): if it stops before the outcome is written, the row's
     # outcome is unknown, and it is never sent again.
@@ -177,6 +251,7 @@ class CommandRecord(models.Model):
             ("send_daemons_off", "Can stop every daemon of a master (DaemonsOff*)"),
             ("send_restart", "Can restart a master (Restart, RestartPeaceful)"),
             ("send_shutdown", "Can shut a daemon itself down (Off*)"),
+            ("send_drain", "Can drain startds and cancel their drains"),
             ("set_runtime_config", "Can set and unset runtime configuration"),
             ("view_logs", "Can watch daemon logs"),
             ("manage_diagnostics", "Can switch the console's HTCondor client logging"),
@@ -191,12 +266,17 @@ class CommandRecord(models.Model):
     @property
     def what(self) -> str:
         """The command as recorded: its name, and the subsystem or knob it names."""
-        return " ".join(part for part in (self.command, self.target, self.knob) if part)
+        speed = self.options.get("speed", "") if isinstance(self.options, dict) else ""
+        return " ".join(part for part in (self.command, self.target, self.knob, speed) if part)
 
     @property
     def outcome_text(self) -> str:
         """A sentence for whoever sent it."""
         to = f"{self.daemon_kind} {self.daemon_name}"
+        if self.outcome == self.Outcome.SENT and self.command in ("Drain", "CancelDrain"):
+            # Unlike admin commands, a drain request is answered: accepted, with its id, or refused.
+            request = f" (request {self.request_id})" if self.request_id else ""
+            return f"{self.what} accepted by {to}{request}. Its slots show the progress."
         if self.outcome == self.Outcome.SENT:
             return f"{self.what} sent to {to}. HTCondor does not answer commands: its log shows the reaction."
         return f"{self.what} to {to}: {self.get_outcome_display()}. {self.error}".rstrip()

@@ -45,6 +45,7 @@ _OPERATE = [
     "daemons.send_daemon_on",
     "daemons.send_daemon_off",
     "daemons.set_runtime_config",
+    "daemons.send_drain",  # a drain is cancelled as easily as it is asked for
     "configview.add_configsnapshot",  # fetch a daemon's configuration, capture the local one
     "configview.reload_local_config",
 ]

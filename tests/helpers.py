@@ -20,7 +20,7 @@ from huey.storage import BaseStorage, MemoryStorage
 import condor.client
 from condor.commands import Command
 from condor.errors import ProtocolError, ToolsUnavailable
-from condor.types import SUBSYSTEM_BY_KIND, Credentials, DaemonInfo, LocalKnob, Target
+from condor.types import SUBSYSTEM_BY_KIND, Credentials, DaemonInfo, LocalKnob, SlotInfo, Target
 from condor.validation import validate_knob, validate_value
 from devtools import devpool
 
@@ -95,6 +95,37 @@ def add_daemons(
         )
         for i in range(count)
     )
+
+
+def slot_info(name: str, **fields: Any) -> SlotInfo:
+    """A slot ad as condor.client.slots gives it: an idle static slot of the startd its name says, unless told."""
+    startd = name.split("@", 1)[1] if "@" in name else name
+    values: dict[str, Any] = {
+        "name": name,
+        "startd": startd,
+        "machine": startd.rsplit("@", 1)[-1],
+        "slot_type": "Static",
+        "parent": "",
+        "state": "Unclaimed",
+        "activity": "Idle",
+        "entered_state": None,
+        "entered_activity": None,
+        "cpus": 1,
+        "memory_mb": 1024,
+        "disk_kb": 1_000_000,
+        "gpus": 0,
+        "total_cpus": 1,
+        "total_memory_mb": 1024,
+        "total_disk_kb": 1_000_000,
+        "total_gpus": 0,
+        "job": "",
+        "user": "",
+        "draining": False,
+        "drain_request_id": "",
+        "drain_reason": "",
+        "drain_started": None,
+    }
+    return SlotInfo(**(values | fields))
 
 
 def fresh_pool(name: str, collector: str = "cm.example.org:9618") -> object:

@@ -11,8 +11,8 @@ from condor.validation import (
     validate_token_file,
     validate_tool_command,
 )
-from daemons.inventory.selectors import DaemonFilter
-from daemons.models import Daemon, Pool
+from daemons.inventory.selectors import DaemonFilter, MachineFilter
+from daemons.models import Daemon, Pool, Slot
 
 PAGE_SIZES = (50, 100, 200)
 
@@ -76,6 +76,27 @@ class DaemonFilterForm(forms.Form):
             machine=data.get("machine", "").strip(),
             q=data.get("q", "").strip(),
         )
+
+    def page_size(self) -> int:
+        self.is_valid()
+        return self.cleaned_data.get("per_page") or PAGE_SIZES[0]
+
+
+class MachineFilterForm(forms.Form):
+    """The GET parameters of a pool's machine board; anything invalid is ignored rather than refused."""
+
+    q = forms.CharField(required=False, max_length=200, label="Startd or machine", widget=forms.SearchInput)
+    board = forms.ChoiceField(
+        required=False, choices=[("", "Any slots")] + list(Slot.Board.choices), label="With slots"
+    )
+    per_page = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=PAGE_SIZES[0], choices=[(n, n) for n in PAGE_SIZES], label="Per page"
+    )
+
+    def filters(self) -> MachineFilter:
+        self.is_valid()
+        data = self.cleaned_data
+        return MachineFilter(board=data.get("board", ""), q=data.get("q", "").strip())
 
     def page_size(self) -> int:
         self.is_valid()

@@ -10,7 +10,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 
 from daemons.access import VIEW_POOL, allows
-from daemons.models import CommandRecord, Daemon, DaemonStateChange, Pool
+from daemons.models import CommandRecord, Daemon, DaemonStateChange, DrainState, Pool, Slot
 from engine import queue
 
 # Cells in a pool's status grid; a larger pool shows its problems first and says how many more there are.
@@ -156,7 +156,8 @@ class TimelineEntry:
     outcome: str = ""
     outcome_label: str = ""
     error: str = ""
-    # For a state change.
+    # For a state change: Daemon.State values, or for a drain DrainState values ("not-draining" and "resumed"
+    # where the startd does not drain).
     old_state: str = ""
     new_state: str = ""
 
@@ -197,12 +198,12 @@ def pool_timeline(pool: Pool, *, limit: int = TIMELINE_LIMIT) -> list[TimelineEn
             at=change.at,
             daemon_id=change.daemon_id,
             daemon=f"{change.daemon.kind} {change.daemon.name}",
-            old_state=change.old_state,
-            new_state=change.new_state,
+            old_state=change.old_state or "not-draining",
+            new_state=change.new_state or "resumed",
         )
         for change in DaemonStateChange.objects.filter(pool=pool)
         .select_related("daemon")
-        .only("at", "daemon_id", "old_state", "new_state", "daemon__kind", "daemon__name")[:limit]
+        .only("at", "daemon_id", "aspect", "old_state", "new_state", "daemon__kind", "daemon__name")[:limit]
     ]
     return sorted(commands + changes, key=lambda entry: entry.at, reverse=True)[:limit]
 
@@ -247,3 +248,143 @@ def pools_watched() -> list[PoolWatch]:
     )
     refreshing = pools_refreshing([pool.pk for pool in pools])
     return [PoolWatch(pool, pool.pk in refreshing, waiting.get(pool.pk, 0)) for pool in pools]
+
+
+# Slots a startd's page lists at most: a big execute node has a few hundred.
+SLOT_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class SlotGroup:
+    """A slot as a startd's page lists it: a partitionable slot with its dynamic slots under it."""
+
+    slot: Slot
+    children: list[Slot]
+
+
+@dataclass(frozen=True)
+class DrainInfo:
+    """A startd's drain as its slot ads say, with the console's own request where it made it."""
+
+    state: str
+    request_id: str
+    reason: str
+    started: datetime | None
+    # The console's Drain row with this request id: who asked, how fast, the expressions.
+    asked: CommandRecord | None
+
+
+@dataclass(frozen=True)
+class StartdSlots:
+    groups: list[SlotGroup]
+    counts: dict[str, int]
+    hidden: int
+    drain: DrainInfo | None
+
+
+def startd_slots(daemon: Daemon) -> StartdSlots:
+    """A startd's slots (partitionable ones with their dynamic slots), counted by board column, and its drain."""
+    slots = list(Slot.objects.filter(startd=daemon).order_by("name")[: SLOT_LIMIT + 1])
+    hidden = max(0, len(slots) - SLOT_LIMIT)
+    slots = slots[:SLOT_LIMIT]
+    counts = {column: 0 for column in Slot.Board.values}
+    for slot in slots:
+        counts[slot.board] += 1
+    children: dict[str, list[Slot]] = {}
+    for slot in slots:
+        if slot.parent:
+            children.setdefault(slot.parent, []).append(slot)
+    groups = [
+        SlotGroup(slot=slot, children=children.get(slot.name, []))
+        for slot in slots
+        if not slot.parent or slot.parent not in {s.name for s in slots}
+    ]
+    return StartdSlots(groups=groups, counts=counts, hidden=hidden, drain=_drain_info(daemon, slots))
+
+
+def _drain_info(daemon: Daemon, slots: list[Slot]) -> DrainInfo | None:
+    draining = next((slot for slot in slots if slot.draining), None)
+    if draining is None and not daemon.drain_state:
+        return None
+    request_id = draining.drain_request_id if draining else ""
+    asked = None
+    if request_id:
+        asked = (
+            CommandRecord.objects.filter(daemon=daemon, command="Drain", request_id=request_id)
+            .order_by("-created_at")
+            .first()
+        )
+    return DrainInfo(
+        state=daemon.drain_state or DrainState.DRAINING,
+        request_id=request_id,
+        reason=draining.drain_reason if draining else "",
+        started=draining.drain_started if draining else None,
+        asked=asked,
+    )
+
+
+@dataclass(frozen=True)
+class MachineFilter:
+    board: str = ""
+    q: str = ""
+
+
+@dataclass(frozen=True)
+class MachineRow:
+    """One execute node on the machine board: its startd and its slots counted by column."""
+
+    startd: Daemon
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class MachineBoard:
+    counts: SlotCounts
+    page: Page
+
+
+@dataclass(frozen=True)
+class SlotCounts:
+    """The pool's slots by machine board column (and "total"), and its startds, all and draining."""
+
+    slots: dict[str, int]
+    machines: int
+    machines_draining: int
+
+    @property
+    def columns(self) -> list[tuple[str, int]]:
+        """The board's columns in order, with their counts; "other" (Matched, Preempting...) only when there are."""
+        return [(c, self.slots[c]) for c in Slot.Board.values if c != Slot.Board.OTHER or self.slots[c]]
+
+
+def slot_counts(pool: Pool) -> SlotCounts:
+    """The machine board's figures: two queries, however many slots (``make bench`` measures 10,000)."""
+    counts = {column: 0 for column in Slot.Board.values}
+    for row in Slot.objects.filter(pool=pool).values("board").annotate(n=Count("id")).order_by():
+        counts[row["board"]] = row["n"]
+    counts["total"] = sum(counts.values())
+    machines = Daemon.objects.filter(pool=pool, kind="startd").aggregate(
+        n=Count("id"), draining=Count("id", filter=~Q(drain_state=DrainState.NONE) & Q(state=Daemon.State.UP))
+    )
+    return SlotCounts(slots=counts, machines=machines["n"], machines_draining=machines["draining"])
+
+
+def machine_board(pool: Pool, filters: MachineFilter, *, page: str | int | None, per_page: int) -> MachineBoard:
+    """The pool's slot counts, and its execute nodes a page at a time with their slots counted by column: five
+    queries however many slots."""
+    startds = Daemon.objects.filter(pool=pool, kind="startd").only(*_LISTED_FIELDS, "drain_state")
+    if filters.board:
+        startds = startds.filter(pk__in=Slot.objects.filter(pool=pool, board=filters.board).values("startd_id"))
+    if filters.q:
+        startds = startds.filter(Q(name__icontains=filters.q) | Q(machine__icontains=filters.q))
+    current = Paginator(startds.order_by("machine", "name"), per_page).get_page(page)
+    listed = list(current.object_list)
+    per_startd: dict[int, dict[str, int]] = {d.pk: {column: 0 for column in Slot.Board.values} for d in listed}
+    for row in Slot.objects.filter(startd__in=listed).values("startd_id", "board").annotate(n=Count("id")).order_by():
+        per_startd[row["startd_id"]][row["board"]] = row["n"]
+    current.object_list = [MachineRow(startd=d, counts=per_startd[d.pk]) for d in listed]
+    return MachineBoard(counts=slot_counts(pool), page=current)

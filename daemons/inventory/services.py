@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,11 +16,11 @@ from django.utils import timezone
 
 import condor.client
 from condor.errors import ProtocolError
-from condor.types import AuthorizationCheck, Target
+from condor.types import AuthorizationCheck, SlotInfo, Target
 from condor.validation import validate_collector
 from daemons import events, tasks
 from daemons.inventory import selectors
-from daemons.models import Daemon, DaemonStateChange, Pool
+from daemons.models import Daemon, DaemonStateChange, DrainState, Pool, Slot
 from engine import queue
 
 
@@ -93,6 +95,7 @@ def pool_refresh(*, pool: Pool) -> Pool:
     started = time.monotonic()
     try:
         infos = condor.client.discover(pool.collector, pool.credentials)
+        slots = condor.client.slots(pool.collector, pool.credentials)
     except ProtocolError as exc:
         with transaction.atomic():
             Pool.objects.filter(pk=pool.pk).update(
@@ -140,7 +143,10 @@ def pool_refresh(*, pool: Pool) -> Pool:
             stopped = daemon.subsystem in down_children.get(daemon.machine, set())
             _note_change(changes, daemon, Daemon.State.DOWN if stopped else Daemon.State.MISSING, now)
             to_update.append(daemon)
+        startds = {d.name: d for d in [*existing.values(), *to_create] if d.kind == "startd"}
+        _note_drain_changes(changes, startds.values(), slots, now)
         Daemon.objects.bulk_create(to_create)
+        _replace_slots(pool, slots, startds)
         # A daemon seen for the first time has no earlier state, so it changes nothing.
         DaemonStateChange.objects.bulk_create(changes)
         # A flapping daemon would otherwise grow the timeline without end.
@@ -160,6 +166,7 @@ def pool_refresh(*, pool: Pool) -> Pool:
                 "attributes",
                 "last_seen_at",
                 "state",
+                "drain_state",
                 "updated_at",
             ],
         )
@@ -169,6 +176,74 @@ def pool_refresh(*, pool: Pool) -> Pool:
         transaction.on_commit(lambda: events.pool_changed(pool.pk))
     pool.refresh_from_db()
     return pool
+
+
+def _replace_slots(pool: Pool, infos: list[SlotInfo], startds: dict[str, Daemon]) -> None:
+    """The pool's slots become those of ``infos``: slots come and go (dynamic ones with every job), and nothing
+    points at them, so all are written again rather than matched."""
+    Slot.objects.filter(pool=pool).delete()
+    Slot.objects.bulk_create(
+        (
+            Slot(
+                pool=pool,
+                startd=startds.get(info.startd),
+                board=slot_board(info),
+                **{name: getattr(info, name) for name in _SLOT_FIELDS},
+            )
+            for info in infos
+        ),
+        batch_size=1000,
+    )
+
+
+# What a Slot row keeps of a slot ad; the startd (and its address) is the row's link to its Daemon.
+_SLOT_FIELDS = tuple(field.name for field in dataclasses.fields(SlotInfo) if field.name not in ("startd", "address"))
+
+
+def slot_board(info: SlotInfo) -> str:
+    """The machine board's column for a slot: a draining startd's slots are draining until HTCondor says drained."""
+    if info.state == "Drained":
+        return Slot.Board.DRAINED
+    if info.draining:
+        return Slot.Board.DRAINING
+    return {"Unclaimed": Slot.Board.UNCLAIMED, "Claimed": Slot.Board.CLAIMED, "Owner": Slot.Board.OWNER}.get(
+        info.state, Slot.Board.OTHER
+    )
+
+
+def startd_drain_state(slots: list[SlotInfo]) -> str:
+    """A startd's drain state from its slot ads: drained once every slot is (the dynamic ones are gone by then)."""
+    if not any(slot.draining for slot in slots):
+        return DrainState.NONE
+    if all(slot.state == "Drained" for slot in slots):
+        return DrainState.DRAINED
+    return DrainState.DRAINING
+
+
+def _note_drain_changes(
+    changes: list[DaemonStateChange], startds: Iterable[Daemon], slots: list[SlotInfo], now: datetime
+) -> None:
+    by_startd: dict[str, list[SlotInfo]] = {}
+    for slot in slots:
+        by_startd.setdefault(slot.startd, []).append(slot)
+    for daemon in startds:
+        # A startd the collector no longer lists keeps its last drain state: nothing says it changed.
+        if daemon.name not in by_startd:
+            continue
+        state = startd_drain_state(by_startd[daemon.name])
+        if daemon.drain_state != state:
+            if daemon.pk:
+                changes.append(
+                    DaemonStateChange(
+                        pool_id=daemon.pool_id,
+                        daemon=daemon,
+                        aspect=DaemonStateChange.Aspect.DRAIN,
+                        old_state=daemon.drain_state,
+                        new_state=state,
+                        at=now,
+                    )
+                )
+            daemon.drain_state = state
 
 
 def _since(started: float) -> float:

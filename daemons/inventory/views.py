@@ -18,8 +18,10 @@ from daemons.commands import selectors as command_selectors
 from daemons.crumbs import daemon_trail
 from daemons.crumbs import pool_crumb as _pool_crumb
 from daemons.crumbs import pools_crumb as _pools_crumb
+from daemons.drains import selectors as drain_selectors
+from daemons.drains.forms import drain_form
 from daemons.inventory import selectors, services
-from daemons.inventory.forms import DaemonFilterForm, PoolForm
+from daemons.inventory.forms import DaemonFilterForm, MachineFilterForm, PoolForm
 from daemons.models import Pool
 
 # The htmx event a started refresh sends, so the page's poll shows "refreshing…" at once.
@@ -50,6 +52,7 @@ def pool_detail(request: HttpRequest, pool_id: int) -> HttpResponse:
         "filters": filters,
         "overview": overview,
         "timeline": selectors.pool_timeline(pool),
+        "board": selectors.slot_counts(pool),
     }
     if request.htmx:
         # The poll every few seconds renders the live part alone: the rest is not worked out for it.
@@ -60,10 +63,27 @@ def pool_detail(request: HttpRequest, pool_id: int) -> HttpResponse:
         if access.allows(request.user, "daemons.change_pool")
         else [],
         "may_command": bool(command_selectors.sendable_commands(request.user)),
+        "may_drain": access.allows(request.user, access.SEND_DRAIN),
         "nav": "pools",
         "breadcrumbs": [_pools_crumb(), _pool_crumb(pool)],
     }
     return render(request, "daemons/pool_detail.html", context)
+
+
+@require_GET
+def pool_machines(request: HttpRequest, pool_id: int) -> HttpResponse:
+    pool = access.pool_for(request.user, pool_id)
+    form = MachineFilterForm(request.GET)
+    board = selectors.machine_board(pool, form.filters(), page=request.GET.get("page"), per_page=form.page_size())
+    context = {"pool": pool, "form": form, "board": board}
+    if request.htmx:
+        return render(request, "daemons/pool_machines.html#machines", context)
+    context |= {
+        "may_drain": access.allows(request.user, access.SEND_DRAIN),
+        "nav": "pools",
+        "breadcrumbs": [_pools_crumb(), _pool_crumb(pool), {"label": "Machines", "url": ""}],
+    }
+    return render(request, "daemons/pool_machines.html", context)
 
 
 @require_GET
@@ -75,12 +95,15 @@ def daemon_detail(request: HttpRequest, daemon_id: int) -> HttpResponse:
         "pool": daemon.pool,
         "refreshing": refreshing,
         "neighbours": selectors.daemon_neighbours(daemon),
+        "slots": selectors.startd_slots(daemon) if daemon.kind == "startd" else None,
     }
     if request.htmx:
         return render(request, "daemons/daemon_detail.html#status", context)
     context |= {
         "attributes": sorted(daemon.attributes.items()),
         "command_panel": command_selectors.command_panel(request.user, daemon),
+        "drain_panel": drain_selectors.drain_panel(request.user, daemon) if daemon.kind == "startd" else None,
+        "drain_choices": drain_form(None, daemon),
         "nav": "pools",
         "breadcrumbs": daemon_trail(daemon),
     }

@@ -6,6 +6,7 @@ import re
 from datetime import datetime, timedelta
 
 from django import template
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -18,6 +19,11 @@ _STATES = {
     "up": ("✔", "Up", "Up: running and advertised"),
     "down": ("✖", "Down", "Down: its master reports it stopped"),
     "missing": ("?", "Missing", "Missing from the collector"),
+    # A startd's drain, in the pool's timeline and on its page.
+    "not-draining": ("▶", "Not draining", "Not draining: it takes jobs"),
+    "draining": ("⏬", "Draining", "Draining: no new jobs start; running ones finish or are evicted"),
+    "drained": ("■", "Drained", "Drained: no jobs run until the drain is cancelled"),
+    "resumed": ("▶", "Resumed", "Resumed: the drain is over and it takes jobs again"),
 }
 _UNKNOWN = ("–", "Unknown", "Unknown state")
 _VERSION_RE = re.compile(r"\$CondorVersion:\s*(\S+)")
@@ -51,6 +57,34 @@ def outcome_badge(outcome: str, label: str) -> SafeString:
     """A command's outcome: sent, still pending, or failed, each with its own icon beside the word."""
     icon, css = {"sent": ("✔", "up"), "pending": ("…", "unknown")}.get(outcome, ("✖", "down"))
     return format_html('<span class="state state-{}"><span aria-hidden="true">{}</span> {}</span>', css, icon, label)
+
+
+# Machine board column -> (icon, word): never colour alone, as for daemon states.
+_SLOT_COLUMNS = {
+    "unclaimed": ("○", "Unclaimed"),
+    "claimed": ("●", "Claimed"),
+    "draining": ("⏬", "Draining"),
+    "drained": ("■", "Drained"),
+    "owner": ("⌂", "Owner"),
+    "other": ("–", "Other"),
+}
+
+
+@register.simple_tag
+def slot_badge(column: str) -> SafeString:
+    icon, word = _SLOT_COLUMNS.get(column, _SLOT_COLUMNS["other"])
+    return format_html(
+        '<span class="slot slot-{}"><span aria-hidden="true">{}</span> {}</span>',
+        column if column in _SLOT_COLUMNS else "other",
+        icon,
+        word,
+    )
+
+
+@register.filter
+def filesizeformat_kb(kib: int) -> str:
+    """A size HTCondor gives in KiB (Disk), in words."""
+    return filesizeformat((kib or 0) * 1024)
 
 
 @register.filter

@@ -46,6 +46,7 @@ def test_a_refresh_is_committed_even_when_redis_is_down(
 ) -> None:
     pool = Pool.objects.create(name="cm", collector="127.0.0.1:9618")
     monkeypatch.setattr(condor.client, "discover", lambda collector, credentials: [])
+    monkeypatch.setattr(condor.client, "slots", lambda collector, credentials: [])
     before = timezone.now()
 
     with caplog.at_level(logging.WARNING, logger="daemons.events"):

@@ -48,6 +48,7 @@ def collector(monkeypatch: pytest.MonkeyPatch) -> list[DaemonInfo]:
     """What the fake collector answers; tests change it between refreshes."""
     answer: list[DaemonInfo] = []
     monkeypatch.setattr(condor.client, "discover", lambda collector, credentials: list(answer))
+    monkeypatch.setattr(condor.client, "slots", lambda collector, credentials: [])
     return answer
 
 

@@ -1,0 +1,112 @@
+"""Slots at scale: a pool of 10,000 slots (400 startds of 25) against the same pages with 100 slots.
+
+The machine board's figures are on the pool's page and its machines page;
+both are measured through Django's test client, logged in as a viewer, as
+``bench/inventory.py`` measures the daemon pages. A refresh rewrites every
+slot of the pool, so its database side is measured too (the collector's
+answer simulated: ``condor.client.slots`` on the dev pool is in the drain rows).
+"""
+
+from __future__ import annotations
+
+from bench import Row, percentile
+from bench.context import BenchContext
+from bench.inventory import collector_answer, page_rows, repeat
+
+BIG = 10_000
+SMALL = 100
+SLOTS_PER_STARTD = 25
+BOARDS = ("claimed", "claimed", "unclaimed", "claimed", "draining")
+
+
+def run(context: BenchContext) -> list[Row]:
+    from django.conf import settings
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
+    from django.utils import timezone
+
+    from daemons.inventory import services
+    from daemons.models import Pool
+    from daemons.permissions import VIEWERS
+    from tests.helpers import add_daemons
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    viewer, _ = User.objects.get_or_create(username="bench-viewer")
+    viewer.groups.add(Group.objects.get(name=VIEWERS))
+    client = Client()
+    client.force_login(viewer)
+
+    pools = {}
+    for size in (SMALL, BIG):
+        pool = services.pool_save(name=f"bench-slots-{size}", collector="127.0.0.1:9")
+        add_daemons(pool, size // SLOTS_PER_STARTD, machines=size // SLOTS_PER_STARTD, prefix="exec")
+        _add_slots(pool)
+        pools[size] = pool
+    Pool.objects.update(last_refreshed_at=timezone.now())
+
+    big, small = pools[BIG], pools[SMALL]
+    rows: list[Row] = []
+    pages = (
+        ("pool page with its machine board", ""),
+        ("machines page", "machines/"),
+        ("machines page, claimed only", "machines/?board=claimed"),
+    )
+    for what, path in pages:
+        rows += page_rows(
+            client, what, f"/pool/{big.pk}/{path}", f"/pool/{small.pk}/{path}", big=BIG, small=SMALL, noun="slots"
+        )
+    rows.append(_refresh_row(big))
+    return rows
+
+
+def _add_slots(pool: object) -> None:
+    from daemons.models import Slot
+
+    Slot.objects.bulk_create(
+        (
+            Slot(
+                pool=pool,
+                startd=startd,
+                name=f"slot1_{n}@{startd.name}",
+                machine=startd.machine,
+                slot_type="Dynamic",
+                parent=f"slot1@{startd.name}",
+                state="Claimed",
+                activity="Busy",
+                board=BOARDS[n % len(BOARDS)],
+                cpus=1,
+                memory_mb=2048,
+            )
+            for startd in pool.daemons.all()  # type: ignore[attr-defined]
+            for n in range(SLOTS_PER_STARTD)
+        ),
+        batch_size=2000,
+    )
+
+
+def _refresh_row(pool: object) -> Row:
+    import condor.client
+    from daemons.inventory import services
+    from daemons.models import Slot
+    from tests.helpers import slot_info
+
+    daemons = collector_answer(pool)
+    slots = [
+        slot_info(s.name, startd=s.startd.name, state="Claimed", activity="Busy", slot_type="Dynamic", parent=s.parent)
+        for s in Slot.objects.filter(pool=pool).select_related("startd")
+    ]
+    real_discover, real_slots = condor.client.discover, condor.client.slots
+    condor.client.discover = lambda collector, credentials: daemons
+    condor.client.slots = lambda collector, credentials: slots
+    try:
+        write_ms = repeat(lambda: services.pool_refresh(pool=pool), 3)
+    finally:
+        condor.client.discover, condor.client.slots = real_discover, real_slots
+    return Row(
+        f"refresh write of {BIG:,} slots on {len(daemons)} startds p50",
+        percentile(write_ms, 50),
+        "ms",
+        "-",
+        None,
+        note="collector answer simulated; a worker's job, never a request",
+    )
