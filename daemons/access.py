@@ -22,6 +22,8 @@ User = AbstractBaseUser | AnonymousUser
 
 VIEW_POOL = "daemons.view_pool"
 VIEW_DAEMON = "daemons.view_daemon"
+# Drain and cancel a startd's drain (not an admin command of condor.commands: it is answered, with a request id).
+SEND_DRAIN = "daemons.send_drain"
 
 
 def allows(user: User, perm: str) -> bool:

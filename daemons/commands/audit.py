@@ -56,12 +56,16 @@ def audited(
     daemon: Daemon,
     client: ClientInfo,
     command: str,
-    action: Callable[[], None],
+    action: Callable[[], str | None],
     target: str = "",
     knob: str = "",
     old_value: str = "",
     new_value: str = "",
+    request_id: str = "",
+    reason: str = "",
+    options: dict[str, str] | None = None,
 ) -> CommandRecord:
+    """Record, then run ``action``: what it returns (a drain's request id) is recorded with its outcome."""
     record = _begin(
         user=user,
         daemon=daemon,
@@ -71,6 +75,9 @@ def audited(
         knob=knob,
         old_value=old_value,
         new_value=new_value,
+        request_id=request_id,
+        reason=reason,
+        options=options or {},
     )
     result = attempt(action)
     complete(record, result)
@@ -79,7 +86,9 @@ def audited(
     return record
 
 
-def _begin(*, user: AbstractBaseUser, daemon: Daemon, client: ClientInfo, command: str, **fields: str) -> CommandRecord:
+def _begin(
+    *, user: AbstractBaseUser, daemon: Daemon, client: ClientInfo, command: str, **fields: object
+) -> CommandRecord:
     """The pending audit row, committed: if it cannot be written, the caller never gets to send."""
     with transaction.atomic():
         return CommandRecord.objects.create(
@@ -93,20 +102,22 @@ class Attempt:
     error: str
     duration_ms: float
     unexpected: Exception | None = None
+    # What the daemon answered, where it answers: a drain's request id.
+    request_id: str = ""
 
 
-def attempt(action: Callable[[], None]) -> Attempt:
+def attempt(action: Callable[[], str | None]) -> Attempt:
     """Run ``action`` (no database access: it may run in a thread of its own) and say what came of it."""
     started = time.monotonic()
     try:
-        action()
+        answer = action()
     except ProtocolError as exc:
         return Attempt(exc.outcome, str(exc), (time.monotonic() - started) * 1000)
     except Exception as exc:
         return Attempt(
             CommandRecord.Outcome.ERROR, f"Unexpected error: {exc}", (time.monotonic() - started) * 1000, exc
         )
-    return Attempt(CommandRecord.Outcome.SENT, "", (time.monotonic() - started) * 1000)
+    return Attempt(CommandRecord.Outcome.SENT, "", (time.monotonic() - started) * 1000, request_id=answer or "")
 
 
 def complete(record: CommandRecord, result: Attempt) -> None:
@@ -114,8 +125,12 @@ def complete(record: CommandRecord, result: Attempt) -> None:
     record.error = result.error
     record.duration_ms = result.duration_ms
     record.completed_at = timezone.now()
+    fields = ["outcome", "error", "duration_ms", "completed_at"]
+    if result.request_id:
+        record.request_id = result.request_id[:255]
+        fields.append("request_id")
     with transaction.atomic():
-        record.save(update_fields=["outcome", "error", "duration_ms", "completed_at"])
+        record.save(update_fields=fields)
         # From the process that wrote the row, which may be a worker: its
         # viewers hear it through Redis (the in-memory layer is one process's).
         transaction.on_commit(lambda: events.command_recorded(record))

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 import condor.client
 from condor.commands import Command
-from condor.types import Target
+from condor.types import Credentials, DrainCompletion, DrainRequest, DrainSpeed, Target
 from condor.validation import validate_knob
 from daemons import tasks
 from daemons.commands.audit import (
@@ -68,6 +68,13 @@ def command_batch_start(
     writes nothing) when the pool has ``CONDORWEB_POOL_QUEUE_LIMIT`` bulk
     commands unfinished already.
     """
+    return _batch_start(user=user, daemons=daemons, client=client, command=command.name, target=subsystem)
+
+
+def _batch_start(
+    *, user: AbstractBaseUser, daemons: Sequence[Daemon], client: ClientInfo, **fields: object
+) -> uuid.UUID:
+    """One pending row per daemon with ``fields``, committed with one batch id, and the job that sends them."""
     for pool_id in {daemon.pool_id for daemon in daemons}:
         if (waiting := batches_unfinished(pool_id)) >= settings.CONDORWEB_POOL_QUEUE_LIMIT:
             raise QueueFull(
@@ -78,12 +85,7 @@ def command_batch_start(
     batch = uuid.uuid4()
     with transaction.atomic():
         CommandRecord.objects.bulk_create(
-            CommandRecord(
-                **who_and_what(user=user, daemon=daemon, client=client),
-                command=command.name,
-                target=subsystem,
-                batch=batch,
-            )
+            CommandRecord(**who_and_what(user=user, daemon=daemon, client=client), **fields, batch=batch)
             for daemon in daemons
         )
         _batch_enqueue(batch)
@@ -147,15 +149,7 @@ def _send_claimed(records: list[CommandRecord]) -> list[CommandRecord]:
         pool = record.pool
         if pool is None:
             return Attempt(CommandRecord.Outcome.ERROR, "The pool was removed from the console before sending.", 0.0)
-        # To the daemon exactly as its row names it, even if a refresh has moved it since.
-        return attempt(
-            lambda: condor.client.send_command(
-                Target(address=record.daemon_address, kind=record.daemon_kind, name=record.daemon_name),
-                Command.by_name(record.command),
-                pool.credentials,
-                subsystem=record.target,
-            )
-        )
+        return attempt(lambda: _send_recorded(record, pool.credentials))
 
     waiting = iter(records)
     sent: list[CommandRecord] = []
@@ -186,6 +180,19 @@ def _send_claimed(records: list[CommandRecord]) -> list[CommandRecord]:
                     )
                 start_next()
     return sent
+
+
+def _send_recorded(record: CommandRecord, credentials: Credentials) -> str | None:
+    """Send what a batch's row records, to the daemon exactly as the row names it (even if a refresh has moved
+    it since); a drain's request id."""
+    target = Target(address=record.daemon_address, kind=record.daemon_kind, name=record.daemon_name)
+    if record.command == DRAIN:
+        return condor.client.drain(target, _drain_request(record), credentials)
+    if record.command == CANCEL_DRAIN:
+        condor.client.cancel_drain(target, credentials, request_id=record.request_id)
+        return None
+    condor.client.send_command(target, Command.by_name(record.command), credentials, subsystem=record.target)
+    return None
 
 
 WORKER_STOPPED = (
@@ -389,4 +396,77 @@ def _runtime_change(
         old_value=old_value,
         new_value=new_value,
         action=action,
+    )
+
+
+# The audit trail's names for a drain and its cancel, beside HTCondor's admin commands.
+DRAIN = "Drain"
+CANCEL_DRAIN = "CancelDrain"
+
+
+def _drain_options(request: DrainRequest) -> dict[str, str]:
+    """What the audit row keeps of a drain besides its reason: how fast, what follows, the expressions."""
+    options = {"speed": str(request.speed), "on_completion": str(request.on_completion)}
+    if request.check:
+        options["check"] = request.check
+    if request.start:
+        options["start"] = request.start
+    return options
+
+
+def _drain_request(record: CommandRecord) -> DrainRequest:
+    options = record.options
+    return DrainRequest(
+        speed=DrainSpeed(options["speed"]),
+        reason=record.reason,
+        on_completion=DrainCompletion(options.get("on_completion", DrainCompletion.NOTHING)),
+        check=options.get("check", ""),
+        start=options.get("start", ""),
+    )
+
+
+def drain_send(*, user: AbstractBaseUser, daemon: Daemon, request: DrainRequest, client: ClientInfo) -> CommandRecord:
+    """Ask startd ``daemon`` to drain, recorded with the request's options and, once accepted, its id; the pool
+    is read again after, so its slots show the drain starting."""
+    record = audited(
+        user=user,
+        daemon=daemon,
+        client=client,
+        command=DRAIN,
+        reason=request.reason,
+        options=_drain_options(request),
+        action=lambda: condor.client.drain(daemon.target, request, daemon.pool.credentials),
+    )
+    if record.outcome == CommandRecord.Outcome.SENT:
+        inventory_services.pool_refresh_after_command(pool=daemon.pool)
+    return record
+
+
+def drain_cancel(*, user: AbstractBaseUser, daemon: Daemon, request_id: str = "", client: ClientInfo) -> CommandRecord:
+    """Cancel startd ``daemon``'s drain: the one with ``request_id``, or every one (blank), recorded."""
+    record = audited(
+        user=user,
+        daemon=daemon,
+        client=client,
+        command=CANCEL_DRAIN,
+        request_id=request_id,
+        action=lambda: condor.client.cancel_drain(daemon.target, daemon.pool.credentials, request_id=request_id),
+    )
+    if record.outcome == CommandRecord.Outcome.SENT:
+        inventory_services.pool_refresh_after_command(pool=daemon.pool)
+    return record
+
+
+def drain_batch_start(
+    *, user: AbstractBaseUser, daemons: Sequence[Daemon], request: DrainRequest, client: ClientInfo
+) -> uuid.UUID:
+    """Drain each of ``daemons`` (startds of one pool) as ``command_batch_start`` sends a command: one pending
+    row each, sent by a worker at most once, each with its own answer."""
+    return _batch_start(
+        user=user,
+        daemons=daemons,
+        client=client,
+        command=DRAIN,
+        reason=request.reason,
+        options=_drain_options(request),
     )

@@ -44,6 +44,10 @@ def _pool_form(world: World) -> dict[str, Any]:
     return {"name": "renamed", "collector": ""}
 
 
+def _drain(world: World) -> dict[str, Any]:
+    return {"speed": "graceful", "reason": "maintenance", "on_completion": "nothing", "confirm": world.daemon.name}
+
+
 MATRIX = [
     Row("login", "GET", (200, 200, 200, 200, 200)),
     Row("login", "POST", (200, 200, 200, 200, 200), lambda w: {"username": "x", "password": "y"}),
@@ -76,6 +80,20 @@ MATRIX = [
     ),
     Row("daemons:pool_command_batch", "GET", (LOGIN, 403, 403, 200, 200)),
     Row("daemons:audit", "GET", (LOGIN, 403, 403, 403, 200)),
+    Row("daemons:pool_machines", "GET", (LOGIN, 403, 200, 200, 200), lambda w: {"board": "claimed"}),
+    Row("daemons:daemon_drain", "GET", (LOGIN, 405, 405, 405, 405)),
+    # The world's daemon is a master: the drain is refused by the form, after the permission check.
+    Row("daemons:daemon_drain", "POST", (LOGIN, 403, 403, 302, 302), _drain),
+    Row("daemons:daemon_drain_cancel", "GET", (LOGIN, 405, 405, 405, 405)),
+    Row("daemons:daemon_drain_cancel", "POST", (LOGIN, 403, 403, 302, 302)),
+    # The collector is cut off: the page says it could not evaluate the constraint.
+    Row(
+        "daemons:pool_drain",
+        "GET",
+        (LOGIN, 403, 403, 200, 200),
+        lambda w: {"by": "constraint", "constraint": "Cpus > 0"},
+    ),
+    Row("daemons:pool_drain", "POST", (LOGIN, 403, 403, 200, 200), lambda w: _drain(w) | {"daemons": [w.daemon.pk]}),
     Row("configview:index", "GET", (LOGIN, 403, 200, 200, 200)),
     Row("configview:local", "GET", (LOGIN, 403, 200, 200, 200)),
     Row("configview:local_reload", "GET", (LOGIN, 405, 405, 405, 405)),
