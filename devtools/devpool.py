@@ -261,7 +261,9 @@ def up(
     Idempotent: an instance already running with the same config returns at once.
     ``execute_nodes`` more startds (exec01, exec02, ...) run beside
     minicondor's own, each with one partitionable slot; another count is
-    another config, so the master restarts.
+    another config, so the master restarts. From stopped it took 5.5 s with
+    none, 6.4 s with 4 and 13.8 s with 20 on a 2-core machine under load
+    (the startds start at once and share the cores); 0.1 s when nothing changed.
     ``timeout`` bounds the wait for the daemons, not the one-off bootstrap.
     ``token_owner`` (uid, gid) gets the console's token; by default it keeps
     its owner (the caller, when new).
@@ -937,7 +939,9 @@ def submit_sleep(name: str = "dev", *, count: int = 1, seconds: int = 60, requir
     ``requirements`` is a ClassAd expression a slot must match, e.g.
     ``CONDORWEB_NODE == "exec02"`` for one execute node; by default any
     slot, minicondor's own included. Each job asks for 1 CPU and 64 MB, so a
-    node's partitionable slot holds 4 at once.
+    node's partitionable slot holds 4 at once. Returns at once: the jobs were
+    Claimed/Busy on dynamic slots about 10 s later (1 to 16 jobs, measured),
+    the schedd asking every 5 s and the negotiator matching every 2 s.
     """
     inst = _instance(name, provision=False)
     lines = [
