@@ -11,15 +11,17 @@ Two routes, tried in order:
 
 Several named instances (e.g. "dev" for ``make run``, "test" for the test
 suite) run side by side, each with its own port, config, directories and pool
-signing key. The console authenticates with an IDTOKEN for
+signing key, and optionally a fleet: execute nodes exec01, exec02, ... (more
+startds on the same host, each with a partitionable slot) and sleep jobs
+submitted to them. The console authenticates with an IDTOKEN for
 ``console@<UID_DOMAIN>`` written to a host file, because FS authentication does
 not work across the chroot boundary.
 
 Stdlib only: tools run inside the pool's environment via ``DevPool.config_val``
 style argv prefixes; nothing here imports Django or the HTCondor bindings.
 
-One module of about 800 lines, on purpose: it is one instance's life
-(bootstrap, config, start, token, stop, orphans) under one lock per instance,
+One module of about 1,000 lines, on purpose: it is one instance's life
+(bootstrap, config, start, token, stop, orphans, jobs) under one lock per instance,
 and its private helpers share the ``_Instance`` paths; split, each part would
 import the others' internals. Development only: a deployment never loads it.
 """
@@ -537,11 +539,11 @@ def _render_execute_node(node: str) -> str:
     too, for condor_fetchlog STARTD_EXEC01.
     """
     local = node.upper()
-    daemon = f"STARTD_{node.upper()}"
+    daemon = f"STARTD_{local}"
     return f"""
 # Execute node {node}
 {daemon} = $(STARTD)
-{daemon}_ARGS = -local-name {node.upper()}
+{daemon}_ARGS = -local-name {local}
 {daemon}_LOG = $(LOG)/StartLog.{node}
 {local}.STARTD_NAME = {node}
 {local}.STARTD_LOG = $({daemon}_LOG)
@@ -566,7 +568,9 @@ def _render_daemon_list(nodes: Sequence[str]) -> str:
     if not nodes:
         return ""
     daemons = " ".join(f"STARTD_{node.upper()}" for node in nodes)
-    # DC_DAEMON_LIST: they are DaemonCore daemons, which the master starts with -f and sends commands to.
+    # DC_DAEMON_LIST as in the manual's example of a second schedd: 23.9.6 starts
+    # them as DaemonCore daemons without it too (they share STARTD's binary);
+    # a host's older HTCondor on the personal route may not.
     return f"\nDAEMON_LIST = $(DAEMON_LIST) {daemons}\nDC_DAEMON_LIST = + {daemons}\n"
 
 
@@ -933,7 +937,7 @@ def _devpool(inst: _Instance, port: int, uid_domain: str, execute_nodes: tuple[s
 # --------------------------------------------------------------------------
 
 
-def submit_sleep(name: str = "dev", *, count: int = 1, seconds: int = 60, requirements: str = "") -> str:
+def submit_sleep(name: str, *, count: int = 1, seconds: int = 60, requirements: str = "") -> str:
     """Queue ``count`` jobs that sleep ``seconds`` in instance ``name``; the cluster id.
 
     ``requirements`` is a ClassAd expression a slot must match, e.g.
