@@ -11,15 +11,17 @@ Two routes, tried in order:
 
 Several named instances (e.g. "dev" for ``make run``, "test" for the test
 suite) run side by side, each with its own port, config, directories and pool
-signing key. The console authenticates with an IDTOKEN for
+signing key, and optionally a fleet: execute nodes exec01, exec02, ... (more
+startds on the same host, each with a partitionable slot) and sleep jobs
+submitted to them. The console authenticates with an IDTOKEN for
 ``console@<UID_DOMAIN>`` written to a host file, because FS authentication does
 not work across the chroot boundary.
 
 Stdlib only: tools run inside the pool's environment via ``DevPool.config_val``
 style argv prefixes; nothing here imports Django or the HTCondor bindings.
 
-One module of about 800 lines, on purpose: it is one instance's life
-(bootstrap, config, start, token, stop, orphans) under one lock per instance,
+One module of about 1,000 lines, on purpose: it is one instance's life
+(bootstrap, config, start, token, stop, orphans, jobs) under one lock per instance,
 and its private helpers share the ``_Instance`` paths; split, each part would
 import the others' internals. Development only: a deployment never loads it.
 """
@@ -44,9 +46,11 @@ __all__ = [
     "DevPool",
     "DevPoolUnavailable",
     "down",
+    "remove_jobs",
     "restart_master",
     "start",
     "status",
+    "submit_sleep",
     "up",
 ]
 
@@ -55,8 +59,24 @@ PACKAGES = ("minicondor",)
 ROOTFS_DIR = f"rootfs-{SUITE}"
 COMPLETE_MARKER = ".condorweb-rootfs-complete"
 
-# MyType of the ads the collector must list before the pool counts as up.
+# MyType of the ads the collector must list before the pool counts as up
+# (and, with execute nodes, each node's partitionable slot: see _missing).
 REQUIRED_AD_TYPES = frozenset({"DaemonMaster", "Scheduler", "Machine", "Collector", "Negotiator"})
+
+# What each extra execute node advertises, whatever the host has: one
+# partitionable slot that jobs carve into dynamic slots. Overcommitted on
+# purpose (20 nodes claim 80 CPUs and 40 GB on a 2-core host): the jobs they
+# run are sleeps, and the drain and slot features need many slots, not cycles.
+EXECUTE_NODE_CPUS = 4
+EXECUTE_NODE_MEMORY_MB = 2048
+# Two digits keep the names sortable (exec01 < exec02 < ... < exec99).
+MAX_EXECUTE_NODES = 99
+
+# The HTCondor tools the console's side runs, each as one executable (see _write_tools).
+CONSOLE_TOOLS = ("condor_config_val", "condor_fetchlog", "condor_drain", "condor_status")
+
+# Who owns the jobs submit_sleep queues: HTCondor refuses jobs of root.
+JOB_USER = "condorweb-job"
 
 # Knobs the console may set at runtime; anything else must be refused so the
 # refusal path stays testable.
@@ -78,6 +98,7 @@ PERSONAL_INHERITED_KNOBS = ("RELEASE_DIR", "LIB", "BIN", "SBIN", "LIBEXEC", "SHA
 
 _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 _PORT_LINE_RE = re.compile(r"^SHARED_PORT_PORT = (\d+)$", re.MULTILINE)
+_NODES_LINE_RE = re.compile(r"^DAEMON_LIST = \$\(DAEMON_LIST\)((?: STARTD_EXEC\d+)+)$", re.MULTILINE)
 
 
 class DevPoolUnavailable(Exception):
@@ -94,9 +115,21 @@ class DevPool:
     token_file: str
     host_root: str
     log_dir: str
-    config_val: list[str]
+    tools_dir: str
     uid_domain: str
     route: str
+    # The extra startds' Name as the collector lists them (exec01@<host>, ...), sorted.
+    execute_nodes: tuple[str, ...]
+
+    @property
+    def config_val(self) -> list[str]:
+        return self.tool("condor_config_val")
+
+    def tool(self, tool_name: str) -> list[str]:
+        """Command that runs one of CONSOLE_TOOLS as the console does: its token, its rights, no shell."""
+        if tool_name not in CONSOLE_TOOLS:
+            raise ValueError(f"{tool_name!r} is not one of the console's tools {CONSOLE_TOOLS}")
+        return [f"{self.tools_dir}/{tool_name}"]
 
 
 @dataclass(frozen=True)
@@ -158,14 +191,16 @@ class _Instance:
         """Host path of a path as the daemons see it."""
         return Path(self.host_root + inside)
 
-    def argv(self, tool: str, *args: str) -> list[str]:
-        """Command that runs an HTCondor tool against this instance, as the user running it.
+    def argv(self, tool: str, *args: str, user: str = "") -> list[str]:
+        """Command that runs an HTCondor tool against this instance, as the user running it (or ``user``, chroot route).
 
         ``env -i`` because the caller's environment may carry ``_CONDOR_*``
         settings meant for a host-side client (e.g. its token directory).
-        Inside the chroot the tool authenticates by FS, as root.
+        Inside the chroot the tool authenticates by FS, as root or ``user``.
         """
-        prefix = ["chroot", self.host_root] if self.route == "chroot" else []
+        prefix = []
+        if self.route == "chroot":
+            prefix = ["chroot", *([f"--userspec={user}:{user}"] if user else []), self.host_root]
         return [*prefix, "env", "-i", f"PATH={self.tool_path}", f"CONDOR_CONFIG={self.config_file}", tool, *args]
 
     def console_argv(self, tool: str) -> list[str]:
@@ -216,25 +251,39 @@ def _one(found: Sequence[Path], what: str) -> Path:
 
 
 def up(
-    name: str = "dev", port: int = 9618, *, timeout: float = 90.0, token_owner: tuple[int, int] | None = None
+    name: str = "dev",
+    port: int = 9618,
+    *,
+    execute_nodes: int = 0,
+    timeout: float = 90.0,
+    token_owner: tuple[int, int] | None = None,
 ) -> DevPool:
     """Start instance ``name`` on ``port`` (bootstrapping once if needed) and wait until it is up.
 
     Idempotent: an instance already running with the same config returns at once.
+    ``execute_nodes`` more startds (exec01, exec02, ...) run beside
+    minicondor's own, each with one partitionable slot; another count is
+    another config, so the master restarts. From stopped it took 5.5 s with
+    none, 6.4 s with 4 and 13.8 s with 20 on a 2-core machine under load
+    (the startds start at once and share the cores); 0.1 s when nothing changed.
     ``timeout`` bounds the wait for the daemons, not the one-off bootstrap.
     ``token_owner`` (uid, gid) gets the console's token; by default it keeps
     its owner (the caller, when new).
     """
     _check_port_number(port)
+    if not 0 <= execute_nodes <= MAX_EXECUTE_NODES:
+        raise ValueError(f"execute_nodes must be between 0 and {MAX_EXECUTE_NODES}, not {execute_nodes}")
+    nodes = _node_names(execute_nodes)
     inst = _instance(name, provision=True)
     with _locked(inst.lock_file):
-        prepared = _prepare(inst, port)
+        prepared = _prepare(inst, port, nodes)
         _write_tools(inst)
         pid = _master_pid(inst)
         if pid is not None and not prepared.config_changed:
-            if REQUIRED_AD_TYPES.issubset(_ad_types(inst)):
+            ads = _ads(inst)
+            if not _missing(ads, nodes):
                 _give_token(inst, inst.token_file, token_owner)
-                return _devpool(inst, port, prepared.uid_domain)
+                return _devpool(inst, port, prepared.uid_domain, _node_names_in(ads, nodes))
             # A live master with missing daemons had some turned off (DaemonOff).
             _run(inst.argv("condor_on"))
             fresh = False
@@ -245,17 +294,18 @@ def up(
             _stop_orphans(inst)
             _launch(inst, port)
             fresh = True
-        _wait_ready(inst, time.monotonic() + timeout)
+        ads = _wait_ready(inst, nodes, time.monotonic() + timeout)
         if fresh or not inst.token_file.exists():
             _write_token(inst, prepared.uid_domain, token_owner)
         else:
             _give_token(inst, inst.token_file, token_owner)
-        return _devpool(inst, port, prepared.uid_domain)
+        return _devpool(inst, port, prepared.uid_domain, _node_names_in(ads, nodes))
 
 
 def start(name: str = "dev", *, timeout: float = 90.0) -> DevPool:
-    """Bring back a stopped instance (e.g. after OffFast) on the port it was set up with."""
-    return up(name, _configured_port(_instance(name, provision=False)), timeout=timeout)
+    """Bring back a stopped instance (e.g. after OffFast) on the port and with the execute nodes it was set up with."""
+    inst = _instance(name, provision=False)
+    return up(name, _configured_port(inst), execute_nodes=_configured_execute_nodes(inst), timeout=timeout)
 
 
 def restart_master(name: str = "dev", *, timeout: float = 90.0) -> DevPool:
@@ -266,7 +316,7 @@ def restart_master(name: str = "dev", *, timeout: float = 90.0) -> DevPool:
         pid = _master_pid(inst)
         if pid is not None:
             _stop_master(pid)
-    return up(name, port, timeout=timeout)
+    return up(name, port, execute_nodes=_configured_execute_nodes(inst), timeout=timeout)
 
 
 def down(name: str = "dev") -> None:
@@ -304,7 +354,7 @@ def status(name: str = "dev") -> dict[str, object]:
     result["running"] = _master_pid(inst) is not None
     if result["running"]:
         try:
-            result["daemons"] = sorted(_ad_types(inst, check=True))
+            result["daemons"] = sorted({ad_type for ad_type, _ in _ads(inst, check=True)})
         except RuntimeError as exc:
             result["error"] = str(exc)
     return result
@@ -432,11 +482,11 @@ def _processes_in_root(root: Path) -> list[int]:
 # --------------------------------------------------------------------------
 
 
-def _render_overrides(local_dir: str, port: int) -> str:
+def _render_overrides(local_dir: str, port: int, nodes: Sequence[str] = ()) -> str:
     """The instance's own knobs, read after every other config file."""
     settable = ", ".join(SETTABLE_ATTRS_CONFIG)
     console = f"{CONSOLE_USER}@$(UID_DOMAIN)"
-    return f"""\
+    common = f"""\
 # Written by condorweb devtools/devpool.py on every up(); edits are overwritten.
 LOCAL_DIR = {local_dir}
 LOG = $(LOCAL_DIR)/log
@@ -461,10 +511,67 @@ ALLOW_CONFIG = {console}
 ENABLE_RUNTIME_CONFIG = True
 SETTABLE_ATTRS_CONFIG = {settable}
 
+# The starter's private /tmp needs unshare(CLONE_NEWNS), which fails inside the
+# chroot ("Failed to unshare the mount namespace": every job held, errno 22).
+MOUNT_UNDER_SCRATCH =
+
 UPDATE_INTERVAL = 5
 # The master's ad carries its children's states; by default it is sent every 300 s.
 MASTER_UPDATE_INTERVAL = $(UPDATE_INTERVAL)
 """
+    return common + "".join(_render_execute_node(node) for node in nodes) + _render_daemon_list(nodes)
+
+
+def _node_names(count: int) -> list[str]:
+    return [f"exec{number:02d}" for number in range(1, count + 1)]
+
+
+def _render_execute_node(node: str) -> str:
+    """One more condor_startd under the master: HTCondor's ``-local-name`` pattern for several daemons of a kind.
+
+    With a local name the startd looks up <LOCAL>.<KNOB> first, so every
+    file it writes gets a name of its own here (the log, the address and
+    daemon ad files, claim ids, history, the execute directory), and its
+    Name (exec01@<host>) tells it apart in the collector: without one, every
+    node's ads replace each other's as "slot1@<host>". The manual's
+    STARTD.<LOCAL>.<KNOB> form is ignored by 23.9 ("obsolete SUBSYS.LOCALNAME.*
+    overrides", condor_config_val warns). The master needs STARTD_EXEC01_LOG
+    too, for condor_fetchlog STARTD_EXEC01.
+    """
+    local = node.upper()
+    daemon = f"STARTD_{local}"
+    return f"""
+# Execute node {node}
+{daemon} = $(STARTD)
+{daemon}_ARGS = -local-name {local}
+{daemon}_LOG = $(LOG)/StartLog.{node}
+{local}.STARTD_NAME = {node}
+{local}.STARTD_LOG = $({daemon}_LOG)
+{local}.STARTD_ADDRESS_FILE = $(LOG)/.startd_address.{node}
+{local}.STARTD_DAEMON_AD_FILE = $(LOG)/.startd_classad.{node}
+{local}.STARTD_CLAIM_ID_FILE = $(LOG)/.startd_claim_id.{node}
+{local}.STARTD_HISTORY = $(SPOOL)/startd_history.{node}
+# Not under $(EXECUTE): minicondor's own startd empties that directory when it starts.
+{local}.EXECUTE = $(LOCAL_DIR)/nodes/{node}
+# HTCondor's default layout makes these one partitionable slot (slot type 0). No
+# SLOT_TYPE_1_PARTITIONABLE: the startd finds SLOT_TYPE_<n>_* knobs by their bare
+# names, so with a local name prefix it made a static slot (seen on 23.9.6).
+{local}.NUM_CPUS = {EXECUTE_NODE_CPUS}
+{local}.MEMORY = {EXECUTE_NODE_MEMORY_MB}
+# In every slot ad, so a job's requirements can pick the node: CONDORWEB_NODE == "{node}".
+{local}.CONDORWEB_NODE = "{node}"
+{local}.STARTD_ATTRS = $(STARTD_ATTRS) CONDORWEB_NODE
+"""
+
+
+def _render_daemon_list(nodes: Sequence[str]) -> str:
+    if not nodes:
+        return ""
+    daemons = " ".join(f"STARTD_{node.upper()}" for node in nodes)
+    # DC_DAEMON_LIST as in the manual's example of a second schedd: 23.9.6 starts
+    # them as DaemonCore daemons without it too (they share STARTD's binary);
+    # a host's older HTCondor on the personal route may not.
+    return f"\nDAEMON_LIST = $(DAEMON_LIST) {daemons}\nDC_DAEMON_LIST = + {daemons}\n"
 
 
 def _render_chroot_entry(overrides_file: str) -> str:
@@ -527,9 +634,10 @@ class _Prepared:
     config_changed: bool
 
 
-def _prepare(inst: _Instance, port: int) -> _Prepared:
+def _prepare(inst: _Instance, port: int, nodes: Sequence[str]) -> _Prepared:
     """Create the instance's directories and config files."""
     condor_dirs = [f"{inst.local_dir}/{sub}" for sub in ("log", "spool", "execute", "lock", "run")]
+    condor_dirs += [f"{inst.local_dir}/nodes/{node}" for node in nodes]
     private_dirs = [f"{inst.local_dir}/{sub}" for sub in ("passwords.d", "tokens.d")]
     # The daemons drop root for the condor user, which must own what they write.
     owner = ["-o", "condor", "-g", "condor"] if os.geteuid() == 0 else []
@@ -541,7 +649,7 @@ def _prepare(inst: _Instance, port: int) -> _Prepared:
     else:
         entry = _render_personal_entry(inst.overrides_file, _personal_inherited(), _personal_owners())
     changed = _write_if_changed(inst.host(inst.config_file), entry)
-    changed |= _write_if_changed(inst.host(inst.overrides_file), _render_overrides(inst.local_dir, port))
+    changed |= _write_if_changed(inst.host(inst.overrides_file), _render_overrides(inst.local_dir, port, nodes))
     # Also proves the config parses, with the error on stderr rather than lost in a daemon log.
     uid_domain = _run(inst.argv("condor_config_val", "UID_DOMAIN")).stdout.strip()
     return _Prepared(uid_domain, changed)
@@ -563,6 +671,12 @@ def _configured_port(inst: _Instance) -> int:
     if found is None:
         raise LookupError(f"dev pool {inst.name!r} was never set up; call up({inst.name!r}, port)")
     return int(found.group(1))
+
+
+def _configured_execute_nodes(inst: _Instance) -> int:
+    """How many execute nodes the instance was last set up with."""
+    found = _NODES_LINE_RE.search(inst.host(inst.overrides_file).read_text())
+    return len(found.group(1).split()) if found else 0
 
 
 # --------------------------------------------------------------------------
@@ -687,10 +801,10 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def _ad_types(inst: _Instance, *, check: bool = False) -> set[str]:
-    """MyType of every ad the instance's collector lists."""
+def _ads(inst: _Instance, *, check: bool = False) -> list[tuple[str, str]]:
+    """(MyType, Name) of every ad the instance's collector lists."""
     found = subprocess.run(
-        inst.argv("condor_status", "-any", "-af", "MyType"),
+        inst.argv("condor_status", "-any", "-af", "MyType", "Name"),
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
@@ -699,20 +813,40 @@ def _ad_types(inst: _Instance, *, check: bool = False) -> set[str]:
     if found.returncode != 0:
         if check:
             raise RuntimeError(found.stderr.strip() or f"condor_status exited with {found.returncode}")
-        return set()
-    return set(found.stdout.split())
+        return []
+    return [(ad_type, ad_name) for ad_type, _, ad_name in (line.partition(" ") for line in found.stdout.splitlines())]
 
 
-def _wait_ready(inst: _Instance, deadline: float) -> None:
+def _missing(ads: Sequence[tuple[str, str]], nodes: Sequence[str]) -> list[str]:
+    """What the collector does not list yet: required ad types, then execute nodes' partitionable slots."""
+    types = {ad_type for ad_type, _ in ads}
+    listed = {startd.partition("@")[0] for startd in _node_names_in(ads, nodes)}
+    return [*sorted(REQUIRED_AD_TYPES - types), *(f"slot1@{node}" for node in nodes if node not in listed)]
+
+
+def _node_names_in(ads: Sequence[tuple[str, str]], nodes: Sequence[str]) -> tuple[str, ...]:
+    """The execute nodes' startd names (exec01@<host>) from their slots' names (slot1@exec01@<host>)."""
+    wanted = {f"slot1@{node}" for node in nodes}
+    return tuple(
+        sorted(
+            ad_name.partition("@")[2]
+            for ad_type, ad_name in ads
+            if ad_type == "Machine" and ad_name.rpartition("@")[0] in wanted
+        )
+    )
+
+
+def _wait_ready(inst: _Instance, nodes: Sequence[str], deadline: float) -> list[tuple[str, str]]:
     while True:
-        missing = REQUIRED_AD_TYPES - _ad_types(inst)
+        ads = _ads(inst)
+        missing = _missing(ads, nodes)
         if not missing:
-            return
+            return ads
         if _master_pid(inst) is None:
             raise RuntimeError(f"condor_master of {inst.name!r} exited.{_log_tail(inst)}")
         if time.monotonic() > deadline:
             raise TimeoutError(
-                f"dev pool {inst.name!r}: no {', '.join(sorted(missing))} ad in the collector yet." + _log_tail(inst)
+                f"dev pool {inst.name!r}: no {', '.join(missing)} ad in the collector yet." + _log_tail(inst)
             )
         time.sleep(0.5)
 
@@ -726,7 +860,7 @@ def _log_tail(inst: _Instance, lines: int = 15) -> str:
 
 
 def _write_tools(inst: _Instance) -> None:
-    """``condor_config_val`` and ``condor_fetchlog`` as the console runs them: one executable each.
+    """CONSOLE_TOOLS as the console runs them: one executable each.
 
     A pool's tool command is the path of one executable, run without a shell
     (SECURITY.md); these scripts hold the environment around the instance's
@@ -742,7 +876,7 @@ def _write_tools(inst: _Instance) -> None:
             f"SEC_TOKEN_DIRECTORY = {inst.token_file.parent}\n"
             "ENABLE_IPV6 = False\n",
         )
-    for tool in ("condor_config_val", "condor_fetchlog"):
+    for tool in CONSOLE_TOOLS:
         script = f'#!/bin/sh\nexec {shlex.join(inst.console_argv(tool))} "$@"\n'
         path = inst.tools_dir / tool
         partial = inst.tools_dir / f".{tool}.partial"
@@ -783,7 +917,7 @@ def _give_token(inst: _Instance, path: Path, owner: tuple[int, int] | None) -> N
     os.chown(path, *owner)
 
 
-def _devpool(inst: _Instance, port: int, uid_domain: str) -> DevPool:
+def _devpool(inst: _Instance, port: int, uid_domain: str, execute_nodes: tuple[str, ...] = ()) -> DevPool:
     return DevPool(
         name=inst.name,
         port=port,
@@ -791,10 +925,72 @@ def _devpool(inst: _Instance, port: int, uid_domain: str) -> DevPool:
         token_file=str(inst.token_file),
         host_root=inst.host_root,
         log_dir=inst.log_dir,
-        config_val=[str(inst.tools_dir / "condor_config_val")],
+        tools_dir=str(inst.tools_dir),
         uid_domain=uid_domain,
         route=inst.route,
+        execute_nodes=execute_nodes,
     )
+
+
+# --------------------------------------------------------------------------
+# Jobs
+# --------------------------------------------------------------------------
+
+
+def submit_sleep(name: str, *, count: int = 1, seconds: int = 60, requirements: str = "") -> str:
+    """Queue ``count`` jobs that sleep ``seconds`` in instance ``name``; the cluster id.
+
+    ``requirements`` is a ClassAd expression a slot must match, e.g.
+    ``CONDORWEB_NODE == "exec02"`` for one execute node; by default any
+    slot, minicondor's own included. Each job asks for 1 CPU and 64 MB, so a
+    node's partitionable slot holds 4 at once. Returns at once: the jobs were
+    Claimed/Busy on dynamic slots about 10 s later (1 to 16 jobs, measured),
+    the schedd asking every 5 s and the negotiator matching every 2 s.
+    """
+    inst = _instance(name, provision=False)
+    lines = [
+        "universe = vanilla",
+        "executable = /bin/sleep",
+        f"arguments = {int(seconds)}",
+        # The chroot's own sleep, where the job runs: nothing to transfer.
+        "transfer_executable = false",
+        "should_transfer_files = NO",
+        "request_cpus = 1",
+        "request_memory = 64",
+        "request_disk = 1024",
+        *([f"requirements = {requirements}"] if requirements else []),
+        f"queue {int(count)}",
+    ]
+    # -terse prints "12.0 - 12.3"; the submit description comes on stdin.
+    done = _run(_job_argv(inst, "condor_submit", "-terse"), input="\n".join(lines) + "\n")
+    return done.stdout.split(".", 1)[0].strip()
+
+
+def remove_jobs(name: str, cluster: str) -> None:
+    """Remove every job of ``cluster`` (the jobs leave the queue once their shadows have stopped them)."""
+    if not cluster.isdigit():
+        raise ValueError(f"cluster {cluster!r} is not a cluster id")
+    _run(_job_argv(_instance(name, provision=False), "condor_rm", cluster))
+
+
+def _job_argv(inst: _Instance, tool: str, *args: str) -> list[str]:
+    """Run a job tool as the jobs' owner, authenticated by FS inside the instance's environment."""
+    if inst.route != "chroot":
+        if os.geteuid() == 0:
+            raise RuntimeError("HTCondor refuses jobs of root: submit to a personal dev pool as another user.")
+        return inst.argv(tool, *args)
+    _ensure_job_user(inst)
+    return inst.argv(tool, *args, user=JOB_USER)
+
+
+def _ensure_job_user(inst: _Instance) -> None:
+    """The chroot's unprivileged JOB_USER, created once (all instances share the root filesystem)."""
+    passwd = Path(inst.host_root) / "etc/passwd"
+    if f"\n{JOB_USER}:" in f"\n{passwd.read_text()}":
+        return
+    with _locked(_rootfs_lock(inst.cache)):
+        if f"\n{JOB_USER}:" not in f"\n{passwd.read_text()}":
+            _run(["chroot", inst.host_root, "useradd", "--create-home", "--shell", "/usr/sbin/nologin", JOB_USER])
 
 
 # --------------------------------------------------------------------------
@@ -829,13 +1025,14 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def _run(
-    argv: Sequence[str], *, timeout: float = 120, env: Mapping[str, str] | None = None
+    argv: Sequence[str], *, timeout: float = 120, env: Mapping[str, str] | None = None, input: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
         list(argv),
         capture_output=True,
         text=True,
-        stdin=subprocess.DEVNULL,
+        input=input,
+        stdin=subprocess.DEVNULL if input is None else None,
         timeout=timeout,
         env=None if env is None else dict(env),
     )

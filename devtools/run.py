@@ -28,6 +28,8 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 MANAGE = [sys.executable, str(BASE_DIR / "manage.py")]
 DEFAULT_USER = "condorweb"
+# A small fleet for the slots and drain pages: about 1 s more than none to start (6.4 s against 5.5 s here).
+DEV_EXECUTE_NODES = 4
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,8 @@ def main(args: Sequence[str] | None = None) -> int:
     _check([*MANAGE, "ensure_admin"], user)
     # The pool's chroot needs root: run as the caller. A pool that cannot start leaves a console without it.
     owner = ["--token-owner", user.name] if user is not None else []
-    if subprocess.call([*MANAGE, "devpool", "up", *owner], cwd=BASE_DIR) != 0:
+    nodes = ["--execute-nodes", str(DEV_EXECUTE_NODES)]
+    if subprocess.call([*MANAGE, "devpool", "up", *nodes, *owner], cwd=BASE_DIR) != 0:
         print("condorweb: the dev pool did not start; the console runs without it.", file=sys.stderr)
     if user is not None:
         hand_over(data_dir(), user)  # the pool's registration wrote to the database as root

@@ -4,7 +4,9 @@ A folder's own fixtures are in its conftest.py; plain helpers in tests/helpers.p
 
 The pool is started once per test session by the same code as
 ``manage.py devpool up`` (instance "test", its own port, so tests that stop
-daemons never touch the pool ``make run`` uses).
+daemons never touch the pool ``make run`` uses); so is the fleet (instance
+"fleet": the same with four execute nodes, for slots, jobs and drains), when a
+test asks for it.
 """
 
 from __future__ import annotations
@@ -35,7 +37,11 @@ from tests.helpers import FakeHTCondor, Queued, fresh_pool
 
 TEST_POOL_NAME = os.environ.get("CONDORWEB_TEST_POOL_NAME", "test")
 TEST_POOL_PORT = int(os.environ.get("CONDORWEB_TEST_POOL_PORT", "9718"))
+TEST_FLEET_NAME = os.environ.get("CONDORWEB_TEST_FLEET_NAME", "fleet")
+TEST_FLEET_PORT = int(os.environ.get("CONDORWEB_TEST_FLEET_PORT", "9728"))
+TEST_FLEET_NODES = 4
 REQUIRE_POOL = os.environ.get("CONDORWEB_REQUIRE_POOL") == "1"
+KEEP_TEST_POOLS = os.environ.get("CONDORWEB_KEEP_TEST_POOL") == "1"
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -71,20 +77,32 @@ def nobody(db: None) -> User:
 
 
 _pool_state: dict[str, object] = {}
+_fleet_state: dict[str, object] = {}
+
+
+def _session_pool(state: dict[str, object], name: str, port: int, execute_nodes: int = 0) -> devpool.DevPool:
+    """An instance started once per session, on first use; a skip (a failure when CONDORWEB_REQUIRE_POOL=1)."""
+    if "error" in state:
+        _skip_or_fail(str(state["error"]))
+    if "pool" not in state:
+        try:
+            state["pool"] = devpool.up(name, port, execute_nodes=execute_nodes)
+        except (devpool.DevPoolUnavailable, RuntimeError, TimeoutError, OSError) as exc:
+            state["error"] = exc
+            _skip_or_fail(str(exc))
+    return state["pool"]  # type: ignore[return-value]
 
 
 @pytest.fixture(scope="session")
-def real_pool() -> Iterator[devpool.DevPool]:
+def real_pool() -> devpool.DevPool:
     """The real dev pool, or a skip (a failure when CONDORWEB_REQUIRE_POOL=1)."""
-    if "error" in _pool_state:
-        _skip_or_fail(str(_pool_state["error"]))
-    if "pool" not in _pool_state:
-        try:
-            _pool_state["pool"] = devpool.up(TEST_POOL_NAME, TEST_POOL_PORT)
-        except (devpool.DevPoolUnavailable, RuntimeError, TimeoutError, OSError) as exc:
-            _pool_state["error"] = exc
-            _skip_or_fail(str(exc))
-    yield _pool_state["pool"]  # type: ignore[misc]
+    return _session_pool(_pool_state, TEST_POOL_NAME, TEST_POOL_PORT)
+
+
+@pytest.fixture(scope="session")
+def fleet_pool() -> devpool.DevPool:
+    """A real pool with TEST_FLEET_NODES execute nodes (exec01@<host>, ...), or a skip as for ``real_pool``."""
+    return _session_pool(_fleet_state, TEST_FLEET_NAME, TEST_FLEET_PORT, TEST_FLEET_NODES)
 
 
 def _skip_or_fail(reason: str) -> None:
@@ -99,6 +117,12 @@ def _skip_or_fail(reason: str) -> None:
 def healthy_pool(real_pool: devpool.DevPool) -> devpool.DevPool:
     """The real pool, brought back up if an earlier test stopped it."""
     return devpool.up(real_pool.name, real_pool.port)
+
+
+@pytest.fixture
+def healthy_fleet(fleet_pool: devpool.DevPool) -> devpool.DevPool:
+    """The fleet, brought back up if an earlier test stopped it (or some of its daemons)."""
+    return devpool.up(fleet_pool.name, fleet_pool.port, execute_nodes=TEST_FLEET_NODES)
 
 
 @pytest.fixture
@@ -138,8 +162,12 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     condor.workers.shutdown_workers()
-    if "pool" in _pool_state and os.environ.get("CONDORWEB_KEEP_TEST_POOL") != "1":
+    if KEEP_TEST_POOLS:
+        return
+    if "pool" in _pool_state:
         devpool.down(TEST_POOL_NAME)
+    if "pool" in _fleet_state:
+        devpool.down(TEST_FLEET_NAME)
 
 
 @pytest.fixture(autouse=True)

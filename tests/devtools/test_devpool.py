@@ -18,7 +18,7 @@ from tests.helpers import wait_for
 
 
 def _knobs(config: str) -> dict[str, str]:
-    return dict(re.findall(r"^(\w+) = ?(.*)$", config, re.MULTILINE))
+    return dict(re.findall(r"^([\w.]+) = ?(.*)$", config, re.MULTILINE))
 
 
 def _chroot_instance(tmp_path: Path, name: str = "dev") -> devpool._Instance:
@@ -89,6 +89,112 @@ def test_it_makes_every_daemon_including_the_master_report_every_five_seconds() 
 
 def test_it_leaves_log_rotation_at_its_default() -> None:
     assert "MAX_MASTER_LOG" not in devpool._render_overrides("/x", 9618)
+
+
+def test_it_lets_jobs_start_inside_the_chroot_without_a_private_tmp() -> None:
+    # A private /tmp needs a mount namespace, which cannot be made inside the chroot.
+    assert _knobs(devpool._render_overrides("/x", 9618))["MOUNT_UNDER_SCRATCH"] == ""
+
+
+def test_without_execute_nodes_it_runs_only_minicondors_own_startd() -> None:
+    config = devpool._render_overrides("/x", 9618)
+
+    assert "STARTD_EXEC" not in config
+    assert "DAEMON_LIST" not in _knobs(config)
+
+
+def test_execute_nodes_have_short_names_that_sort_in_order() -> None:
+    names = devpool._node_names(20)
+
+    assert names[:2] == ["exec01", "exec02"]
+    assert names[-1] == "exec20"
+    assert sorted(names) == names
+
+
+def test_each_execute_node_is_a_startd_of_its_own_that_the_master_starts() -> None:
+    knobs = _knobs(devpool._render_overrides("/x", 9618, devpool._node_names(3)))
+
+    assert knobs["DAEMON_LIST"] == "$(DAEMON_LIST) STARTD_EXEC01 STARTD_EXEC02 STARTD_EXEC03"
+    assert knobs["DC_DAEMON_LIST"] == "+ STARTD_EXEC01 STARTD_EXEC02 STARTD_EXEC03"
+    assert knobs["STARTD_EXEC02"] == "$(STARTD)"
+    assert knobs["STARTD_EXEC02_ARGS"] == "-local-name EXEC02"
+    assert knobs["EXEC02.STARTD_NAME"] == "exec02"
+
+
+def test_no_two_execute_nodes_write_the_same_file() -> None:
+    nodes = devpool._node_names(3)
+    knobs = _knobs(devpool._render_overrides("/x", 9618, nodes))
+    files = ("STARTD_LOG", "STARTD_ADDRESS_FILE", "STARTD_DAEMON_AD_FILE", "STARTD_CLAIM_ID_FILE", "STARTD_HISTORY")
+
+    for knob in (*files, "EXECUTE"):
+        values = {knobs[f"{node.upper()}.{knob}"] for node in nodes}
+        assert len(values) == len(nodes), knob
+    # minicondor's own startd empties $(EXECUTE) when it starts.
+    assert not any(knobs[f"{node.upper()}.EXECUTE"].startswith("$(EXECUTE)") for node in nodes)
+    assert knobs["EXEC01.STARTD_LOG"] == "$(STARTD_EXEC01_LOG)"
+    assert knobs["STARTD_EXEC01_LOG"] == "$(LOG)/StartLog.exec01"
+
+
+def test_an_execute_node_advertises_its_cpus_memory_and_name_to_jobs() -> None:
+    knobs = _knobs(devpool._render_overrides("/x", 9618, ["exec01"]))
+
+    assert (knobs["EXEC01.NUM_CPUS"], knobs["EXEC01.MEMORY"]) == ("4", "2048")
+    assert knobs["EXEC01.CONDORWEB_NODE"] == '"exec01"'
+    assert knobs["EXEC01.STARTD_ATTRS"] == "$(STARTD_ATTRS) CONDORWEB_NODE"
+    # Slot type knobs are read by their bare names: prefixed, they made a static slot.
+    assert not [knob for knob in knobs if ".SLOT_TYPE_" in knob or ".NUM_SLOTS" in knob]
+
+
+def test_it_reads_the_number_of_execute_nodes_back_from_the_instance_config(tmp_path: Path) -> None:
+    inst = _personal_instance(tmp_path)
+    config = inst.host(inst.overrides_file)
+    config.parent.mkdir(parents=True)
+
+    config.write_text(devpool._render_overrides(inst.local_dir, 9718))
+    assert devpool._configured_execute_nodes(inst) == 0
+    config.write_text(devpool._render_overrides(inst.local_dir, 9718, devpool._node_names(7)))
+    assert devpool._configured_execute_nodes(inst) == 7
+
+
+@pytest.mark.parametrize("count", [-1, 100])
+def test_it_refuses_a_number_of_execute_nodes_it_cannot_name(count: int) -> None:
+    with pytest.raises(ValueError, match="execute_nodes"):
+        devpool.up("dev", 9618, execute_nodes=count)
+
+
+ADS = [
+    ("DaemonMaster", "vm"),
+    ("Collector", "My Pool - 127.0.0.1@vm"),
+    ("Negotiator", "vm"),
+    ("Scheduler", "vm"),
+    ("Machine", "slot1@vm"),
+    ("StartD", "exec01@vm"),
+    ("Machine", "slot1@exec01@vm"),
+    ("Machine", "slot1_1@exec02@vm"),
+]
+
+
+def test_the_pool_is_up_only_once_every_execute_nodes_partitionable_slot_is_listed() -> None:
+    assert devpool._missing(ADS, []) == []
+    # exec02 lists only a dynamic slot: not the partitionable one that counts.
+    assert devpool._missing(ADS, ["exec01", "exec02"]) == ["slot1@exec02"]
+    assert devpool._missing(ADS[1:], ["exec01"]) == ["DaemonMaster"]
+
+
+def test_it_names_the_execute_nodes_as_the_collector_lists_their_startds() -> None:
+    ads = [*ADS, ("Machine", "slot1@exec02@vm")]
+
+    assert devpool._node_names_in(ads, ["exec01", "exec02"]) == ("exec01@vm", "exec02@vm")
+    assert devpool._node_names_in(ads, ["exec01"]) == ("exec01@vm",)
+
+
+def test_it_runs_a_job_tool_inside_the_chroot_as_the_jobs_owner(tmp_path: Path) -> None:
+    inst = _chroot_instance(tmp_path, "test")
+
+    argv = inst.argv("condor_submit", "-terse", user=devpool.JOB_USER)
+
+    assert argv[:3] == ["chroot", "--userspec=condorweb-job:condorweb-job", str(tmp_path / "rootfs")]
+    assert argv[-2:] == ["condor_submit", "-terse"]
 
 
 def test_a_chroot_instance_reads_its_overrides_after_minicondors_config() -> None:
@@ -164,7 +270,8 @@ def _fake_chroot_root(root: Path) -> None:
     ):
         (root / directory).mkdir(parents=True, exist_ok=True)
     (root / "lib64/ld-linux-x86-64.so.2").touch()
-    (root / "usr/bin/condor_config_val").touch()
+    for tool in ("condor_config_val", "condor_drain", "condor_status"):
+        (root / "usr/bin" / tool).touch()
     (root / "usr/sbin/condor_fetchlog").touch()
 
 
@@ -192,6 +299,21 @@ def test_the_config_val_command_runs_the_chroots_tool_through_its_own_loader_wit
     assert (
         (tmp_path / "pools/test/bin/condor_fetchlog").read_text().endswith(f' {root}/usr/sbin/condor_fetchlog "$@"\n')
     )
+
+
+def test_every_console_tool_is_one_executable_in_the_pools_tools_directory(tmp_path: Path) -> None:
+    inst = _chroot_instance(tmp_path, "test")
+    _fake_chroot_root(tmp_path / "rootfs")
+    devpool._write_tools(inst)
+    pool = devpool._devpool(inst, 9718, "vm")
+
+    for tool in ("condor_drain", "condor_status"):
+        (command,) = pool.tool(tool)
+        assert command == str(tmp_path / "pools/test/bin" / tool)
+        assert Path(command).read_text().endswith(f' {tmp_path}/rootfs/usr/bin/{tool} "$@"\n')
+        assert os.access(command, os.X_OK)
+    with pytest.raises(ValueError, match="condor_rm"):
+        pool.tool("condor_rm")
 
 
 def test_the_chroot_tools_read_a_host_client_config_that_points_at_the_console_token(tmp_path: Path) -> None:

@@ -143,6 +143,19 @@ def test_make_run_starts_the_worker_beside_the_server(monkeypatch: pytest.Monkey
     assert started == [["manage.py", "worker"], ["manage.py", "runserver", "127.0.0.1:8123", "--noreload"]]
 
 
+def test_make_run_brings_the_dev_pool_up_with_a_fleet_of_four_execute_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    called: list[list[str]] = []
+    monkeypatch.setattr(run, "console_user", lambda: None)
+    monkeypatch.setattr(run, "_check", lambda argv, user: None)
+    monkeypatch.setattr(run.subprocess, "call", lambda argv, cwd: called.append(argv[2:]) or 0)
+    monkeypatch.setattr(run, "spawn", lambda argv, user: argv)
+    monkeypatch.setattr(run, "run_together", lambda processes: 0)
+
+    run.main([])
+
+    assert called == [["devpool", "up", "--execute-nodes", "4"]]
+
+
 def test_a_process_that_ignores_sigint_is_stopped_with_sigterm(monkeypatch: pytest.MonkeyPatch) -> None:
     deaf = subprocess.Popen(
         [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(60)"]

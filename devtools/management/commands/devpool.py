@@ -20,12 +20,20 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="dev", help="Instance name (default: dev).")
         parser.add_argument("--port", type=int, default=9618, help="Collector port (default: 9618).")
         parser.add_argument(
+            "--execute-nodes",
+            type=int,
+            default=0,
+            help="Execute nodes besides minicondor's own startd, each one partitionable slot (default: 0).",
+        )
+        parser.add_argument(
             "--token-owner",
             default="",
             help="The user the console runs as, who gets the console's token (default: it keeps its owner).",
         )
 
-    def handle(self, *args: Any, action: str, name: str, port: int, token_owner: str, **options: Any) -> None:
+    def handle(
+        self, *args: Any, action: str, name: str, port: int, execute_nodes: int, token_owner: str, **options: Any
+    ) -> None:
         if action == "down":
             devpool.down(name)
             self.stdout.write(f"Dev pool {name!r} stopped.")
@@ -38,7 +46,9 @@ class Command(BaseCommand):
             f"Starting the HTCondor dev pool {name!r} on 127.0.0.1:{port} (the first run bootstraps it)..."
         )
         try:
-            pool_info = devpool.up(name, port, token_owner=_user(token_owner))
+            pool_info = devpool.up(name, port, execute_nodes=execute_nodes, token_owner=_user(token_owner))
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
         except devpool.DevPoolUnavailable as exc:
             raise CommandError(f"The dev pool cannot run on this machine: {exc}") from None
         except (RuntimeError, TimeoutError) as exc:
@@ -59,6 +69,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Dev pool {name!r} is up at {pool_info.collector}: {found} daemons registered.")
         )
+        if pool_info.execute_nodes:
+            self.stdout.write(f"Execute nodes: {', '.join(pool_info.execute_nodes)}.")
 
 
 def _user(name: str) -> tuple[int, int] | None:
