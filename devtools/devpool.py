@@ -561,6 +561,9 @@ def _render_execute_node(node: str) -> str:
 # In every slot ad, so a job's requirements can pick the node: CONDORWEB_NODE == "{node}".
 {local}.CONDORWEB_NODE = "{node}"
 {local}.STARTD_ATTRS = $(STARTD_ATTRS) CONDORWEB_NODE
+# An hour, as sites give jobs on execute nodes: a graceful drain lets a running
+# job finish within it. HTCondor's default, 0, vacates it at once, as quick does.
+{local}.MAXJOBRETIREMENTTIME = 3600
 """
 
 
@@ -967,10 +970,20 @@ def submit_sleep(name: str, *, count: int = 1, seconds: int = 60, requirements: 
 
 
 def remove_jobs(name: str, cluster: str) -> None:
-    """Remove every job of ``cluster`` (the jobs leave the queue once their shadows have stopped them)."""
+    """Remove every job of ``cluster`` still queued (the jobs leave the queue once their shadows have stopped
+    them); a cluster whose jobs have all finished is no error."""
     if not cluster.isdigit():
         raise ValueError(f"cluster {cluster!r} is not a cluster id")
-    _run(_job_argv(_instance(name, provision=False), "condor_rm", cluster))
+    done = subprocess.run(
+        _job_argv(_instance(name, provision=False), "condor_rm", cluster),
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+    # condor_rm says this, exit status 1, when no job of the cluster is left.
+    if done.returncode != 0 and "Couldn't find/remove all jobs" not in done.stdout + done.stderr:
+        raise RuntimeError(f"condor_rm {cluster} exited with {done.returncode}: {(done.stderr or done.stdout)[-2000:]}")
 
 
 def _job_argv(inst: _Instance, tool: str, *args: str) -> list[str]:
