@@ -14,7 +14,7 @@ import django
 from bench import Row, fmt
 
 # Areas, in the order the table shows them; each is bench/<name>.py with run(context).
-AREAS = ["config", "inventory", "slots", "logs", "commands", "engine", "load"]
+AREAS = ["config", "inventory", "slots", "drains", "logs", "commands", "engine", "load"]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
