@@ -106,6 +106,11 @@ def pool_refresh(*, pool: Pool) -> Pool:
         return pool
     now = timezone.now()
     with transaction.atomic():
+        # One refresh of a pool writes at a time, whoever runs it (a worker's job, manage.py devpool up): the
+        # pool's row is locked first, so a second waits and then sees the daemons the first added. Locking only
+        # the daemons let two insert the same new one (found on PostgreSQL: daemon_unique_in_pool violated).
+        if not list(Pool.objects.select_for_update().filter(pk=pool.pk).values_list("pk", flat=True)):
+            return pool
         existing = {(d.kind, d.name): d for d in Daemon.objects.select_for_update().filter(pool=pool)}
         seen: set[tuple[str, str]] = set()
         down_children: dict[str, set[str]] = {}
