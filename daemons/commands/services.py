@@ -470,3 +470,8 @@ def drain_batch_start(
         reason=request.reason,
         options=_drain_options(request),
     )
+
+
+def drain_cancel_batch_start(*, user: AbstractBaseUser, daemons: Sequence[Daemon], client: ClientInfo) -> uuid.UUID:
+    """Cancel every drain of each of ``daemons`` (startds of one pool), as a batch like ``drain_batch_start``."""
+    return _batch_start(user=user, daemons=daemons, client=client, command=CANCEL_DRAIN)

@@ -171,6 +171,25 @@ class DrainSelectForm(forms.Form):
         return [d for d in startds if fnmatch.fnmatchcase(d.name, pattern) or fnmatch.fnmatchcase(d.machine, pattern)]
 
 
+class BulkCancelForm(forms.Form):
+    """The previewed startds, whose drains are all cancelled: undoing needs no typed confirmation."""
+
+    daemons = forms.ModelMultipleChoiceField(queryset=Daemon.objects.none(), widget=forms.MultipleHiddenInput)
+
+    def __init__(self, *args: Any, pool: Pool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["daemons"].queryset = Daemon.objects.filter(pool=pool, kind="startd").select_related("pool")
+
+    def clean_daemons(self) -> QuerySet[Daemon]:
+        return _at_most_bulk_limit(self.cleaned_data["daemons"])
+
+
+def _at_most_bulk_limit(daemons: QuerySet[Daemon]) -> QuerySet[Daemon]:
+    if len(daemons) > BULK_LIMIT:
+        raise forms.ValidationError(f"At most {BULK_LIMIT} startds at once; narrow the selection.")
+    return daemons
+
+
 class BulkDrainForm(DrainOptionsForm):
     """The previewed startds, drained with one set of options, confirmed by typing the pool's name."""
 
@@ -183,7 +202,4 @@ class BulkDrainForm(DrainOptionsForm):
         self.fields["daemons"].queryset = startds
 
     def clean_daemons(self) -> QuerySet[Daemon]:
-        daemons = self.cleaned_data["daemons"]
-        if len(daemons) > BULK_LIMIT:
-            raise forms.ValidationError(f"At most {BULK_LIMIT} startds at once; narrow the selection.")
-        return daemons
+        return _at_most_bulk_limit(self.cleaned_data["daemons"])

@@ -17,7 +17,7 @@ from daemons.commands.selectors import BULK_LIMIT
 from daemons.commands.services import ClientInfo
 from daemons.crumbs import pool_crumb, pools_crumb
 from daemons.drains import selectors
-from daemons.drains.forms import BulkDrainForm, CancelDrainForm, DrainSelectForm, drain_form
+from daemons.drains.forms import BulkCancelForm, BulkDrainForm, CancelDrainForm, DrainSelectForm, drain_form
 from daemons.models import CommandRecord, Daemon
 
 
@@ -85,31 +85,39 @@ def pool_drain(request: HttpRequest, pool_id: int) -> HttpResponse:
         if request.method == "POST":
             services.record_refusal(
                 user=request.user,
-                command=services.DRAIN,
+                command=services.CANCEL_DRAIN if request.POST.get("action") == "cancel" else services.DRAIN,
                 daemon_ids=request.POST.getlist("daemons"),
                 pool_id=pool_id,
                 client=client,
             )
         raise
+    # GET chooses and previews; POST drains the previewed startds, or (action=cancel) cancels their drains.
     select = DrainSelectForm(request.GET or None, pool=pool)
     send = None
     preview = None
     if request.method == "POST":
-        send = BulkDrainForm(request.POST, pool=pool)
+        cancel = request.POST.get("action") == "cancel"
+        send = BulkCancelForm(request.POST, pool=pool) if cancel else BulkDrainForm(request.POST, pool=pool)
         if send.is_valid():
+            daemons = list(send.cleaned_data["daemons"])
             try:
-                batch = services.drain_batch_start(
-                    user=request.user,
-                    daemons=list(send.cleaned_data["daemons"]),
-                    request=send.drain_request(),
-                    client=client,
-                )
+                if isinstance(send, BulkDrainForm):
+                    batch = services.drain_batch_start(
+                        user=request.user, daemons=daemons, request=send.drain_request(), client=client
+                    )
+                else:
+                    batch = services.drain_cancel_batch_start(user=request.user, daemons=daemons, client=client)
             except services.QueueFull as exc:
                 send.add_error(None, str(exc))
             else:
                 url = reverse("daemons:pool_command_batch", args=[pool.pk, batch])
                 return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
         preview = selectors.DrainPreview(startds=list(send.cleaned_data.get("daemons") or []), unknown=[])
+        if cancel:
+            for errors in send.errors.values():
+                for error in errors:
+                    messages.error(request, f"Nothing was cancelled: {error}")
+            send = BulkDrainForm(initial={"daemons": preview.startds}, pool=pool)
     elif select.is_valid():
         try:
             preview = selectors.drain_preview(pool, select)

@@ -86,3 +86,23 @@ def test_a_viewers_forged_bulk_drain_is_forbidden_and_recorded_per_startd(viewer
     assert client_for(viewer).get(url(startds[0].pool)).status_code == 403
     assert CommandRecord.objects.filter(outcome="forbidden", command="Drain").count() == 3
     assert drains.calls == []
+
+
+def test_the_previewed_startds_drains_can_be_cancelled_at_once(
+    operator, drains, background_jobs, django_capture_on_commit_callbacks
+) -> None:
+    startds = three_startds()
+    pool = startds[0].pool
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(operator).post(url(pool), {"action": "cancel", "daemons": [s.pk for s in startds]})
+    assert response.status_code == 302
+    background_jobs.run("command_batch")
+    assert sorted(drains.calls) == [("cancel", s.name, "") for s in sorted(startds, key=lambda s: s.name)]
+    assert set(CommandRecord.objects.values_list("command", "outcome")) == {("CancelDrain", "sent")}
+
+
+def test_a_viewers_forged_bulk_cancel_is_recorded_as_a_cancel(viewer, drains) -> None:
+    startds = three_startds()
+    response = client_for(viewer).post(url(startds[0].pool), {"action": "cancel", "daemons": [startds[0].pk]})
+    assert response.status_code == 403
+    assert list(CommandRecord.objects.values_list("command", "outcome")) == [("CancelDrain", "forbidden")]
