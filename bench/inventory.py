@@ -20,22 +20,13 @@ TARGET_MS = 100.0
 
 
 def run(context: BenchContext) -> list[Row]:
-    from django.conf import settings
-    from django.contrib.auth.models import Group, User
-    from django.test import Client
     from django.utils import timezone
 
     from daemons.inventory import services
     from daemons.models import Pool
-    from daemons.permissions import VIEWERS
     from tests.helpers import add_daemons
 
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-
-    viewer, _ = User.objects.get_or_create(username="bench-viewer")
-    viewer.groups.add(Group.objects.get(name=VIEWERS))
-    client = Client()
-    client.force_login(viewer)
+    client = viewer_client()
 
     small = services.pool_save(name="bench-100", collector="127.0.0.1:9")
     add_daemons(small, SMALL, machines=4)
@@ -58,6 +49,22 @@ def run(context: BenchContext) -> list[Row]:
     rows += _list_rows(client, list_anchor_ms, list_anchor_queries)
     rows += _refresh_rows(context, big)
     return rows
+
+
+def viewer_client() -> object:
+    """Django's test client, logged in as a viewer: how the page rows measure server time."""
+    from django.conf import settings
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
+
+    from daemons.permissions import VIEWERS
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    viewer, _ = User.objects.get_or_create(username="bench-viewer")
+    viewer.groups.add(Group.objects.get(name=VIEWERS))
+    client = Client()
+    client.force_login(viewer)
+    return client
 
 
 def page_rows(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bench import Row, percentile
 from bench.context import BenchContext
-from bench.inventory import collector_answer, page_rows, repeat
+from bench.inventory import collector_answer, page_rows, repeat, viewer_client
 
 BIG = 10_000
 SMALL = 100
@@ -20,21 +20,13 @@ BOARDS = ("claimed", "claimed", "unclaimed", "claimed", "draining")
 
 
 def run(context: BenchContext) -> list[Row]:
-    from django.conf import settings
-    from django.contrib.auth.models import Group, User
-    from django.test import Client
     from django.utils import timezone
 
     from daemons.inventory import services
     from daemons.models import Pool
-    from daemons.permissions import VIEWERS
     from tests.helpers import add_daemons
 
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    viewer, _ = User.objects.get_or_create(username="bench-viewer")
-    viewer.groups.add(Group.objects.get(name=VIEWERS))
-    client = Client()
-    client.force_login(viewer)
+    client = viewer_client()
 
     pools = {}
     for size in (SMALL, BIG):

@@ -97,6 +97,25 @@ def add_daemons(
     )
 
 
+def daemon_info(kind: str, name: str, machine: str = "node1", **extra: Any) -> DaemonInfo:
+    """A daemon ad as condor.client.discover gives it: up for an hour, on loopback."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return DaemonInfo(
+        kind=kind,
+        name=name,
+        machine=machine,
+        address=f"<127.0.0.1:9618?sock={kind}>",
+        version="$CondorVersion: 23.9.6 2024-08-08 $",
+        platform="X86_64-Debian_13",
+        start_time=timezone.now() - timedelta(hours=1),
+        subsystem=SUBSYSTEM_BY_KIND[kind],
+        **extra,
+    )
+
+
 def slot_info(name: str, **fields: Any) -> SlotInfo:
     """A slot ad as condor.client.slots gives it: an idle static slot of the startd its name says, unless told."""
     startd = name.split("@", 1)[1] if "@" in name else name

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -40,7 +41,7 @@ def command_send(
 ) -> CommandRecord:
     """Send an admin command to ``daemon``, recorded whatever comes of it; once sent, the pool is read again in
     the background (HTCondor does not answer commands: the inventory shows their effect)."""
-    record = audited(
+    return _audited_then_reread(
         user=user,
         daemon=daemon,
         client=client,
@@ -48,6 +49,11 @@ def command_send(
         target=subsystem,
         action=lambda: condor.client.send_command(daemon.target, command, daemon.pool.credentials, subsystem=subsystem),
     )
+
+
+def _audited_then_reread(*, daemon: Daemon, **fields: Any) -> CommandRecord:
+    """``audited``, then, if HTCondor took it, the pool read again over the next seconds to show the effect."""
+    record = audited(daemon=daemon, **fields)
     if record.outcome == CommandRecord.Outcome.SENT:
         inventory_services.pool_refresh_after_command(pool=daemon.pool)
     return record
@@ -428,7 +434,7 @@ def _drain_request(record: CommandRecord) -> DrainRequest:
 def drain_send(*, user: AbstractBaseUser, daemon: Daemon, request: DrainRequest, client: ClientInfo) -> CommandRecord:
     """Ask startd ``daemon`` to drain, recorded with the request's options and, once accepted, its id; the pool
     is read again after, so its slots show the drain starting."""
-    record = audited(
+    return _audited_then_reread(
         user=user,
         daemon=daemon,
         client=client,
@@ -437,14 +443,11 @@ def drain_send(*, user: AbstractBaseUser, daemon: Daemon, request: DrainRequest,
         options=_drain_options(request),
         action=lambda: condor.client.drain(daemon.target, request, daemon.pool.credentials),
     )
-    if record.outcome == CommandRecord.Outcome.SENT:
-        inventory_services.pool_refresh_after_command(pool=daemon.pool)
-    return record
 
 
 def drain_cancel(*, user: AbstractBaseUser, daemon: Daemon, request_id: str = "", client: ClientInfo) -> CommandRecord:
     """Cancel startd ``daemon``'s drain: the one with ``request_id``, or every one (blank), recorded."""
-    record = audited(
+    return _audited_then_reread(
         user=user,
         daemon=daemon,
         client=client,
@@ -452,9 +455,6 @@ def drain_cancel(*, user: AbstractBaseUser, daemon: Daemon, request_id: str = ""
         request_id=request_id,
         action=lambda: condor.client.cancel_drain(daemon.target, daemon.pool.credentials, request_id=request_id),
     )
-    if record.outcome == CommandRecord.Outcome.SENT:
-        inventory_services.pool_refresh_after_command(pool=daemon.pool)
-    return record
 
 
 def drain_batch_start(

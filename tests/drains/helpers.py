@@ -11,20 +11,15 @@ from condor.errors import ProtocolError
 from condor.types import DrainRequest, Target
 from condor.validation import validate_drain_reason
 from daemons.models import Daemon, Pool
+from tests.commands.helpers import make_daemon
 from tests.helpers import fresh_pool
 
 
 def make_startd(pool: Pool | None = None, *, name: str = "exec01@node1", version: str = "") -> Daemon:
-    pool = pool or fresh_pool("cluster")
-    return Daemon.objects.create(
-        pool=pool,
-        kind="startd",
-        name=name,
-        machine=name.rsplit("@", 1)[-1],
-        address=f"<127.0.0.1:9618?sock={name}>",
-        subsystem="STARTD",
-        version=version or "$CondorVersion: 23.9.6 2024-08-08 BuildID: Debian-23.9.6+dfsg-2.1 $",
-    )
+    startd = make_daemon(pool or fresh_pool("cluster"), "startd", name, machine=name.rsplit("@", 1)[-1])
+    startd.version = version or "$CondorVersion: 23.9.6 2024-08-08 BuildID: Debian-23.9.6+dfsg-2.1 $"
+    startd.save(update_fields=["version"])
+    return startd
 
 
 def drain_data(daemon: Daemon, **fields: str) -> dict[str, str]:

@@ -4,16 +4,15 @@ the second waits for the first and updates the daemons it added, rather than add
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 import condor.client
 from condor.types import DaemonInfo
 from daemons.inventory import services
 from daemons.models import Daemon, Pool
+from tests.helpers import daemon_info
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -22,16 +21,7 @@ def test_two_refreshes_that_both_find_a_new_daemon_record_it_once(monkeypatch: p
     assert connection.vendor == "postgresql", "the race needs a database that writes concurrently"
     pool = Pool.objects.create(name="cluster", collector="cm.example.org:9618")
     both_read = threading.Barrier(2, timeout=10)
-    schedd = DaemonInfo(
-        kind="schedd",
-        name="node1",
-        machine="node1",
-        address="<127.0.0.1:9618?sock=schedd>",
-        version="",
-        platform="",
-        start_time=timezone.now() - timedelta(hours=1),
-        subsystem="SCHEDD",
-    )
+    schedd = daemon_info("schedd", "node1")
 
     def discover(collector: str, credentials: object) -> list[DaemonInfo]:
         both_read.wait()  # neither writes before both have read the collector

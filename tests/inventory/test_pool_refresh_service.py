@@ -11,27 +11,14 @@ from huey.exceptions import RetryTask
 
 import condor.client
 from condor.errors import DaemonUnreachable
-from condor.types import SUBSYSTEM_BY_KIND, Credentials, DaemonInfo
+from condor.types import Credentials, DaemonInfo
 from daemons import tasks
 from daemons.inventory import services
 from daemons.models import Daemon, DaemonStateChange, Pool
 from devtools import devpool
 from engine import queue
+from tests.helpers import daemon_info as info
 from tests.helpers import register, schedd_turned_off, wait_for
-
-
-def info(kind: str, name: str, machine: str = "node1", **extra: object) -> DaemonInfo:
-    return DaemonInfo(
-        kind=kind,
-        name=name,
-        machine=machine,
-        address=f"<127.0.0.1:9618?sock={kind}>",
-        version="$CondorVersion: 23.9.6 2024-08-08 $",
-        platform="X86_64-Debian_13",
-        start_time=timezone.now() - timedelta(hours=1),
-        subsystem=SUBSYSTEM_BY_KIND[kind],
-        **extra,
-    )
 
 
 def a_master(machine: str = "node1", **children: str) -> DaemonInfo:

@@ -3,30 +3,18 @@ column, and notes a startd's drain (Draining → Drained → resumed) in the poo
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 import condor.client
 from condor.errors import ProtocolTimeout
 from condor.types import DaemonInfo
 from daemons.inventory import selectors, services
 from daemons.models import Daemon, DaemonStateChange, Pool, Slot
-from tests.helpers import slot_info
+from tests.helpers import daemon_info, slot_info
 
 
 def startd(name: str) -> DaemonInfo:
-    return DaemonInfo(
-        kind="startd",
-        name=name,
-        machine=name.rsplit("@", 1)[-1],
-        address=f"<127.0.0.1:9618?sock={name}>",
-        version="$CondorVersion: 23.9.6 2024-08-08 $",
-        platform="X86_64-Debian_13",
-        start_time=timezone.now() - timedelta(hours=1),
-        subsystem="STARTD",
-    )
+    return daemon_info("startd", name, machine=name.rsplit("@", 1)[-1])
 
 
 @pytest.fixture
