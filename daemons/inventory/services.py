@@ -184,25 +184,47 @@ def pool_refresh(*, pool: Pool) -> Pool:
 
 
 def _replace_slots(pool: Pool, infos: list[SlotInfo], startds: dict[str, Daemon]) -> None:
-    """The pool's slots become those of ``infos``: slots come and go (dynamic ones with every job), and nothing
-    points at them, so all are written again rather than matched."""
-    Slot.objects.filter(pool=pool).delete()
+    """The pool's slots become those of ``infos``: gone or changed ones are deleted, new or changed ones written.
+
+    Nothing points at a slot, so a changed one is replaced rather than updated. Most slots are as they were a
+    minute before (a claimed slot keeps its state and job for hours), and writing only the difference keeps
+    the database's write lock short: rewriting all 10,000 slots of a pool takes 1.7-2.8 s here on SQLite, where
+    every other writer (audit rows among them) waits meanwhile; a refresh that finds them unchanged, 0.3 s
+    and no write (``make bench``, area slots).
+    """
+
+    def columns(info: SlotInfo) -> tuple[object, ...]:
+        startd = startds.get(info.startd)
+        return (startd.pk if startd else None, slot_board(info), *(getattr(info, name) for name in _SLOT_FIELDS[1:]))
+
+    # Plain tuples compared, models built only for what is written: building 10,000 Slot instances
+    # alone took 0.7 s, most of an unchanged refresh.
+    wanted = {info.name: (info, columns(info)) for info in infos}
+    stale: list[int] = []
+    for pk, name, *stored in Slot.objects.filter(pool=pool).values_list("pk", "name", *_SLOT_COLUMNS):
+        found = wanted.get(name)
+        if found is not None and tuple(stored) == found[1]:
+            del wanted[name]
+        else:
+            stale.append(pk)
+    for start in range(0, len(stale), 1000):
+        Slot.objects.filter(pk__in=stale[start : start + 1000]).delete()
     Slot.objects.bulk_create(
         (
-            Slot(
-                pool=pool,
-                startd=startds.get(info.startd),
-                board=slot_board(info),
-                **{name: getattr(info, name) for name in _SLOT_FIELDS},
-            )
-            for info in infos
+            Slot(pool=pool, startd_id=row[0], board=row[1], **{name: getattr(info, name) for name in _SLOT_FIELDS})
+            for info, row in wanted.values()
         ),
         batch_size=1000,
     )
 
 
 # What a Slot row keeps of a slot ad; the startd (and its address) is the row's link to its Daemon.
-_SLOT_FIELDS = tuple(field.name for field in dataclasses.fields(SlotInfo) if field.name not in ("startd", "address"))
+_SLOT_FIELDS = (
+    "name",
+    *(field.name for field in dataclasses.fields(SlotInfo) if field.name not in ("name", "startd", "address")),
+)
+# What tells a stored slot from the collector's: those but its name, and the row's startd and board column.
+_SLOT_COLUMNS = ("startd_id", "board", *_SLOT_FIELDS[1:])
 
 
 def slot_board(info: SlotInfo) -> str:

@@ -136,3 +136,15 @@ def test_an_odd_slot_state_lands_in_the_other_column(pool: Pool, ads: dict) -> N
     ]
     services.pool_refresh(pool=pool)
     assert set(Slot.objects.values_list("board", flat=True)) == {"other"}
+
+
+def test_a_refresh_rewrites_only_the_slots_that_changed(pool: Pool, ads: dict) -> None:
+    ads["slots"] = [slot_info("slot1@exec01@node1"), slot_info("slot2@exec01@node1")]
+    services.pool_refresh(pool=pool)
+    before = dict(Slot.objects.values_list("name", "pk"))
+    ads["slots"] = [slot_info("slot1@exec01@node1"), slot_info("slot2@exec01@node1", state="Claimed", job="1.0")]
+    services.pool_refresh(pool=pool)
+    after = dict(Slot.objects.values_list("name", "pk"))
+    assert after["slot1@exec01@node1"] == before["slot1@exec01@node1"]
+    assert after["slot2@exec01@node1"] != before["slot2@exec01@node1"]
+    assert Slot.objects.get(name="slot2@exec01@node1").job == "1.0"
