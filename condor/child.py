@@ -392,6 +392,19 @@ def _epoch(value: Any) -> datetime | None:
         return None
 
 
+def _start_time(ad: Any) -> datetime | None:
+    """When the daemon started: its own start time attribute, else its age at the ad's time.
+
+    A 23.9 collector advertises neither DaemonStartTime nor CollectorStartTime, only MonitorSelfAge
+    (seconds since it started) beside MyCurrentTime.
+    """
+    for attr in ("DaemonStartTime", "CollectorStartTime", "StartdStartTime"):
+        if (started := _epoch(ad.get(attr))) is not None:
+            return started
+    now, age = _as_int(ad.get("MyCurrentTime")), _as_int(ad.get("MonitorSelfAge"))
+    return _epoch(now - age) if now > 0 and age > 0 else None
+
+
 def _daemon_row(ad: Any) -> dict[str, Any]:
     my_type = str(ad.get("MyType", ""))
     kind = KIND_BY_MYTYPE.get(my_type, "generic")
@@ -418,7 +431,7 @@ def _daemon_row(ad: Any) -> dict[str, Any]:
         "address": str(ad.get("MyAddress", "")),
         "version": str(ad.get("CondorVersion", "")),
         "platform": str(ad.get("CondorPlatform", "")),
-        "start_time": _epoch(ad.get("DaemonStartTime", ad.get("CollectorStartTime", ad.get("StartdStartTime")))),
+        "start_time": _start_time(ad),
         "subsystem": SUBSYSTEM_BY_KIND.get(kind, str(ad.get("Name", "")).split("@")[0].upper()),
         "children": children,
         "attributes": attributes,

@@ -28,6 +28,13 @@ def test_the_collector_lists_every_daemon_of_a_personal_pool(healthy_pool: devpo
     assert {"master", "schedd", "startd", "collector", "negotiator"} <= kinds
 
 
+def test_every_daemon_of_the_pool_has_a_start_time_the_collector_included(
+    healthy_pool: devpool.DevPool, credentials
+) -> None:
+    daemons = condor.client.discover(healthy_pool.collector, credentials)
+    assert {d.kind: d.start_time is not None for d in daemons} == {d.kind: True for d in daemons}
+
+
 def test_a_master_ad_carries_identity_and_child_states(healthy_pool: devpool.DevPool, credentials) -> None:
     master = master_of(healthy_pool, credentials)
     assert master.address.startswith("<127.0.0.1:")
