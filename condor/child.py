@@ -52,6 +52,11 @@ def main(conn: multiprocessing.connection.Connection, environment: dict[str, Any
         import htcondor2
 
         handlers = _handlers(htcondor2)
+        if environment["local"]:
+            # The console host's configuration is what its files say: the console's own diagnostic
+            # settings (TOOL_DEBUG, TOOL_LOG set in this process) would show in it, and stay after being
+            # switched off. Reading local knobs sends nothing worth a client log.
+            handlers["apply_logging"] = lambda debug, log_path: None
         handlers["apply_logging"](*logging_)
         while True:
             try:
