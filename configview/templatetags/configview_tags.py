@@ -60,12 +60,25 @@ def diff_status(status: str) -> SafeString:
     return mark_safe(_status(status))
 
 
+# Types come from the parameter table compiled into the console's HTCondor client: a knob it does not
+# define (a daemon of another version, a site's own knob) has none, which is said rather than left blank.
+UNKNOWN_TYPE = (
+    '<span class="muted" title="not in the console\'s HTCondor client\'s parameter table">unknown to this client</span>'
+)
+
+
+@register.simple_tag
+def knob_type(declared: str) -> SafeString:
+    """A knob's declared type, or a word saying this client does not know the knob."""
+    return mark_safe(escape(declared) if declared else UNKNOWN_TYPE)
+
+
 @register.simple_tag
 def diff_rows(rows: list[diff.Row]) -> SafeString:
     """The table rows of a diff, coloured by status and labelled by word."""
     return mark_safe(
         "".join(
-            f'<tr class="{row.status}"><td class="mono nowrap">{escape(row.name)}</td><td>{escape(row.type)}</td>'
+            f'<tr class="{row.status}"><td class="mono nowrap">{escape(row.name)}</td><td>{knob_type(row.type)}</td>'
             f"<td>{_status(row.status)}</td><td>{_value(row.left)}</td><td>{_value(row.right)}</td></tr>"
             for row in rows
         )

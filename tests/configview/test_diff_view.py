@@ -184,3 +184,17 @@ def test_an_htmx_filter_request_that_fails_loads_the_page_that_explains_why(view
     running = make_snapshot(daemon, {}, status="running")
     response = client_for(viewer).get(URL, {"left": running.pk, "right": running.pk}, HTTP_HX_REQUEST="true")
     assert response["HX-Redirect"] == f"{URL}?left={running.pk}&right={running.pk}"
+
+
+def test_a_knob_this_client_does_not_declare_reads_unknown_in_the_type_column(viewer) -> None:
+    daemon = make_daemon()
+    a = make_snapshot(
+        daemon, {"UPDATE_INTERVAL": "5", "LOCAL_CREDMON_TOKEN_AUDIENCE": "a"}, types={"UPDATE_INTERVAL": "int"}
+    )
+    b = make_snapshot(
+        daemon, {"UPDATE_INTERVAL": "6", "LOCAL_CREDMON_TOKEN_AUDIENCE": "b"}, types={"UPDATE_INTERVAL": "int"}
+    )
+    body = client_for(viewer).get(URL, {"left": a.pk, "right": b.pk}).content.decode()
+    assert '<td class="mono nowrap">UPDATE_INTERVAL</td><td>int</td>' in body
+    assert '<td class="mono nowrap">LOCAL_CREDMON_TOKEN_AUDIENCE</td><td><span class="muted"' in body
+    assert "unknown to this client" in body

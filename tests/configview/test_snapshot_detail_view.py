@@ -129,3 +129,16 @@ def test_a_local_snapshot_sits_below_configs_in_the_breadcrumbs(viewer) -> None:
     snapshot = make_snapshot(None, {"A": "1"})
     crumbs = client_for(viewer).get(url(snapshot)).context["breadcrumbs"]
     assert [c["label"] for c in crumbs] == ["Configs", f"Snapshot #{snapshot.pk}"]
+
+
+def test_a_knob_this_client_does_not_declare_says_so_instead_of_a_blank_type(viewer) -> None:
+    snapshot = make_snapshot(
+        make_daemon(), {"UPDATE_INTERVAL": "5", "SHADOW_QUEUE_UPDATE_INTERVAL": "900"}, types={"UPDATE_INTERVAL": "int"}
+    )
+    body = client_for(viewer).get(url(snapshot)).content.decode()
+    assert "<td>int</td>" in body
+    assert (
+        '<td><span class="muted" title="not in the console\'s HTCondor client\'s parameter table">unknown to this client</span></td>'
+        in body
+    )
+    assert body.count("unknown to this client") == 1
