@@ -346,6 +346,12 @@ def _handlers(htcondor2: Any) -> dict[str, Callable[..., Any]]:
     def local_reload() -> None:
         htcondor2.reload_config()
 
+    def client_knobs() -> tuple[list[str], str]:
+        # In a pool's worker CONDOR_CONFIG is /dev/null: the knobs are those the client's own parameter
+        # table defines (975 in the 25.14.1 wheel, and the worker's own _CONDOR_ settings), whatever the
+        # console host's files set.
+        return sorted(name for name in htcondor2.param.keys() if name), htcondor2.version()
+
     def apply_logging(debug: str, log_path: str) -> None:
         if debug and log_path:
             htcondor2.param["TOOL_DEBUG"] = debug
@@ -369,6 +375,7 @@ def _handlers(htcondor2: Any) -> dict[str, Callable[..., Any]]:
         "cancel_drain": cancel_drain,
         "local_config": local_config,
         "local_reload": local_reload,
+        "client_knobs": client_knobs,
         "apply_logging": apply_logging,
     }
 

@@ -10,6 +10,7 @@ never from an event loop.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from condor import tools, workers
@@ -251,6 +252,14 @@ def local_config(subsystem: str = "TOOL") -> list[LocalKnob]:
         validate_subsystem(subsystem)
     rows = workers.pool_for(workers.LOCAL).call("local_config", (subsystem,))
     return [LocalKnob(*row) for row in rows]
+
+
+@functools.cache
+def client_knobs() -> tuple[frozenset[str], str]:
+    """The knobs the console's HTCondor client defines by itself, and its ``$CondorVersion``: what a daemon of
+    another version may lack, or define beside them. A property of the installed wheel, read once."""
+    names, version = workers.pool_for(Credentials()).call("client_knobs", ())
+    return frozenset(names), version
 
 
 def local_reload() -> None:

@@ -60,9 +60,15 @@ class Diff:
     rows: list[Row]
     counts: dict[str, int]
 
-    def select(self, *, only_differences: bool = True, query: str = "") -> list[Row]:
+    def select(
+        self, *, only_differences: bool = True, query: str = "", leave_out: frozenset[str] = frozenset()
+    ) -> list[Row]:
         matches = name_matcher(query)
-        return [r for r in self.rows if (not only_differences or r.status != SAME) and matches(r.name)]
+        return [
+            r
+            for r in self.rows
+            if (not only_differences or r.status != SAME) and matches(r.name) and r.name not in leave_out
+        ]
 
 
 def name_matcher(query: str) -> Callable[[str], bool]:

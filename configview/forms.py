@@ -47,6 +47,9 @@ class FilterForm(SearchForm):
     SHOW_CHOICES = [("differences", "Only differences"), ("all", "Every knob")]
 
     show = forms.ChoiceField(choices=SHOW_CHOICES, required=False, label="Show")
+    # Console host against a daemon: leaving out what only one side's HTCondor version defines is the default.
+    VERSIONS_CHOICES = [("common", "Leave out knobs only one version defines"), ("all", "Include them")]
+    versions = forms.ChoiceField(choices=VERSIONS_CHOICES, required=False, label="Version differences")
 
 
 class DiffForm(SidesForm, FilterForm):

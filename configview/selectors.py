@@ -44,6 +44,10 @@ class Comparison:
     left: SideChoice
     right: SideChoice
     diff: diff.Diff
+    # Local against a daemon: each side's $CondorVersion, and the knobs only one side's version defines
+    # (the daemon's from its defaults, the console's from its client's parameter table).
+    versions: tuple[str, str] = ("", "")
+    version_only: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,29 @@ def side_of(choice: SideChoice) -> diff.Side:
 def comparison(left: SideChoice, right: SideChoice) -> Comparison:
     """Raises NotComparable, or ProtocolError when the console host's configuration cannot be read."""
     left_side, right_side = redaction.align(side_of(left), side_of(right))
-    return Comparison(left=left, right=right, diff=diff.compare(left_side, right_side))
+    compared = diff.compare(left_side, right_side)
+    if (left.snapshot is None) == (right.snapshot is None):
+        return Comparison(left=left, right=right, diff=compared)
+    client, version = condor.client.client_knobs()
+    known = {name.upper() for name in client}
+    daemon = right if left.snapshot is None else left
+    local_only, daemon_only = (diff.REMOVED, diff.ADDED) if daemon is right else (diff.ADDED, diff.REMOVED)
+    version_only = frozenset(
+        # One-sided rows, as the diff aligned the two (knob names in any case). A daemon lists every knob its
+        # version defines: one it lacks that this client defines by itself is the versions' difference, as is
+        # one it has from its own defaults that the client does not know.
+        row.name
+        for row in compared.rows
+        if (row.status == local_only and row.name.upper() in known)
+        or (row.status == daemon_only and (row.right if daemon is right else row.left).source in VERSION_SOURCES)
+    )
+    daemon_version = daemon.snapshot.daemon.version if daemon.snapshot and daemon.snapshot.daemon else ""
+    versions = (version, daemon_version) if daemon is right else (daemon_version, version)
+    return Comparison(left=left, right=right, diff=compared, versions=versions, version_only=version_only)
+
+
+# Where condor_config_val -dump -verbose says a value comes from when no configuration file set it.
+VERSION_SOURCES = frozenset({"<Default>", "<Detected>"})
 
 
 def knob_rows(side: diff.Side, query: str = "") -> list[KnobRow]:

@@ -242,14 +242,18 @@ def _diff_page(
 ) -> HttpResponse:
     data = form.cleaned_data if form.is_valid() else {}
     only_differences = data.get("show") != "all"
+    leave_out = comparison.version_only if data.get("versions") != "all" else frozenset()
     return _page(
         request,
         "configview/diff.html",
         {
             "form": form,
             "comparison": comparison,
-            "rows": comparison.diff.select(only_differences=only_differences, query=data.get("q", "")),
+            "rows": comparison.diff.select(
+                only_differences=only_differences, query=data.get("q", ""), leave_out=leave_out
+            ),
             "only_differences": only_differences,
+            "left_out": len(leave_out),
             "share": share,
             "sides": [("Before", comparison.left), ("After", comparison.right)],
             # What names the two sides, kept by the filter form.

@@ -281,6 +281,9 @@ def swapped_storage(storage: BaseStorage) -> Iterator[None]:
         huey.storage = previous
 
 
+CLIENT_VERSION = "$CondorVersion: 25.14.1 2026-09-24 BuildID: UW_Python_Wheel_Build $"
+
+
 class FakeHTCondor:
     """Stands in for the condor calls configview makes; records what was sent."""
 
@@ -340,6 +343,10 @@ class FakeHTCondor:
 
     def local_reload(self) -> None:
         self.sent.append(("reload",))
+
+    def client_knobs(self) -> tuple[frozenset[str], str]:
+        """The client defines what the console host's configuration lists (none is set in its files here)."""
+        return frozenset(knob.name for knob in self.local), CLIENT_VERSION
 
     def tools_available(self, credentials: Any) -> bool:
         return not isinstance(self.sources, ToolsUnavailable)

@@ -47,6 +47,18 @@ def test_local_against_the_master_shows_update_interval_300_against_5_as_changed
     assert (row.status, row.type, row.left.text, row.right.text) == ("changed", "int", "300", "5")
 
 
+def test_local_against_the_23_master_leaves_out_what_only_one_version_defines(operator, master) -> None:
+    client = client_for(operator)
+    snapshot = fetch(client, master)
+    default = client.get(reverse("configview:diff"), {"left": "local", "right": snapshot.pk})
+    everything = diff_rows(client, "local", snapshot.pk, versions="all")
+    version_only = {name.upper() for name in default.context["comparison"].version_only}
+    assert "LIBRARIAN_UPDATE_INTERVAL" in version_only  # a 25.x client's knob the 23.9 master lacks
+    assert "UPDATE_INTERVAL" not in version_only  # both define it; the dev pool sets it
+    assert {row.name.upper() for row in default.context["rows"]} == set(everything) - version_only
+    assert len(default.context["rows"]) < len(everything)
+
+
 def test_a_snapshot_records_where_values_come_from(operator, master) -> None:
     snapshot = fetch(client_for(operator), master)
     assert "condorweb.config" in snapshot.sources["UPDATE_INTERVAL"]
