@@ -346,11 +346,20 @@ def _handlers(htcondor2: Any) -> dict[str, Callable[..., Any]]:
     def local_reload() -> None:
         htcondor2.reload_config()
 
-    def client_knobs() -> tuple[list[str], str]:
+    def client_defaults() -> tuple[dict[str, Any], list[str], str]:
         # In a pool's worker CONDOR_CONFIG is /dev/null: the knobs are those the client's own parameter
-        # table defines (975 in the 25.14.1 wheel, and the worker's own _CONDOR_ settings), whatever the
-        # console host's files set.
-        return sorted(name for name in htcondor2.param.keys() if name), htcondor2.version()
+        # table defines (975 in the 25.14.1 wheel), with its defaults, whatever the console host's files
+        # set. The few this worker sets itself through _CONDOR_ variables (the token directories) are
+        # named without a value: theirs here is not the default.
+        own = {key[len("_CONDOR_") :].upper() for key in os.environ if key.startswith("_CONDOR_")}
+        values: dict[str, Any] = {}
+        for name in htcondor2.param.keys():
+            if name and name.upper() not in own:
+                try:
+                    values[name] = htcondor2.param[name]
+                except Exception:
+                    continue
+        return values, sorted(own), htcondor2.version()
 
     def apply_logging(debug: str, log_path: str) -> None:
         if debug and log_path:
@@ -375,7 +384,7 @@ def _handlers(htcondor2: Any) -> dict[str, Callable[..., Any]]:
         "cancel_drain": cancel_drain,
         "local_config": local_config,
         "local_reload": local_reload,
-        "client_knobs": client_knobs,
+        "client_defaults": client_defaults,
         "apply_logging": apply_logging,
     }
 

@@ -22,6 +22,7 @@ from condor.types import (
     DRAIN_SPEED_IDS,
     SEND_MYTYPE,
     AuthorizationCheck,
+    ClientDefaults,
     Credentials,
     DaemonInfo,
     DrainRequest,
@@ -255,11 +256,11 @@ def local_config(subsystem: str = "TOOL") -> list[LocalKnob]:
 
 
 @functools.cache
-def client_knobs() -> tuple[frozenset[str], str]:
-    """The knobs the console's HTCondor client defines by itself, and its ``$CondorVersion``: what a daemon of
-    another version may lack, or define beside them. A property of the installed wheel, read once."""
-    names, version = workers.pool_for(Credentials()).call("client_knobs", ())
-    return frozenset(names), version
+def client_defaults() -> ClientDefaults:
+    """What the console's HTCondor client defines by itself (its parameter table, no configuration file read),
+    and its ``$CondorVersion``: a property of the installed wheel, read once."""
+    values, without_default, version = workers.pool_for(Credentials()).call("client_defaults", ())
+    return ClientDefaults(values=values, without_default=frozenset(without_default), version=version)
 
 
 def local_reload() -> None:

@@ -170,6 +170,20 @@ class LocalKnob:
     type: str  # "int", "bool", "float" or "str": the parameter table's type
 
 
+@dataclass(frozen=True)
+class ClientDefaults:
+    """The knobs the console's HTCondor client defines by itself, with their default values (typed as
+    ``LocalKnob``), those it defines whose default it cannot tell, and its ``$CondorVersion``."""
+
+    values: dict[str, str | int | float | bool]
+    without_default: frozenset[str]
+    version: str
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(self.values) | self.without_default
+
+
 NOT_DEFINED = "Not defined"
 
 

@@ -20,6 +20,8 @@ class SearchForm(forms.Form):
 
 class LocalForm(SearchForm):
     subsystem = forms.ChoiceField(choices=SUBSYSTEM_CHOICES, required=False, label="Seen as")
+    VIEW_CHOICES = [("summary", "Set in its files"), ("all", "Every knob")]
+    view = forms.ChoiceField(choices=VIEW_CHOICES, required=False, label="Show")
 
 
 class SidesForm(forms.Form):

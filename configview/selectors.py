@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 
 import condor.client
+import condor.types
 from configview import diff, redaction
 from configview.models import ConfigSnapshot, Share
 from daemons.models import Daemon
@@ -72,7 +74,10 @@ def snapshot_side(snapshot: ConfigSnapshot) -> diff.Side:
 
 def local_side(subsystem: str = "TOOL") -> diff.Side:
     """The console host's configuration now, secrets hidden. Raises ProtocolError."""
-    knobs = condor.client.local_config(subsystem)
+    return _hidden_side(condor.client.local_config(subsystem))
+
+
+def _hidden_side(knobs: list[condor.types.LocalKnob]) -> diff.Side:
     types = {k.name: k.type for k in knobs}
     values, hashes = redaction.redact({k.name: k.value for k in knobs}, types)
     return diff.Side(values=values, types=types, hashes=hashes)
@@ -88,8 +93,8 @@ def comparison(left: SideChoice, right: SideChoice) -> Comparison:
     compared = diff.compare(left_side, right_side)
     if (left.snapshot is None) == (right.snapshot is None):
         return Comparison(left=left, right=right, diff=compared)
-    client, version = condor.client.client_knobs()
-    known = {name.upper() for name in client}
+    client = condor.client.client_defaults()
+    known = {name.upper() for name in client.names}
     daemon = right if left.snapshot is None else left
     local_only, daemon_only = (diff.REMOVED, diff.ADDED) if daemon is right else (diff.ADDED, diff.REMOVED)
     version_only = frozenset(
@@ -102,12 +107,50 @@ def comparison(left: SideChoice, right: SideChoice) -> Comparison:
         or (row.status == daemon_only and (row.right if daemon is right else row.left).source in VERSION_SOURCES)
     )
     daemon_version = daemon.snapshot.daemon.version if daemon.snapshot and daemon.snapshot.daemon else ""
-    versions = (version, daemon_version) if daemon is right else (daemon_version, version)
+    versions = (client.version, daemon_version) if daemon is right else (daemon_version, client.version)
     return Comparison(left=left, right=right, diff=compared, versions=versions, version_only=version_only)
 
 
 # Where condor_config_val -dump -verbose says a value comes from when no configuration file set it.
 VERSION_SOURCES = frozenset({"<Default>", "<Detected>"})
+
+
+# Knobs a page of the console host's every knob shows: its ~1,000 in one page made 35,000 pixels.
+LOCAL_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class LocalKnobs:
+    """The console host's configuration as its page shows it: the knobs its files set, or a page of all."""
+
+    rows: list[KnobRow]
+    page: Page | None
+    # Knobs whose value is not the client's own default (or that it does not define): its files set them.
+    set_here: int
+    total: int
+
+
+def local_knobs(subsystem: str, *, query: str = "", summary: bool = True, page: str | int | None = None) -> LocalKnobs:
+    """Raises ProtocolError when the console host's configuration cannot be read."""
+    knobs = condor.client.local_config(subsystem)
+    rows = knob_rows(_hidden_side(knobs), query)
+    defaults = condor.client.client_defaults()
+    # Compared before hiding (nothing of it is shown): a secret the files set counts as set here.
+    types = {k.name: k.type for k in knobs}
+    changed = {k.name for k in knobs if _set_here(k.name, k.value, types.get(k.name, ""), defaults)}
+    set_here = [row for row in rows if row.name in changed]
+    if summary:
+        return LocalKnobs(rows=set_here, page=None, set_here=len(set_here), total=len(rows))
+    current = Paginator(rows, LOCAL_PAGE_SIZE).get_page(page)
+    return LocalKnobs(rows=list(current.object_list), page=current, set_here=len(set_here), total=len(rows))
+
+
+def _set_here(name: str, value: diff.Value, declared: str, defaults: condor.types.ClientDefaults) -> bool:
+    if name in defaults.without_default:
+        return False
+    if name not in defaults.values:
+        return True
+    return diff.canonical(value, declared) != diff.canonical(defaults.values[name], declared)
 
 
 def knob_rows(side: diff.Side, query: str = "") -> list[KnobRow]:

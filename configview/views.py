@@ -98,16 +98,22 @@ def local(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data if form.is_valid() else {}
     subsystem = data.get("subsystem") or "TOOL"
     try:
-        rows, error = selectors.knob_rows(selectors.local_side(subsystem), data.get("q", "")), ""
+        knobs, error = (
+            selectors.local_knobs(
+                subsystem, query=data.get("q", ""), summary=data.get("view") != "all", page=request.GET.get("page")
+            ),
+            "",
+        )
     except ProtocolError as exc:
-        rows, error = [], str(exc)
+        knobs, error = None, str(exc)
     return _page(
         request,
         "configview/local.html",
         {
             "form": form,
             "subsystem": subsystem,
-            "rows": rows,
+            "knobs": knobs,
+            "page": knobs.page if knobs else None,
             "error": error,
             "breadcrumbs": [_configs(), {"label": "Console host", "url": ""}],
         },

@@ -228,7 +228,7 @@ def htcondor(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHTCondor]:
         "send_command",
         "local_config",
         "local_reload",
-        "client_knobs",
+        "client_defaults",
     ):
         monkeypatch.setattr(condor.client, name, getattr(fake, name))
     monkeypatch.setattr(condor.tools, "tools_available", fake.tools_available)

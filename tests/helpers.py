@@ -20,7 +20,7 @@ from huey.storage import BaseStorage, MemoryStorage
 import condor.client
 from condor.commands import Command
 from condor.errors import ProtocolError, ToolsUnavailable
-from condor.types import SUBSYSTEM_BY_KIND, Credentials, DaemonInfo, LocalKnob, SlotInfo, Target
+from condor.types import SUBSYSTEM_BY_KIND, ClientDefaults, Credentials, DaemonInfo, LocalKnob, SlotInfo, Target
 from condor.validation import validate_knob, validate_value
 from devtools import devpool
 
@@ -294,6 +294,9 @@ class FakeHTCondor:
             LocalKnob("UPDATE_INTERVAL", 300, "int"),
             LocalKnob("ENABLE_RUNTIME_CONFIG", False, "bool"),
         ]
+        # The client's own defaults where the host's files set another value, and knobs only the files set.
+        self.defaults: dict[str, object] = {}
+        self.set_only: set[str] = set()
         self.fetch_error: ProtocolError | None = None
         self.set_error: ProtocolError | None = None
         # The daemon's list of runtime values, in its order, as its dump shows it.
@@ -344,9 +347,15 @@ class FakeHTCondor:
     def local_reload(self) -> None:
         self.sent.append(("reload",))
 
-    def client_knobs(self) -> tuple[frozenset[str], str]:
-        """The client defines what the console host's configuration lists (none is set in its files here)."""
-        return frozenset(knob.name for knob in self.local), CLIENT_VERSION
+    def client_defaults(self) -> ClientDefaults:
+        """The client defines what the console host's configuration lists, with ``defaults`` where they
+        differ (a knob the host's files set), and without the knobs in ``set_only`` (set but not defined)."""
+        values = {knob.name: self.defaults.get(knob.name, knob.value) for knob in self.local}
+        return ClientDefaults(
+            values={k: v for k, v in values.items() if k not in self.set_only},
+            without_default=frozenset(),
+            version=CLIENT_VERSION,
+        )
 
     def tools_available(self, credentials: Any) -> bool:
         return not isinstance(self.sources, ToolsUnavailable)

@@ -14,10 +14,28 @@ URL = reverse("configview:local")
 
 
 def test_it_lists_every_knob_with_its_type_and_value(viewer, htcondor) -> None:
-    response = client_for(viewer).get(URL)
+    response = client_for(viewer).get(URL, {"view": "all"})
     assert response.status_code == 200
-    rows = {row.name: (row.type, row.cell.text) for row in response.context["rows"]}
+    rows = {row.name: (row.type, row.cell.text) for row in response.context["knobs"].rows}
     assert rows == {"UPDATE_INTERVAL": ("int", "300"), "ENABLE_RUNTIME_CONFIG": ("bool", "false")}
+
+
+def test_it_opens_on_the_knobs_its_files_set_not_the_clients_defaults(viewer, htcondor) -> None:
+    htcondor.defaults = {"UPDATE_INTERVAL": 60}  # the files set 300
+    htcondor.local.append(LocalKnob("SITE_KNOB", "x", "str"))
+    htcondor.set_only = {"SITE_KNOB"}  # a knob the client does not define at all
+    response = client_for(viewer).get(URL)
+    assert [row.name for row in response.context["knobs"].rows] == ["SITE_KNOB", "UPDATE_INTERVAL"]
+    body = response.content.decode()
+    assert "2 knobs set in its files (not this client's default), as <strong>TOOL</strong>, of 3" in body
+
+
+def test_every_knob_comes_a_page_of_200_at_a_time(viewer, htcondor) -> None:
+    htcondor.local += [LocalKnob(f"TEST_KNOB_{n:03d}", n, "int") for n in range(250)]
+    first = client_for(viewer).get(URL, {"view": "all"})
+    second = client_for(viewer).get(URL, {"view": "all", "page": "2"})
+    assert len(first.context["knobs"].rows) == 200 and len(second.context["knobs"].rows) == 52
+    assert "Page 1 of 2 (252 knobs)" in first.content.decode()
 
 
 def test_it_reads_the_configuration_as_the_chosen_subsystem(viewer, htcondor, monkeypatch) -> None:
@@ -36,7 +54,9 @@ def test_an_unknown_subsystem_falls_back_to_tool(viewer, htcondor, monkeypatch) 
 
 
 def test_a_search_returns_only_the_table_to_htmx_with_the_capture_for_that_subsystem(operator, htcondor) -> None:
-    response = client_for(operator).get(URL, {"q": "interval", "subsystem": "STARTD"}, HTTP_HX_REQUEST="true")
+    response = client_for(operator).get(
+        URL, {"q": "interval", "subsystem": "STARTD", "view": "all"}, HTTP_HX_REQUEST="true"
+    )
     body = response.content.decode()
     assert body.lstrip().startswith('<div id="knobs">')
     assert '<input type="hidden" name="subsystem" value="STARTD">' in body
@@ -45,6 +65,7 @@ def test_a_search_returns_only_the_table_to_htmx_with_the_capture_for_that_subsy
 
 def test_secret_local_values_are_hidden(viewer, htcondor) -> None:
     htcondor.local.append(LocalKnob("SEC_TOKEN_POOL_SIGNING_KEY", "s3cr3t", "str"))
+    htcondor.set_only = {"SEC_TOKEN_POOL_SIGNING_KEY"}  # set in the files, so in the summary too
     body = client_for(viewer).get(URL).content.decode()
     assert "s3cr3t" not in body and "‹hidden›" in body
 
