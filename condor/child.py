@@ -330,17 +330,26 @@ def _handlers(htcondor2: Any) -> dict[str, Callable[..., Any]]:
         except HTCondorException as exc:
             raise failure(exc, address, hint=ADMINISTRATOR_HINT) from None
 
-    def local_config(subsystem: str) -> list[tuple[str, Any, str]]:
+    def local_config(subsystem: str) -> list[tuple[str, Any, str, str, str | None]]:
+        names = sorted({name for name in htcondor2.param.keys() if name})
+        # NAME as SUBSYSTEM comes from a SUBSYSTEM.NAME entry where there is one; what that entry overrides
+        # is NAME as a subsystem with no entries of its own sees it.
+        prefix = subsystem.upper() + "."
+        prefixed = {name[len(prefix) :].upper(): name for name in names if name.upper().startswith(prefix)}
+        htcondor2.set_subsystem(UNPREFIXED_SUBSYSTEM)
+        overridden = {bare: htcondor2.param.get(bare) for bare in prefixed}
         htcondor2.set_subsystem(subsystem)
         rows = []
-        for name in sorted(set(htcondor2.param.keys())):
-            if not name:
-                continue
+        # A knob set only as SUBSYSTEM.NAME stays that one row: the bindings' param["NAME"] is a KeyError
+        # without a bare NAME entry (25.14.1), though a daemon's C++ lookup would find it.
+        for name in names:
             try:
                 value = htcondor2.param[name]
             except Exception:
                 continue
-            rows.append((name, value, _type_name(value)))
+            entry = prefixed.get(name.upper(), "")
+            below = overridden.get(name.upper()) if entry else None
+            rows.append((name, value, _type_name(value), entry, None if below is None else str(below)))
         return rows
 
     def local_reload() -> None:
@@ -387,6 +396,10 @@ def _handlers(htcondor2: Any) -> dict[str, Callable[..., Any]]:
         "client_defaults": client_defaults,
         "apply_logging": apply_logging,
     }
+
+
+# A subsystem name no configuration prefixes (HTCondor takes any): as it, NAME reads its bare entry.
+UNPREFIXED_SUBSYSTEM = "CONDORWEB_UNPREFIXED"
 
 
 def _type_name(value: Any) -> str:

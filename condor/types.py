@@ -168,6 +168,10 @@ class LocalKnob:
     name: str
     value: str | int | float | bool
     type: str  # "int", "bool", "float" or "str": the parameter table's type
+    # Seen as a subsystem: the SUBSYSTEM.NAME entry the value comes from, and the bare NAME's value it
+    # overrides (None: there is no bare entry).
+    prefixed: str = ""
+    overrides: str | None = None
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -57,6 +58,8 @@ class KnobRow:
     name: str
     type: str
     cell: diff.Cell
+    # Where a value seen as a subsystem comes from, when a SUBSYSTEM.NAME entry gives it.
+    note: str = ""
 
 
 # --------------------------------------------------------------------------
@@ -133,7 +136,11 @@ class LocalKnobs:
 def local_knobs(subsystem: str, *, query: str = "", summary: bool = True, page: str | int | None = None) -> LocalKnobs:
     """Raises ProtocolError when the console host's configuration cannot be read."""
     knobs = condor.client.local_config(subsystem)
-    rows = knob_rows(_hidden_side(knobs), query)
+    side = _hidden_side(knobs)
+    notes = _prefix_notes(knobs, side)
+    rows = [
+        dataclasses.replace(row, note=notes[row.name]) if row.name in notes else row for row in knob_rows(side, query)
+    ]
     defaults = condor.client.client_defaults()
     # Compared before hiding (nothing of it is shown): a secret the files set counts as set here.
     types = {k.name: k.type for k in knobs}
@@ -143,6 +150,22 @@ def local_knobs(subsystem: str, *, query: str = "", summary: bool = True, page: 
         return LocalKnobs(rows=set_here, page=None, set_here=len(set_here), total=len(rows))
     current = Paginator(rows, LOCAL_PAGE_SIZE).get_page(page)
     return LocalKnobs(rows=list(current.object_list), page=current, set_here=len(set_here), total=len(rows))
+
+
+def _prefix_notes(knobs: list[condor.types.LocalKnob], side: diff.Side) -> dict[str, str]:
+    """ "from SCHEDD.TEST_FOO, over TEST_FOO = foo" for each value a subsystem-prefixed entry gives."""
+    notes = {}
+    for knob in knobs:
+        if not knob.prefixed:
+            continue
+        if knob.overrides is None:
+            below = f"; {knob.name} alone is not set"
+        elif knob.name in side.hashes:
+            below = f", over {knob.name} (hidden)"
+        else:
+            below = f", over {knob.name} = {knob.overrides}"
+        notes[knob.name] = f"from {knob.prefixed}{below}"
+    return notes
 
 
 def _set_here(name: str, value: diff.Value, declared: str, defaults: condor.types.ClientDefaults) -> bool:

@@ -63,6 +63,26 @@ def data_dir(environ: os._Environ[str] | dict[str, str] = os.environ) -> Path:
     return Path(environ.get("CONDORWEB_DATA_DIR") or BASE_DIR / "var")
 
 
+# The tutorial's pair (param["SCHEDD.TEST_FOO"], then set_subsystem("SCHEDD")): the console host's page,
+# seen as SCHEDD, shows TEST_FOO = bar from SCHEDD.TEST_FOO over TEST_FOO = foo.
+CONSOLE_HOST_CONFIG = """\
+# Written by condorweb's make run: the console host's own HTCondor configuration (CONDORWEB_LOCAL_CONDOR_CONFIG).
+TEST_FOO = foo
+SCHEDD.TEST_FOO = bar
+"""
+
+
+def console_host_config(directory: Path, environ: dict[str, str]) -> dict[str, str]:
+    """``environ`` with the console host's configuration for make run: the site's own if it names one, else
+    a file in ``directory`` with the tutorial's pair."""
+    if environ.get("CONDORWEB_LOCAL_CONDOR_CONFIG") or environ.get("CONDOR_CONFIG"):
+        return environ
+    path = directory / "console-host.condor_config"
+    directory.mkdir(parents=True, exist_ok=True)
+    path.write_text(CONSOLE_HOST_CONFIG)
+    return {**environ, "CONDORWEB_LOCAL_CONDOR_CONFIG": str(path)}
+
+
 def hand_over(directory: Path, user: RunAs) -> None:
     """Make ``directory`` and everything in it the user's (SQLite's -wal/-shm files appear as their writer's)."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -100,6 +120,7 @@ def main(args: Sequence[str] | None = None) -> int:
     options = parser.parse_args(args)
 
     user = console_user()
+    environ = console_host_config(data_dir(), dict(os.environ))
     if user is not None:
         hand_over(data_dir(), user)
     _check([*MANAGE, "migrate", "--noinput"], user)
@@ -114,8 +135,8 @@ def main(args: Sequence[str] | None = None) -> int:
 
     return run_together(
         [
-            spawn([*MANAGE, "worker"], user),
-            spawn([*MANAGE, "runserver", f"{options.host}:{options.port}", "--noreload"], user),
+            spawn([*MANAGE, "worker"], user, environ=environ),
+            spawn([*MANAGE, "runserver", f"{options.host}:{options.port}", "--noreload"], user, environ=environ),
         ]
     )
 

@@ -34,6 +34,21 @@ def test_it_resolves_subsystem_prefixes_like_set_subsystem(tmp_path) -> None:
     assert as_schedd["TEST_FOO"] == "bar"
 
 
+def test_seen_as_a_subsystem_a_value_names_its_prefixed_entry_and_the_value_it_overrides(tmp_path) -> None:
+    config = tmp_path / "condor_config"
+    config.write_text("TEST_FOO = foo\nSCHEDD.TEST_FOO = bar\nSCHEDD.TEST_BAR = only\n")
+    condor.workers.configure(local_config_file=str(config))
+    try:
+        as_tool = {k.name: k for k in condor.client.local_config()}
+        as_schedd = {k.name: k for k in condor.client.local_config("SCHEDD")}
+    finally:
+        condor.workers.configure(local_config_file="")
+    assert (as_tool["TEST_FOO"].prefixed, as_tool["TEST_FOO"].overrides) == ("", None)
+    assert (as_schedd["TEST_FOO"].prefixed, as_schedd["TEST_FOO"].overrides) == ("SCHEDD.TEST_FOO", "foo")
+    # Only the prefixed entry: the bindings do not resolve TEST_BAR from it.
+    assert "TEST_BAR" not in as_schedd and as_schedd["SCHEDD.TEST_BAR"].value == "only"
+
+
 def test_a_closed_port_is_reported_unreachable_at_once() -> None:
     started = time.monotonic()
     with pytest.raises(DaemonUnreachable, match="Cannot connect"):

@@ -101,3 +101,29 @@ def test_an_operator_stores_the_local_configuration_as_a_snapshot(operator, htco
 def test_a_viewer_may_not_store_snapshots(viewer, htcondor) -> None:
     assert client_for(viewer).post(reverse("configview:local_capture")).status_code == 403
     assert not ConfigSnapshot.objects.exists()
+
+
+def test_seen_as_a_subsystem_a_value_from_a_prefixed_entry_says_so_and_what_it_overrides(viewer, htcondor) -> None:
+    htcondor.local += [
+        LocalKnob("SCHEDD.TEST_FOO", "bar", "str"),
+        LocalKnob("TEST_FOO", "bar", "str", prefixed="SCHEDD.TEST_FOO", overrides="foo"),
+        LocalKnob("TEST_NO_BARE", "x", "str", prefixed="SCHEDD.TEST_NO_BARE"),
+    ]
+    body = client_for(viewer).get(URL, {"subsystem": "SCHEDD", "view": "all"}).content.decode()
+    assert "from SCHEDD.TEST_FOO, over TEST_FOO = foo" in body
+    assert "from SCHEDD.TEST_NO_BARE; TEST_NO_BARE alone is not set" in body
+
+
+def test_what_a_prefixed_secret_overrides_stays_hidden(viewer, htcondor) -> None:
+    htcondor.local.append(
+        LocalKnob(
+            "SEC_PASSWORD_FILE_CONTENT",
+            "new",
+            "str",
+            prefixed="SCHEDD.SEC_PASSWORD_FILE_CONTENT",
+            overrides="old-s3cr3t",
+        )
+    )
+    htcondor.set_only = {"SEC_PASSWORD_FILE_CONTENT"}
+    body = client_for(viewer).get(URL, {"subsystem": "SCHEDD"}).content.decode()
+    assert "old-s3cr3t" not in body

@@ -132,23 +132,37 @@ def test_ctrl_c_stops_both_and_waits_for_them(monkeypatch: pytest.MonkeyPatch) -
     assert all(process.returncode is not None for process in processes)
 
 
-def test_make_run_starts_the_worker_beside_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_make_run_starts_the_worker_beside_the_server(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CONDORWEB_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("CONDORWEB_LOCAL_CONDOR_CONFIG", raising=False)
+    monkeypatch.delenv("CONDOR_CONFIG", raising=False)
     started: list[list[str]] = []
+    configs: set[str] = set()
+
+    def spawn(argv: list[str], user: object, *, environ: dict[str, str]) -> list[str]:
+        started.append([Path(argv[1]).name, *argv[2:]])
+        configs.add(environ["CONDORWEB_LOCAL_CONDOR_CONFIG"])
+        return argv
+
     monkeypatch.setattr(run, "console_user", lambda: None)
     monkeypatch.setattr(run, "_check", lambda argv, user: None)
     monkeypatch.setattr(run.subprocess, "call", lambda argv, cwd: 0)
-    monkeypatch.setattr(run, "spawn", lambda argv, user: started.append([Path(argv[1]).name, *argv[2:]]) or argv)
+    monkeypatch.setattr(run, "spawn", spawn)
     monkeypatch.setattr(run, "run_together", lambda processes: len(processes))
     assert run.main(["--port", "8123"]) == 2
     assert started == [["manage.py", "worker"], ["manage.py", "runserver", "127.0.0.1:8123", "--noreload"]]
+    assert configs == {str(tmp_path / "console-host.condor_config")}
 
 
-def test_make_run_brings_the_dev_pool_up_with_a_fleet_of_four_execute_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_make_run_brings_the_dev_pool_up_with_a_fleet_of_four_execute_nodes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CONDORWEB_DATA_DIR", str(tmp_path))
     called: list[list[str]] = []
     monkeypatch.setattr(run, "console_user", lambda: None)
     monkeypatch.setattr(run, "_check", lambda argv, user: None)
     monkeypatch.setattr(run.subprocess, "call", lambda argv, cwd: called.append(argv[2:]) or 0)
-    monkeypatch.setattr(run, "spawn", lambda argv, user: argv)
+    monkeypatch.setattr(run, "spawn", lambda argv, user, environ: argv)
     monkeypatch.setattr(run, "run_together", lambda processes: 0)
 
     run.main([])
@@ -165,3 +179,15 @@ def test_a_process_that_ignores_sigint_is_stopped_with_sigterm(monkeypatch: pyte
     ending = subprocess.Popen([sys.executable, "-c", "pass"])
     assert run.run_together([deaf, ending], poll=0.05) == 0
     assert deaf.returncode == -signal.SIGTERM
+
+
+def test_make_run_gives_the_console_host_the_tutorials_prefixed_pair(tmp_path: Path) -> None:
+    environ = run.console_host_config(tmp_path, {"PATH": "/usr/bin"})
+    written = Path(environ["CONDORWEB_LOCAL_CONDOR_CONFIG"]).read_text()
+    assert "TEST_FOO = foo" in written and "SCHEDD.TEST_FOO = bar" in written
+
+
+def test_a_site_that_names_its_own_console_host_configuration_keeps_it(tmp_path: Path) -> None:
+    mine = {"CONDORWEB_LOCAL_CONDOR_CONFIG": "/etc/condor/condor_config"}
+    assert run.console_host_config(tmp_path, mine) == mine
+    assert not (tmp_path / "console-host.condor_config").exists()
