@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools import devpool
+from devtools import devpool, run
 from tests.servers import Console, Worker
 
 CHROMIUM = os.environ.get("CONDORWEB_CHROMIUM", "/usr/bin/chromium")
@@ -46,9 +46,12 @@ def console(real_pool: devpool.DevPool, tmp_path_factory: pytest.TempPathFactory
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: make test installs Debian's chromium (scripts/system-deps.sh).")
     data = tmp_path_factory.mktemp("console")
+    # The console host's own configuration as make run writes it (the tutorial's prefixed pair).
+    local_config = run.console_host_config(data, {})["CONDORWEB_LOCAL_CONDOR_CONFIG"]
     console = Console(
         {
             "DJANGO_SETTINGS_MODULE": "condorweb.settings",
+            "CONDORWEB_LOCAL_CONDOR_CONFIG": local_config,
             "CONDORWEB_DATA_DIR": str(data),
             "DATABASE_URL": f"sqlite:///{data / 'db.sqlite3'}",
             "REDIS_URL": "",

@@ -1,0 +1,62 @@
+"""The configuration pages as an operator meets them: the console host's page opens on what its files set,
+marks prefixed values, pages through every knob; a local-vs-daemon diff names both versions and leaves out
+what only one defines; no blank Type; the collector has an uptime."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import Console, login
+from tests.browser.pages import open_master
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+
+def test_the_console_hosts_page_opens_on_its_files_and_marks_a_prefixed_value(browser, console: Console) -> None:
+    page = login(browser, console, "vera")
+    page.goto(f"{console.url}/config/local/")
+    status = page.get_by_role("status")
+    expect(status).to_contain_text(re.compile(r"\d+ knobs? set in its files"))
+    expect(page.locator("tr", has=page.get_by_text("TEST_FOO", exact=True))).to_contain_text("foo")
+
+    page.get_by_label("Seen as").select_option("SCHEDD")
+    row = page.locator("tr", has=page.get_by_text("TEST_FOO", exact=True))
+    expect(row).to_contain_text("bar")
+    expect(row).to_contain_text("from SCHEDD.TEST_FOO, over TEST_FOO = foo")
+
+    page.get_by_label("Show", exact=True).select_option("all")
+    expect(page.get_by_role("navigation", name="Pages")).to_contain_text(re.compile(r"Page 1 of \d+"))
+
+
+def test_a_local_vs_master_diff_names_both_versions_and_leaves_out_what_only_one_defines(
+    browser, console: Console, real_pool
+) -> None:
+    page = login(browser, console, "olga")
+    open_master(page, console, real_pool.name)
+    page.get_by_role("link", name="Configuration").click()
+    page.get_by_role("button", name="Fetch now", exact=True).click()
+    compare = page.get_by_role("link", name="Compare with the console host")
+    expect(compare).to_be_visible(timeout=30_000)
+    compare.click()
+
+    expect(page.locator("dl.facts")).to_contain_text(re.compile(r"25\.\d+\.\d+.*·.*23\.\d+\.\d+"))
+    counts = page.get_by_role("status").first
+    expect(counts).to_contain_text(re.compile(r"\d+ knobs only one side's HTCondor version defines left out"))
+    expect(page.locator("tr", has=page.get_by_text("LIBRARIAN_UPDATE_INTERVAL", exact=True))).to_have_count(0)
+
+    page.get_by_label("Version differences").select_option("all")
+    librarian = page.locator("tr", has=page.get_by_text("LIBRARIAN_UPDATE_INTERVAL", exact=True))
+    expect(librarian).to_have_count(1)
+    expect(page.locator("table.diff td", has_text="unknown to this client").first).to_be_visible()
+
+
+def test_every_daemon_of_the_pool_shows_an_uptime_the_collector_included(browser, console: Console, real_pool) -> None:
+    page = login(browser, console, "vera")
+    page.goto(f"{console.url}/")
+    page.locator("main").get_by_role("link", name=real_pool.name, exact=True).first.click()
+    collector = page.locator("table.daemons tr", has=page.locator("td", has_text=re.compile(r"^collector$")))
+    expect(collector).to_have_count(1)
+    expect(collector.locator("td").nth(4)).not_to_have_text("–")
