@@ -60,3 +60,23 @@ def test_every_daemon_of_the_pool_shows_an_uptime_the_collector_included(browser
     collector = page.locator("table.daemons tr", has=page.locator("td", has_text=re.compile(r"^collector$")))
     expect(collector).to_have_count(1)
     expect(collector.locator("td").nth(4)).not_to_have_text("–")
+
+
+def test_switching_the_consoles_client_logging_on_and_off_leaves_the_console_hosts_page_alone(
+    browser, console: Console
+) -> None:
+    page = login(browser, console, "adam")
+    page.goto(f"{console.url}/diagnostics/")
+    page.get_by_label("TOOL_DEBUG").select_option("D_FULLDEBUG")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("main")).to_contain_text("on at D_FULLDEBUG")
+    try:
+        page.goto(f"{console.url}/config/local/?view=all&q=TOOL_")
+        expect(page.get_by_role("status")).to_contain_text("as TOOL")
+        expect(page.locator("table")).not_to_contain_text("D_FULLDEBUG")
+    finally:
+        page.goto(f"{console.url}/diagnostics/")
+        page.get_by_label("TOOL_DEBUG").select_option("")
+        page.get_by_role("button", name="Apply").click()
+    page.goto(f"{console.url}/config/local/?view=all&q=TOOL_")
+    expect(page.locator("table")).not_to_contain_text("D_FULLDEBUG")
