@@ -399,7 +399,7 @@ def _handlers(htcondor2: Any) -> dict[str, Callable[..., Any]]:
 
 
 # A subsystem name no configuration prefixes (HTCondor takes any): as it, NAME reads its bare entry.
-UNPREFIXED_SUBSYSTEM = "CONDORWEB_UNPREFIXED"
+UNPREFIXED_SUBSYSTEM = "NO_SUCH_SUBSYSTEM"
 
 
 def _type_name(value: Any) -> str:

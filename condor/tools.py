@@ -79,13 +79,7 @@ def config_val_command(credentials: Credentials) -> list[str]:
     """The pool's condor_config_val command, else the one on PATH."""
     if credentials.config_val:
         return list(credentials.config_val)
-    found = shutil.which("condor_config_val")
-    if not found:
-        raise ToolsUnavailable(
-            "HTCondor's command-line tools are not installed on the console host.",
-            hint="Install condor_config_val next to the console, or set the pool's condor_config_val command.",
-        )
-    return [found]
+    return _on_path("condor_config_val")
 
 
 def fetchlog_command(credentials: Credentials) -> list[str]:
@@ -93,11 +87,15 @@ def fetchlog_command(credentials: Credentials) -> list[str]:
     argv = list(credentials.config_val)
     if argv and os.path.basename(argv[-1]) == "condor_config_val":
         return [*argv[:-1], os.path.join(os.path.dirname(argv[-1]), "condor_fetchlog")]
-    found = shutil.which("condor_fetchlog")
+    return _on_path("condor_fetchlog")
+
+
+def _on_path(tool: str) -> list[str]:
+    found = shutil.which(tool)
     if not found:
         raise ToolsUnavailable(
-            "HTCondor's condor_fetchlog is not installed on the console host.",
-            hint="Install HTCondor's tools next to the console, or set the pool's condor_config_val command.",
+            f"HTCondor's {tool} is not installed on the console host.",
+            hint="Install HTCondor's command-line tools next to the console, or set the pool's condor_config_val command.",
         )
     return [found]
 
