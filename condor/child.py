@@ -30,6 +30,7 @@ from condor.errors import (
     NotAuthorized,
     ProtocolError,
     Refused,
+    RuntimeConfigRefused,
 )
 from condor.tools import run_tool
 from condor.types import (
@@ -283,7 +284,7 @@ def _handlers(htcondor2: Any) -> dict[str, Callable[..., Any]]:
         except HTCondorException as exc:
             if not reachable(address):
                 raise DaemonUnreachable(f"Cannot connect to the daemon at {address}.") from None
-            raise Refused(f"The daemon refused to set {knob}: {exc}", hint=RUNTIME_CONFIG_HINT) from None
+            raise RuntimeConfigRefused(f"The daemon refused to set {knob}: {exc}", hint=RUNTIME_CONFIG_HINT) from None
 
     def config_val(argv: list[str], args: list[str]) -> str:
         # Runs in this worker so a host-installed condor_config_val sees this
@@ -295,7 +296,7 @@ def _handlers(htcondor2: Any) -> dict[str, Callable[..., Any]]:
             if address and not reachable(address):
                 raise DaemonUnreachable(f"Cannot connect to the daemon at {address}.")
             if "-runset" in args or "-rset" in args:
-                raise Refused(f"The daemon refused the runtime change: {text}", hint=RUNTIME_CONFIG_HINT)
+                raise RuntimeConfigRefused(f"The daemon refused the runtime change: {text}", hint=RUNTIME_CONFIG_HINT)
             raise NotAuthorized(f"condor_config_val failed: {text}", hint=READ_HINT)
         return output.decode()
 

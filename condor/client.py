@@ -10,12 +10,21 @@ never from an event loop.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 
 from condor import tools, workers
 from condor.commands import Command, commands_for_kind
 from condor.errors import InvalidInput
+from condor.settable import (
+    PINGABLE_LEVELS,
+    SETTABLE_LEVELS,
+    RuntimeConfigCheck,
+    runtime_enabled,
+    settable_list,
+    wildcards_anchored,
+)
 from condor.tools import parse_config_dump_sources, parse_runtime_values
 from condor.types import (
     DRAIN_COMPLETION_IDS,
@@ -50,7 +59,7 @@ def discover(collector: str, credentials: Credentials) -> list[DaemonInfo]:
 
 def check_authorization(target: Target, level: str, credentials: Credentials) -> AuthorizationCheck:
     """Ask the daemon whether the console may act at ``level``; changes nothing."""
-    if level not in ("READ", "WRITE", "ADMINISTRATOR", "CONFIG", "DAEMON"):
+    if level not in PINGABLE_LEVELS:
         raise InvalidInput(f"{level!r} is not an authorization level.")
     row = workers.pool_for(credentials).call("ping", (target.address, level))
     return AuthorizationCheck(**row)
@@ -64,6 +73,43 @@ def remote_config_value(target: Target, name: str, credentials: Credentials) -> 
     """One knob's value, or None where the daemon says it is not defined."""
     validate_knob(name)
     return workers.pool_for(credentials).call("get_many", (target.address, [name]))[name]
+
+
+def remote_config_values(target: Target, names: list[str], credentials: Credentials) -> dict[str, str | None]:
+    """Several knobs' values in one call to a worker (None: not defined)."""
+    for name in names:
+        validate_knob(name)
+    return workers.pool_for(credentials).call("get_many", (target.address, list(names)))
+
+
+def runtime_config_check(
+    target: Target, knob: str, credentials: Credentials, *, version: str = ""
+) -> RuntimeConfigCheck:
+    """What decides whether the daemon takes a runtime set of ``knob`` from the console (``condor.settable``).
+
+    Reads ENABLE_RUNTIME_CONFIG and every SETTABLE_ATTRS_<level>, then pings
+    each level whose list has the knob; changes nothing. ``version`` is the
+    daemon's ``$CondorVersion`` string (how it matches wildcards).
+    """
+    validate_knob(knob)
+    names = ["ENABLE_RUNTIME_CONFIG", *(f"SETTABLE_ATTRS_{level}" for level in SETTABLE_LEVELS)]
+    values = remote_config_values(target, names, credentials)
+    lists = {
+        level: items for level in SETTABLE_LEVELS if (items := settable_list(values.get(f"SETTABLE_ATTRS_{level}")))
+    }
+    check = RuntimeConfigCheck(
+        knob=knob,
+        enabled=runtime_enabled(values.get("ENABLE_RUNTIME_CONFIG")),
+        lists=lists,
+        anchored=wildcards_anchored(version),
+    )
+    pings = [check_authorization(target, level, credentials) for level in check.listing if level in PINGABLE_LEVELS]
+    return dataclasses.replace(
+        check,
+        authorized=frozenset(ping.level for ping in pings if ping.authorized),
+        unknown=frozenset(level for level in check.listing if level not in PINGABLE_LEVELS),
+        identity=next((ping.identity for ping in pings if ping.identity), ""),
+    )
 
 
 def remote_config_all(

@@ -48,6 +48,10 @@ class Refused(ProtocolError):
     outcome = "refused"
 
 
+class RuntimeConfigRefused(Refused):
+    """The daemon refused a runtime set or unset; it sends no reason (``condor.settable`` finds it)."""
+
+
 class ProtocolTimeout(ProtocolError):
     outcome = "timeout"
 
@@ -81,6 +85,7 @@ _ERROR_CLASSES = (
     DaemonUnreachable,
     NotAuthorized,
     Refused,
+    RuntimeConfigRefused,
     ProtocolTimeout,
     PoolBusy,
     ToolsUnavailable,

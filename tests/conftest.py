@@ -222,6 +222,8 @@ def htcondor(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHTCondor]:
         "remote_config_all",
         "remote_config_sources",
         "remote_config_value",
+        "remote_config_values",
+        "check_authorization",
         "remote_config_set",
         "remote_config_unset",
         "remote_runtime_values",

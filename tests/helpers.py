@@ -20,7 +20,16 @@ from huey.storage import BaseStorage, MemoryStorage
 import condor.client
 from condor.commands import Command
 from condor.errors import ProtocolError, ToolsUnavailable
-from condor.types import SUBSYSTEM_BY_KIND, ClientDefaults, Credentials, DaemonInfo, LocalKnob, SlotInfo, Target
+from condor.types import (
+    SUBSYSTEM_BY_KIND,
+    AuthorizationCheck,
+    ClientDefaults,
+    Credentials,
+    DaemonInfo,
+    LocalKnob,
+    SlotInfo,
+    Target,
+)
 from condor.validation import validate_knob, validate_value
 from devtools import devpool
 
@@ -301,6 +310,9 @@ class FakeHTCondor:
         self.set_error: ProtocolError | None = None
         # The daemon's list of runtime values, in its order, as its dump shows it.
         self.runtime: list[tuple[str, str]] = []
+        # What decides whether the daemon takes a runtime change (condor.settable), and the levels its pings pass.
+        self.runtime_security: dict[str, str | None] = {"ENABLE_RUNTIME_CONFIG": "True", "SETTABLE_ATTRS_CONFIG": "*"}
+        self.authorized: set[str] = {"READ", "WRITE", "ADMINISTRATOR", "CONFIG"}
         self.sent: list[tuple[str, ...]] = []
         self.progress: list[tuple[int, int]] = []
 
@@ -322,6 +334,13 @@ class FakeHTCondor:
         validate_knob(name)
         self.sent.append(("get", name))
         return self.remote.get(name)
+
+    def remote_config_values(self, target: Target, names: list[str], credentials: Any) -> dict[str, str | None]:
+        self.sent.append(("get", *names))
+        return {name: self.runtime_security.get(name, self.remote.get(name)) for name in names}
+
+    def check_authorization(self, target: Target, level: str, credentials: Any) -> AuthorizationCheck:
+        return AuthorizationCheck(level=level, authorized=level in self.authorized, identity="console@pool-a")
 
     def remote_config_set(self, target: Target, name: str, value: str, credentials: Any) -> None:
         validate_knob(name)

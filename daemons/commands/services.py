@@ -17,8 +17,10 @@ from django.utils import timezone
 
 import condor.client
 from condor.commands import Command
+from condor.errors import ProtocolError, RuntimeConfigRefused
+from condor.settable import RuntimeConfigCheck
 from condor.types import Credentials, DrainCompletion, DrainRequest, DrainSpeed, Target
-from condor.validation import validate_knob
+from condor.validation import validate_knob, validate_value
 from daemons import tasks
 from daemons.commands.audit import (
     Attempt,
@@ -294,6 +296,7 @@ def daemon_config_set(
         knob=knob,
         old_value=old_value,
         new_value=value if recorded_value is None else recorded_value,
+        value=value,
         reconfig=reconfig,
         client=client,
         change=lambda: condor.client.remote_config_set(daemon.target, knob, value, daemon.pool.credentials),
@@ -383,13 +386,26 @@ def _runtime_change(
     knob: str,
     old_value: str,
     new_value: str,
+    value: str | None = None,
     reconfig: bool,
     client: ClientInfo,
     change: Callable[[], None],
 ) -> CommandRecord:
+    """``change`` audited, once the daemon's configuration shows it may be taken (``value``: what a set sends)."""
+
     def action() -> None:
         validate_knob(knob)
-        change()
+        if value is not None:
+            validate_value(value)
+        check = _runtime_config_check(daemon, knob)
+        if check is not None and (refusal := check.certain_refusal) is not None:
+            raise refusal
+        try:
+            change()
+        except RuntimeConfigRefused as exc:
+            # The daemon gives no reason: the check names the condition that failed, where it found one.
+            what = f"to {command.removeprefix('Runtime').lower()} {knob}"
+            raise (exc if check is None else check.refusal(what)) from None
         if reconfig:
             condor.client.send_command(daemon.target, Command.Reconfig, daemon.pool.credentials)
 
@@ -403,6 +419,15 @@ def _runtime_change(
         new_value=new_value,
         action=action,
     )
+
+
+def _runtime_config_check(daemon: Daemon, knob: str) -> RuntimeConfigCheck | None:
+    """What the daemon says of its runtime configuration for ``knob``; None if it would not say (the change's own
+    answer then tells more)."""
+    try:
+        return condor.client.runtime_config_check(daemon.target, knob, daemon.pool.credentials, version=daemon.version)
+    except ProtocolError:
+        return None
 
 
 # The audit trail's names for a drain and its cancel, beside HTCondor's admin commands.

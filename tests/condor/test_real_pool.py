@@ -92,6 +92,18 @@ def test_a_knob_outside_settable_attrs_is_refused_with_the_knobs_that_allow_it(
     assert "ENABLE_RUNTIME_CONFIG" in str(refused.value)
 
 
+def test_the_runtime_config_check_reads_the_masters_list_and_finds_the_console_at_config(
+    healthy_pool: devpool.DevPool, credentials
+) -> None:
+    master = target(master_of(healthy_pool, credentials))
+    check = condor.client.runtime_config_check(master, "TEST_FOO", credentials)
+    assert (check.enabled, check.lists["CONFIG"]) == (True, list(devpool.SETTABLE_ATTRS_CONFIG))
+    assert (check.listing, check.authorized, check.certain_refusal) == (("CONFIG",), {"CONFIG"}, None)
+    assert "console" in check.identity
+    refusal = condor.client.runtime_config_check(master, "UPDATE_INTERVAL", credentials).certain_refusal
+    assert "UPDATE_INTERVAL is not in this daemon's SETTABLE_ATTRS_CONFIG (CONDORWEB_*, TEST_*" in str(refusal)
+
+
 def test_sources_say_where_each_value_comes_from(healthy_pool: devpool.DevPool, credentials) -> None:
     master = target(master_of(healthy_pool, credentials))
     sources = condor.client.remote_config_sources(master, credentials)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from django.urls import reverse
 
@@ -99,16 +101,22 @@ def test_a_runtime_set_with_reconfig_shows_in_the_next_snapshots_diff_and_unset_
     ]
 
 
-def test_a_knob_outside_settable_attrs_is_refused_explained_and_recorded(operator, master) -> None:
-    response = client_for(operator).post(
-        reverse("configview:runtime_edit", args=[master.pk]),
-        {"knob": "NOT_SETTABLE_KNOB", "value": "x", "action": "set"},
+def test_update_interval_is_refused_unsent_naming_the_settable_list_while_test_foo_is_accepted(
+    operator, master, credentials
+) -> None:
+    client = client_for(operator)
+    edit = reverse("configview:runtime_edit", args=[master.pk])
+    accepted = client.post(edit, {"knob": "TEST_FOO", "value": "from-the-refusal-test", "action": "set"})
+    assert "was accepted by the daemon" in accepted.content.decode()
+
+    refused = html.unescape(
+        client.post(edit, {"knob": "UPDATE_INTERVAL", "value": "7", "action": "set"}).content.decode()
     )
-    body = response.content.decode()
-    for knob in ("ENABLE_RUNTIME_CONFIG", "ALLOW_CONFIG", "SETTABLE_ATTRS_CONFIG"):
-        assert knob in body
-    record = CommandRecord.objects.get(knob="NOT_SETTABLE_KNOB")
-    assert record.outcome == CommandRecord.Outcome.REFUSED
+    listed = ", ".join(devpool.SETTABLE_ATTRS_CONFIG)
+    assert f"UPDATE_INTERVAL is not in this daemon's SETTABLE_ATTRS_CONFIG ({listed})" in refused
+    record = CommandRecord.objects.get(knob="UPDATE_INTERVAL")
+    assert (record.outcome, record.error.startswith("Not sent")) == (CommandRecord.Outcome.REFUSED, True)
+    client.post(edit, {"knob": "TEST_FOO", "action": "unset"})
 
 
 def test_a_fetch_from_an_unreachable_daemon_fails_with_the_reason(operator, master) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import html
+
 from django.urls import reverse
 
-from condor.errors import RUNTIME_CONFIG_HINT, Refused
 from daemons.models import CommandRecord
 from tests.configview.helpers import client_for, make_daemon
 
@@ -74,15 +75,13 @@ def test_an_incomplete_form_sends_and_records_nothing(operator, htcondor) -> Non
     assert htcondor.sent == [] and not CommandRecord.objects.exists()
 
 
-def test_a_refusal_is_explained_with_the_knobs_that_allow_it(operator, htcondor) -> None:
-    htcondor.set_error = Refused("The daemon refused to set NOT_SETTABLE_KNOB.", hint=RUNTIME_CONFIG_HINT)
-    response = client_for(operator).post(
-        url(make_daemon()), {"knob": "NOT_SETTABLE_KNOB", "value": "x", "action": "set"}
-    )
-    body = response.content.decode()
+def test_a_refusal_names_the_list_the_knob_is_missing_from_and_nothing_is_sent(operator, htcondor) -> None:
+    htcondor.runtime_security["SETTABLE_ATTRS_CONFIG"] = "TEST_*, CONDORWEB_*"
+    response = client_for(operator).post(url(make_daemon()), {"knob": "UPDATE_INTERVAL", "value": "x", "action": "set"})
+    body = html.unescape(response.content.decode())
     assert "Refused by HTCondor" in body
-    for knob in ("ENABLE_RUNTIME_CONFIG", "ALLOW_CONFIG", "SETTABLE_ATTRS_CONFIG"):
-        assert knob in body
+    assert "UPDATE_INTERVAL is not in this daemon's SETTABLE_ATTRS_CONFIG (TEST_*, CONDORWEB_*)" in body
+    assert not [s for s in htcondor.sent if s[0] != "get"]
     assert CommandRecord.objects.get().outcome == CommandRecord.Outcome.REFUSED
 
 

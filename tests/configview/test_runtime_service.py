@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import condor.client
 import condor.tools
-from condor.errors import RUNTIME_CONFIG_HINT, DaemonUnreachable, Refused
+from condor.errors import RUNTIME_CONFIG_HINT, DaemonUnreachable, NotAuthorized, RuntimeConfigRefused
 from configview import services
 from configview.redaction import MARKER
 from daemons.commands.services import ClientInfo
@@ -123,10 +123,82 @@ def test_a_value_with_a_newline_is_rejected_without_even_reading_the_knob(operat
     assert record.outcome == CommandRecord.Outcome.INVALID
 
 
-def test_a_refusal_is_recorded_with_the_knobs_that_allow_runtime_changes(operator, htcondor) -> None:
-    htcondor.set_error = Refused("The daemon refused to set NOT_SETTABLE_KNOB.", hint=RUNTIME_CONFIG_HINT)
-    record = change(operator, knob="NOT_SETTABLE_KNOB", value="x", reconfig=True)
+def test_a_knob_in_no_settable_attrs_list_is_refused_unsent_and_recorded_naming_the_list(operator, htcondor) -> None:
+    htcondor.runtime_security["SETTABLE_ATTRS_CONFIG"] = "TEST_*, CONDORWEB_*"
+    record = change(operator, knob="UPDATE_INTERVAL", value="10", reconfig=True)
+    assert not [s for s in htcondor.sent if s[0] != "get"]
+    assert (record.command, record.outcome) == ("RuntimeSet+Reconfig", CommandRecord.Outcome.REFUSED)
+    assert record.error.startswith(
+        "Not sent, as the daemon would refuse it: "
+        "UPDATE_INTERVAL is not in this daemon's SETTABLE_ATTRS_CONFIG (TEST_*, CONDORWEB_*)."
+    )
+    assert "Add UPDATE_INTERVAL to SETTABLE_ATTRS_CONFIG" in record.error
+    assert CommandRecord.objects.get() == record
+
+
+def test_an_unset_of_a_knob_in_no_list_is_refused_before_its_reconfig_and_dump(operator, htcondor) -> None:
+    htcondor.runtime_security["SETTABLE_ATTRS_CONFIG"] = "TEST_*"
+    record = change(operator, knob="UPDATE_INTERVAL", value=None, reconfig=True)
+    assert not [s for s in htcondor.sent if s[0] != "get"]
     assert record.outcome == CommandRecord.Outcome.REFUSED
-    for knob in ("ENABLE_RUNTIME_CONFIG", "ALLOW_CONFIG", "SETTABLE_ATTRS_CONFIG"):
-        assert knob in record.error
+    assert "UPDATE_INTERVAL is not in this daemon's SETTABLE_ATTRS_CONFIG (TEST_*)" in record.error
+
+
+def test_a_console_without_config_on_the_daemon_is_refused_unsent_naming_its_identity(operator, htcondor) -> None:
+    htcondor.authorized.discard("CONFIG")
+    record = change(operator, knob="TEST_FOO", value="x", reconfig=False)
+    assert not [s for s in htcondor.sent if s[0] != "get"]
+    assert record.outcome == CommandRecord.Outcome.REFUSED
+    assert "the console's identity (console@pool-a) lacks CONFIG on this daemon" in record.error
+    assert "ALLOW_CONFIG" in record.error
+
+
+def test_a_knob_settable_at_administrator_is_sent_when_the_console_has_that_level(operator, htcondor) -> None:
+    htcondor.runtime_security.update(SETTABLE_ATTRS_CONFIG="TEST_*", SETTABLE_ATTRS_ADMINISTRATOR="UPDATE_INTERVAL")
+    htcondor.authorized.discard("CONFIG")
+    record = change(operator, knob="update_interval", value="10", reconfig=False)
+    assert ("set", "update_interval", "10") in htcondor.sent
+    assert record.outcome == CommandRecord.Outcome.SENT
+
+
+def test_a_daemons_refusal_with_runtime_configuration_off_says_to_turn_it_on_and_restart(operator, htcondor) -> None:
+    htcondor.runtime_security["ENABLE_RUNTIME_CONFIG"] = "False"
+    htcondor.set_error = RuntimeConfigRefused("The daemon refused to set TEST_FOO.", hint=RUNTIME_CONFIG_HINT)
+    record = change(operator, knob="TEST_FOO", value="x", reconfig=True)
+    assert record.outcome == CommandRecord.Outcome.REFUSED
+    assert record.error.startswith(
+        "The daemon refused to set TEST_FOO: runtime configuration is off (ENABLE_RUNTIME_CONFIG is false). "
+        "Set ENABLE_RUNTIME_CONFIG = True and restart the daemon"
+    )
     assert ("command", "Reconfig") not in htcondor.sent
+
+
+def test_a_refusal_the_configuration_does_not_explain_says_what_was_checked(operator, htcondor) -> None:
+    htcondor.set_error = RuntimeConfigRefused("The daemon refused to set TEST_FOO.", hint=RUNTIME_CONFIG_HINT)
+    record = change(operator, knob="TEST_FOO", value="x", reconfig=False)
+    assert record.error.startswith(
+        "The daemon refused to set TEST_FOO, although ENABLE_RUNTIME_CONFIG is true, "
+        "TEST_FOO is in its SETTABLE_ATTRS_CONFIG and the console has CONFIG there."
+    )
+
+
+def test_a_daemon_that_will_not_show_its_lists_gets_the_change_and_its_refusal_keeps_the_general_hint(
+    operator, htcondor, monkeypatch
+) -> None:
+    def unreadable(target, names, credentials):
+        raise NotAuthorized("No READ.")
+
+    def set_(value: str) -> CommandRecord:
+        return services.runtime_config_change(
+            user=operator, daemon=daemon, client=CLIENT, knob="TEST_FOO", value=value, reconfig=False
+        ).record
+
+    daemon = make_daemon()
+    monkeypatch.setattr(condor.client, "remote_config_values", unreadable)
+    assert set_("x").outcome == CommandRecord.Outcome.SENT
+    htcondor.set_error = RuntimeConfigRefused("The daemon refused to set TEST_FOO.", hint=RUNTIME_CONFIG_HINT)
+    record = set_("y")
+    assert (record.outcome, record.error) == (
+        CommandRecord.Outcome.REFUSED,
+        f"The daemon refused to set TEST_FOO. {RUNTIME_CONFIG_HINT}",
+    )
