@@ -80,3 +80,17 @@ def test_switching_the_consoles_client_logging_on_and_off_leaves_the_console_hos
         page.get_by_role("button", name="Apply").click()
     page.goto(f"{console.url}/config/local/?view=all&q=TOOL_")
     expect(page.locator("table")).not_to_contain_text("D_FULLDEBUG")
+
+
+def test_a_runtime_set_the_master_would_refuse_names_its_settable_list_and_sends_nothing(
+    browser, console: Console, real_pool
+) -> None:
+    page = login(browser, console, "olga")
+    open_master(page, console, real_pool.name)
+    master = page.url.rstrip("/").rsplit("/", 1)[-1]
+    page.goto(f"{console.url}/config/daemon/{master}/runtime/")
+    page.get_by_label("Knob").fill("UPDATE_INTERVAL")
+    page.get_by_label("Value (for set)").fill("60")
+    page.get_by_role("button", name="Send to the daemon").click()
+    expect(page.locator("main")).to_contain_text("UPDATE_INTERVAL is not in this daemon's SETTABLE_ATTRS_CONFIG")
+    expect(page.locator("main")).to_contain_text("TEST_*")
