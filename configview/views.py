@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,7 +23,7 @@ from configview.forms import (
 from configview.models import ConfigSnapshot, Share
 from configview.selectors import NotComparable, SideChoice
 from daemons.access import allows, daemon_for, require
-from daemons.commands.services import ClientInfo, QueueFull, record_refusal
+from daemons.commands.services import ClientInfo, QueueFull, refusal_recorded
 from daemons.crumbs import daemon_trail
 from daemons.models import CommandRecord, Daemon
 
@@ -323,13 +322,15 @@ def share_revoke(request: HttpRequest, share_id: int) -> HttpResponse:
 def runtime_edit(request: HttpRequest, daemon_id: int) -> HttpResponse:
     daemon = daemon_for(request.user, daemon_id)
     client = ClientInfo.from_request(request)
-    try:
+    unset = request.POST.get("action") == "unset"
+    with refusal_recorded(
+        user=request.user,
+        # A GET sends nothing, so it records nothing.
+        command="" if request.method != "POST" else "RuntimeUnset" if unset else "RuntimeSet",
+        daemon_ids=[daemon.pk],
+        client=client,
+    ):
         require(request.user, SET_RUNTIME)
-    except PermissionDenied:
-        if request.method == "POST":
-            command = "RuntimeUnset" if request.POST.get("action") == "unset" else "RuntimeSet"
-            record_refusal(user=request.user, command=command, daemon_ids=[daemon.pk], client=client)
-        raise
     record: CommandRecord | None = None
     moved: tuple[str, ...] = ()
     if request.method == "POST":

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -236,6 +238,29 @@ def command_batches_recover(*, alive: set[str]) -> tuple[int, int]:
 
 
 REFUSAL_ERROR = "The user lacks the console permission for this command."
+
+
+@contextlib.contextmanager
+def refusal_recorded(
+    *,
+    user: AbstractBaseUser,
+    command: str,
+    daemon_ids: Sequence[int | str],
+    client: ClientInfo,
+    pool_id: int | None = None,
+    subsystem: str = "",
+) -> Iterator[None]:
+    """Around a POST's permission checks: a refusal (PermissionDenied) is recorded against each daemon the
+    request names, by ``record_refusal``, then raised again; even from a user who may not see them, the attempt
+    is worth an auditor's eye. A request that names no real command (``command`` "") records nothing."""
+    try:
+        yield
+    except PermissionDenied:
+        if command:
+            record_refusal(
+                user=user, command=command, daemon_ids=daemon_ids, pool_id=pool_id, subsystem=subsystem, client=client
+            )
+        raise
 
 
 def record_refusal(

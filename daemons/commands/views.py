@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling, push_url
 
-from condor.commands import Command
 from daemons import access
 from daemons.commands import selectors, services
 from daemons.commands.forms import (
@@ -31,21 +30,6 @@ from daemons.models import CommandRecord, Daemon, Pool
 AUDIT_PAGE_SIZE = 50
 
 
-def _record_refusal(
-    request: HttpRequest, command: Command | None, client: ClientInfo, *, daemon_ids: list, pool_id: int | None = None
-) -> None:
-    """A refused POST that named a real command, recorded against the daemons it named."""
-    if command is not None:
-        services.record_refusal(
-            user=request.user,
-            command=command.name,
-            daemon_ids=daemon_ids,
-            pool_id=pool_id,
-            subsystem=request.POST.get("subsystem", ""),
-            client=client,
-        )
-
-
 def _report(request: HttpRequest, record: CommandRecord) -> None:
     level = messages.SUCCESS if record.outcome == CommandRecord.Outcome.SENT else messages.ERROR
     messages.add_message(request, level, record.outcome_text)
@@ -55,14 +39,16 @@ def _report(request: HttpRequest, record: CommandRecord) -> None:
 def daemon_command(request: HttpRequest, daemon_id: int) -> HttpResponse:
     client = ClientInfo.from_request(request)
     command = requested_command(request.POST)
-    try:
+    with services.refusal_recorded(
+        user=request.user,
+        command=command.name if command else "",
+        daemon_ids=[daemon_id],
+        subsystem=request.POST.get("subsystem", ""),
+        client=client,
+    ):
         daemon = access.daemon_for(request.user, daemon_id)
         if command is not None and not access.may_send(request.user, command):
             raise PermissionDenied
-    except PermissionDenied:
-        # Even from a user who may not see the daemon, the attempt is worth an auditor's eye.
-        _record_refusal(request, command, client, daemon_ids=[daemon_id])
-        raise
     form = CommandForm(request.POST, daemon=daemon)
     record = None
     if form.is_valid():
@@ -114,14 +100,17 @@ def pool_commands(request: HttpRequest, pool_id: int) -> HttpResponse:
 def _bulk_send(request: HttpRequest, pool_id: int) -> HttpResponse:
     client = ClientInfo.from_request(request)
     command = requested_command(request.POST)
-    try:
+    with services.refusal_recorded(
+        user=request.user,
+        command=command.name if command else "",
+        daemon_ids=request.POST.getlist("daemons"),
+        pool_id=pool_id,
+        subsystem=request.POST.get("subsystem", ""),
+        client=client,
+    ):
         pool = access.pool_for(request.user, pool_id)
         if command is not None and not access.may_send(request.user, command):
             raise PermissionDenied
-    except PermissionDenied:
-        # Refused before anything is sent, yet worth an auditor's eye, even from a user who may not see the pool.
-        _record_refusal(request, command, client, daemon_ids=request.POST.getlist("daemons"), pool_id=pool_id)
-        raise
     commands = selectors.sendable_commands(request.user)
     send = BulkSendForm(request.POST, commands=commands, pool=pool)
     select = BulkSelectForm(request.POST, commands=commands)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,12 +22,9 @@ from daemons.models import CommandRecord, Daemon
 
 def _startd_for(request: HttpRequest, daemon_id: int, command: str, client: ClientInfo) -> Daemon:
     """The startd a drain POST names, if the user may drain; a refusal is recorded against it."""
-    try:
+    with services.refusal_recorded(user=request.user, command=command, daemon_ids=[daemon_id], client=client):
         daemon = access.daemon_for(request.user, daemon_id)
         access.require(request.user, access.SEND_DRAIN)
-    except PermissionDenied:
-        services.record_refusal(user=request.user, command=command, daemon_ids=[daemon_id], client=client)
-        raise
     return daemon
 
 
@@ -78,19 +74,15 @@ def daemon_drain_cancel(request: HttpRequest, daemon_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def pool_drain(request: HttpRequest, pool_id: int) -> HttpResponse:
     client = ClientInfo.from_request(request)
-    try:
+    if request.method != "POST":
+        attempted = ""  # a GET sends nothing, so it records nothing
+    else:
+        attempted = services.CANCEL_DRAIN if request.POST.get("action") == "cancel" else services.DRAIN
+    with services.refusal_recorded(
+        user=request.user, command=attempted, daemon_ids=request.POST.getlist("daemons"), pool_id=pool_id, client=client
+    ):
         pool = access.pool_for(request.user, pool_id)
         access.require(request.user, access.SEND_DRAIN)
-    except PermissionDenied:
-        if request.method == "POST":
-            services.record_refusal(
-                user=request.user,
-                command=services.CANCEL_DRAIN if request.POST.get("action") == "cancel" else services.DRAIN,
-                daemon_ids=request.POST.getlist("daemons"),
-                pool_id=pool_id,
-                client=client,
-            )
-        raise
     # GET chooses and previews; POST drains the previewed startds, or (action=cancel) cancels their drains.
     select = DrainSelectForm(request.GET or None, pool=pool)
     send = None
