@@ -17,7 +17,7 @@ value is therefore hidden when
   names end with what the value is, ``SEC_PASSWORD_FILE`` a file,
   ``SEC_TOKEN_DIRECTORY`` a directory, ``BOX_TOKEN_URL`` a URL), unless the
   console's parameter table declares it a boolean or a number, or HTCondor
-  documents it as holding a name or a path (``NOT_SECRETS``);
+  documents it as holding a name, a path or a program (``NOT_SECRETS``);
 - or it carries a credential: a URL with a password, or an assignment to
   such a name;
 - or its name matches ``CONDORWEB_REDACT_PATTERNS``, the site's own list
@@ -54,6 +54,7 @@ SECRET_WORDS = frozenset(
         *("CREDENTIAL", "CREDENTIALS"),
     }
 )
+_SECRET_ENDINGS = tuple(SECRET_WORDS)
 # HTCondor's knobs whose names end in a secret word while the manual says they hold no secret.
 NOT_SECRETS = frozenset(
     {
@@ -80,14 +81,20 @@ _ASSIGNED_NAME = re.compile(r"(?<![\w.\-])[\w.\-]+(?=\s*=(?![=?!]))")
 
 def _names_a_secret(name: str) -> bool:
     """Whether the last word of ``name`` (or of the variable a value assigns) names a secret."""
-    return _WORD_SEPARATORS.split(name.upper())[-1] in SECRET_WORDS
+    upper = name.upper()
+    # endswith first: a diff asks this of every knob of both sides, and few names end so.
+    return upper.endswith(_SECRET_ENDINGS) and _WORD_SEPARATORS.split(upper)[-1] in SECRET_WORDS
 
 
 def is_secret(name: str, value: Value | None, declared: str = "") -> bool:
     """Whether the value of knob ``name``, of the declared type ``declared`` ("" if unknown), is hidden."""
+    return _secret(_site_patterns(tuple(settings.CONDORWEB_REDACT_PATTERNS)), name, value, declared)
+
+
+def _secret(site: Callable[[str], object], name: str, value: Value | None, declared: str) -> bool:
     if value is None:
         return False
-    if _site_patterns(tuple(settings.CONDORWEB_REDACT_PATTERNS))(name.upper()):
+    if site(name.upper()):
         return True
     return _secret_by_name(name, declared) or _carries_credential(display(value))
 
@@ -99,9 +106,10 @@ def _secret_by_name(name: str, declared: str) -> bool:
 
 def _carries_credential(text: str) -> bool:
     """A URL with a password, or an assignment to a secret's name (an environment, a command line)."""
-    if _URL_CREDENTIALS.search(text):
+    # The "@" and "=" tests skip the expressions for the many values that have neither.
+    if "@" in text and _URL_CREDENTIALS.search(text):
         return True
-    return any(_names_a_secret(assigned) for assigned in _ASSIGNED_NAME.findall(text))
+    return "=" in text and any(_names_a_secret(assigned) for assigned in _ASSIGNED_NAME.findall(text))
 
 
 @functools.lru_cache(maxsize=8)
@@ -121,11 +129,12 @@ def redact(
     values: Mapping[str, Value | None], types: Mapping[str, str]
 ) -> tuple[dict[str, Value | None], dict[str, str]]:
     """``values`` with secrets replaced by the marker, and their hashes."""
+    site = _site_patterns(tuple(settings.CONDORWEB_REDACT_PATTERNS))
     clear: dict[str, Value | None] = {}
     hashes: dict[str, str] = {}
     for name, value in values.items():
         declared = types.get(name, "")
-        if is_secret(name, value, declared):
+        if _secret(site, name, value, declared):
             clear[name] = MARKER
             hashes[name] = _digest(name, value, declared)
         else:
@@ -138,8 +147,9 @@ def hide(side: Side) -> Side:
 
     A snapshot was redacted by the rule and patterns of its day; this applies today's too.
     """
+    site = _site_patterns(tuple(settings.CONDORWEB_REDACT_PATTERNS))
     return _hidden(
-        side, [name for name in _visible(side) if is_secret(name, side.values[name], side.types.get(name, ""))]
+        side, [name for name in _visible(side) if _secret(site, name, side.values[name], side.types.get(name, ""))]
     )
 
 
