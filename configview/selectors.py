@@ -160,7 +160,8 @@ def _prefix_notes(knobs: list[condor.types.LocalKnob], side: diff.Side) -> dict[
             continue
         if knob.overrides is None:
             below = f"; {knob.name} alone is not set"
-        elif knob.name in side.hashes:
+        # The bare entry's value is judged on its own: a credential in it is not in the prefixed one.
+        elif knob.name in side.hashes or redaction.is_secret(knob.name, knob.overrides, knob.type):
             below = f", over {knob.name} (hidden)"
         else:
             below = f", over {knob.name} = {knob.overrides}"

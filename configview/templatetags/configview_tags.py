@@ -24,7 +24,7 @@ _STATUS = {
     diff.SAME: ("=", "same"),
 }
 _HIDDEN = (
-    '<span class="hidden-value" title="Hidden: the knob name matches CONDORWEB_REDACT_PATTERNS">'
+    '<span class="hidden-value" title="Hidden: this value can carry a secret (README, Secrets)">'
     f'<span aria-hidden="true">🔒</span> {escape(MARKER)}</span>'
 )
 _UNDEFINED = '<em class="muted">undefined</em>'

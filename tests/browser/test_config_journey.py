@@ -28,6 +28,10 @@ def test_a_shared_local_vs_master_diff_opens_for_a_viewer_and_asks_strangers_to_
     expect(row).to_contain_text("300")
     expect(row).to_contain_text("5")
     expect(row).to_contain_text(re.compile("changed", re.I))
+    # Issue 19: a directory under a token knob is no secret; both sides show where their tokens are.
+    tokens = page.locator("tr", has=page.get_by_text("SEC_TOKEN_SYSTEM_DIRECTORY", exact=True))
+    expect(tokens).to_contain_text(f"/{real_pool.name}/tokens.d")
+    expect(tokens).not_to_contain_text("‹hidden›")
 
     page.get_by_label("Title (optional)").fill("Update interval on the test pool")
     page.get_by_role("button", name="Create a share link").click()

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.test import Client, TestCase
+from django.urls import reverse
 from django.utils import timezone
 
 from condor.types import SUBSYSTEM_BY_KIND
@@ -78,3 +79,19 @@ def committed() -> AbstractContextManager[list[Callable[[], None]]]:
     A test runs inside a transaction that is never committed, so without this those callbacks never run.
     """
     return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+def fetch_now(client: Client, daemon: Daemon) -> ConfigSnapshot:
+    """“Fetch now”; the job runs inline (test_configview_background_fetch covers the real thread)."""
+    with committed():
+        response = client.post(reverse("configview:snapshot_fetch", args=[daemon.pk]))
+    assert response.status_code == 302
+    snapshot = ConfigSnapshot.objects.latest("created_at")
+    assert snapshot.status == ConfigSnapshot.Status.COMPLETE, snapshot.error
+    return snapshot
+
+
+def diff_rows(client: Client, left: object, right: object, **extra: str) -> dict:
+    response = client.get(reverse("configview:diff"), {"left": left, "right": right, **extra})
+    assert response.status_code == 200, response.content.decode()[:2000]
+    return {row.name.upper(): row for row in response.context["rows"]}

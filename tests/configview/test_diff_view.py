@@ -126,6 +126,22 @@ def test_hidden_values_are_not_shown_but_their_difference_is(viewer) -> None:
     assert "‹hidden›" in body
 
 
+def test_two_paths_under_token_knobs_show_how_they_differ(viewer) -> None:
+    # Issue 19: "≠ changed" between two hidden values, where nothing secret was in them.
+    daemon = make_daemon()
+    a = make_snapshot(daemon, {"SEC_TOKEN_SYSTEM_DIRECTORY": "/etc/condor/tokens.d", "SEC_ENABLE_TOKEN_FETCH": "true"})
+    b = make_snapshot(
+        daemon,
+        {"SEC_TOKEN_SYSTEM_DIRECTORY": "/srv/condor/tokens.d", "SEC_ENABLE_TOKEN_FETCH": "false"},
+        types={"SEC_ENABLE_TOKEN_FETCH": "bool"},
+    )
+    response = client_for(viewer).get(URL, {"left": a.pk, "right": b.pk})
+    assert rows_of(response) == {"SEC_TOKEN_SYSTEM_DIRECTORY": "changed", "SEC_ENABLE_TOKEN_FETCH": "changed"}
+    body = response.content.decode()
+    assert ">/etc/condor/tokens.d<" in body and ">/srv/condor/tokens.d<" in body and ">false<" in body
+    assert "‹hidden›" not in body
+
+
 def test_an_incomplete_snapshot_cannot_be_compared(viewer) -> None:
     daemon = make_daemon()
     done = make_snapshot(daemon, {"A": "1"})

@@ -116,14 +116,25 @@ def test_seen_as_a_subsystem_a_value_from_a_prefixed_entry_says_so_and_what_it_o
 
 def test_what_a_prefixed_secret_overrides_stays_hidden(viewer, htcondor) -> None:
     htcondor.local.append(
-        LocalKnob(
-            "SEC_PASSWORD_FILE_CONTENT",
-            "new",
-            "str",
-            prefixed="SCHEDD.SEC_PASSWORD_FILE_CONTENT",
-            overrides="old-s3cr3t",
-        )
+        LocalKnob("SITE_DB_PASSWORD", "new", "str", prefixed="SCHEDD.SITE_DB_PASSWORD", overrides="old-s3cr3t")
     )
-    htcondor.set_only = {"SEC_PASSWORD_FILE_CONTENT"}
+    htcondor.set_only = {"SITE_DB_PASSWORD"}
     body = client_for(viewer).get(URL, {"subsystem": "SCHEDD"}).content.decode()
     assert "old-s3cr3t" not in body
+
+
+def test_a_credential_in_the_value_a_prefixed_entry_overrides_stays_hidden(viewer, htcondor) -> None:
+    # The prefixed value carries none, so it is shown; the bare entry's URL password must not be.
+    htcondor.local.append(
+        LocalKnob(
+            "HA_LOCK_URL",
+            "file:/var/lock/condor",
+            "str",
+            prefixed="SCHEDD.HA_LOCK_URL",
+            overrides="https://lock:old-s3cr3t@ha.example.org/",
+        )
+    )
+    htcondor.set_only = {"HA_LOCK_URL"}
+    body = client_for(viewer).get(URL, {"subsystem": "SCHEDD"}).content.decode()
+    assert "file:/var/lock/condor" in body
+    assert "old-s3cr3t" not in body and "over HA_LOCK_URL (hidden)" in body

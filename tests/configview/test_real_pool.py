@@ -12,7 +12,7 @@ from condor.types import Credentials
 from configview.models import ConfigSnapshot
 from daemons.models import CommandRecord, Daemon
 from devtools import devpool
-from tests.configview.helpers import client_for, committed
+from tests.configview.helpers import client_for, committed, diff_rows, fetch_now
 from tests.helpers import registered_master, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("inline_jobs")]
@@ -25,25 +25,9 @@ def master(healthy_pool: devpool.DevPool, credentials: Credentials) -> Daemon:
     return registered_master(healthy_pool)
 
 
-def fetch(client, daemon: Daemon) -> ConfigSnapshot:
-    """“Fetch now”; the job runs inline (test_configview_background_fetch covers the real thread)."""
-    with committed():
-        response = client.post(reverse("configview:snapshot_fetch", args=[daemon.pk]))
-    assert response.status_code == 302
-    snapshot = ConfigSnapshot.objects.latest("created_at")
-    assert snapshot.status == ConfigSnapshot.Status.COMPLETE, snapshot.error
-    return snapshot
-
-
-def diff_rows(client, left: object, right: object, **extra: str) -> dict:
-    response = client.get(reverse("configview:diff"), {"left": left, "right": right, **extra})
-    assert response.status_code == 200, response.content.decode()[:2000]
-    return {row.name.upper(): row for row in response.context["rows"]}
-
-
 def test_local_against_the_master_shows_update_interval_300_against_5_as_changed(operator, master) -> None:
     client = client_for(operator)
-    snapshot = fetch(client, master)
+    snapshot = fetch_now(client, master)
     assert snapshot.knob_count > 1000
     row = diff_rows(client, "local", snapshot.pk)["UPDATE_INTERVAL"]
     assert (row.status, row.type, row.left.text, row.right.text) == ("changed", "int", "300", "5")
@@ -51,7 +35,7 @@ def test_local_against_the_master_shows_update_interval_300_against_5_as_changed
 
 def test_local_against_the_23_master_leaves_out_what_only_one_version_defines(operator, master) -> None:
     client = client_for(operator)
-    snapshot = fetch(client, master)
+    snapshot = fetch_now(client, master)
     default = client.get(reverse("configview:diff"), {"left": "local", "right": snapshot.pk})
     everything = diff_rows(client, "local", snapshot.pk, versions="all")
     version_only = {name.upper() for name in default.context["comparison"].version_only}
@@ -62,7 +46,7 @@ def test_local_against_the_23_master_leaves_out_what_only_one_version_defines(op
 
 
 def test_a_snapshot_records_where_values_come_from(operator, master) -> None:
-    snapshot = fetch(client_for(operator), master)
+    snapshot = fetch_now(client_for(operator), master)
     assert "condorweb.config" in snapshot.sources["UPDATE_INTERVAL"]
     assert snapshot.sources["ABORT_ON_EXCEPTION"] == "<Default>"
     assert snapshot.sources_note == ""
@@ -73,7 +57,7 @@ def test_a_runtime_set_with_reconfig_shows_in_the_next_snapshots_diff_and_unset_
 ) -> None:
     client = client_for(operator)
     target = master.target
-    before = fetch(client, master)
+    before = fetch_now(client, master)
 
     response = client.post(
         reverse("configview:runtime_edit", args=[master.pk]),
@@ -83,7 +67,7 @@ def test_a_runtime_set_with_reconfig_shows_in_the_next_snapshots_diff_and_unset_
     wait_for(
         lambda: condor.client.remote_config_value(target, KNOB, credentials) == "from-the-diff-test", what="the set"
     )
-    after_set = fetch(client, master)
+    after_set = fetch_now(client, master)
     row = diff_rows(client, before.pk, after_set.pk)[KNOB]
     assert (row.status, row.left.text, row.right.text) == ("added", None, "from-the-diff-test")
     assert "<runtime>" in row.right.source
@@ -92,7 +76,7 @@ def test_a_runtime_set_with_reconfig_shows_in_the_next_snapshots_diff_and_unset_
         reverse("configview:runtime_edit", args=[master.pk]), {"knob": KNOB, "action": "unset", "reconfig": "on"}
     )
     wait_for(lambda: condor.client.remote_config_value(target, KNOB, credentials) is None, what="the unset")
-    after_unset = fetch(client, master)
+    after_unset = fetch_now(client, master)
     assert diff_rows(client, after_set.pk, after_unset.pk)[KNOB].status == "removed"
     records = CommandRecord.objects.filter(knob=KNOB).order_by("created_at")
     assert [(r.command, r.outcome) for r in records] == [

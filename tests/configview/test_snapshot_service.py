@@ -97,15 +97,15 @@ def test_a_refused_source_listing_does_not_fail_the_snapshot(operator, htcondor)
 
 
 def test_secret_values_are_never_stored_in_clear(operator, htcondor) -> None:
-    htcondor.remote["SEC_PASSWORD_FILE_CONTENT"] = "hunter2-very-secret"
+    htcondor.remote["SITE_DB_PASSWORD"] = "hunter2-very-secret"
     htcondor.remote["MY_PRIVATE_KEY"] = "-----BEGIN KEY-----"
     snapshot = fetch(user=operator, daemon=make_daemon())
     stored = ConfigSnapshot.objects.filter(pk=snapshot.pk).values_list("values", "hashes", "types", "sources").get()
     dumped = json.dumps(stored)
     assert "hunter2" not in dumped and "BEGIN KEY" not in dumped
     values, hashes = stored[0], stored[1]
-    assert values["SEC_PASSWORD_FILE_CONTENT"] == MARKER
-    assert set(hashes) == {"SEC_PASSWORD_FILE_CONTENT", "MY_PRIVATE_KEY"}
+    assert values["SITE_DB_PASSWORD"] == MARKER
+    assert set(hashes) == {"SITE_DB_PASSWORD", "MY_PRIVATE_KEY"}
 
 
 def test_a_complete_snapshot_is_never_changed_by_a_late_update(operator, htcondor) -> None:
