@@ -17,7 +17,7 @@ from daemons.commands.services import ClientInfo
 from daemons.crumbs import pool_crumb, pools_crumb
 from daemons.drains import selectors
 from daemons.drains.forms import BulkCancelForm, BulkDrainForm, CancelDrainForm, DrainSelectForm, drain_form
-from daemons.models import CommandRecord, Daemon
+from daemons.models import CommandRecord, Daemon, Pool
 
 
 def _startd_for(request: HttpRequest, daemon_id: int, command: str, client: ClientInfo) -> Daemon:
@@ -73,6 +73,8 @@ def daemon_drain_cancel(request: HttpRequest, daemon_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def pool_drain(request: HttpRequest, pool_id: int) -> HttpResponse:
+    """GET chooses startds and previews them; POST drains the previewed ones, or (action=cancel) cancels their
+    drains."""
     client = ClientInfo.from_request(request)
     if request.method != "POST":
         attempted = ""  # a GET sends nothing, so it records nothing
@@ -83,40 +85,53 @@ def pool_drain(request: HttpRequest, pool_id: int) -> HttpResponse:
     ):
         pool = access.pool_for(request.user, pool_id)
         access.require(request.user, access.SEND_DRAIN)
-    # GET chooses and previews; POST drains the previewed startds, or (action=cancel) cancels their drains.
-    select = DrainSelectForm(request.GET or None, pool=pool)
-    send = None
-    preview = None
     if request.method == "POST":
-        cancel = request.POST.get("action") == "cancel"
-        send = BulkCancelForm(request.POST, pool=pool) if cancel else BulkDrainForm(request.POST, pool=pool)
-        if send.is_valid():
-            daemons = list(send.cleaned_data["daemons"])
-            try:
-                if isinstance(send, BulkDrainForm):
-                    batch = services.drain_batch_start(
-                        user=request.user, daemons=daemons, request=send.drain_request(), client=client
-                    )
-                else:
-                    batch = services.drain_cancel_batch_start(user=request.user, daemons=daemons, client=client)
-            except services.QueueFull as exc:
-                send.add_error(None, str(exc))
-            else:
-                url = reverse("daemons:pool_command_batch", args=[pool.pk, batch])
-                return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-        preview = selectors.DrainPreview(startds=list(send.cleaned_data.get("daemons") or []), unknown=[])
-        if cancel:
-            for errors in send.errors.values():
-                for error in errors:
-                    messages.error(request, f"Nothing was cancelled: {error}")
-            send = BulkDrainForm(initial={"daemons": preview.startds}, pool=pool)
-    elif select.is_valid():
+        return _bulk_send(request, pool, client, cancel=attempted == services.CANCEL_DRAIN)
+    select = DrainSelectForm(request.GET or None, pool=pool)
+    preview = send = None
+    if select.is_valid():
         try:
             preview = selectors.drain_preview(pool, select)
         except ProtocolError as exc:
             select.add_error("constraint", f"The collector could not evaluate it: {exc}")
         else:
             send = BulkDrainForm(initial={"daemons": preview.startds}, pool=pool)
+    return _bulk_page(request, pool, select=select, send=send, preview=preview)
+
+
+def _bulk_send(request: HttpRequest, pool: Pool, client: ClientInfo, *, cancel: bool) -> HttpResponse:
+    form = BulkCancelForm(request.POST, pool=pool) if cancel else BulkDrainForm(request.POST, pool=pool)
+    if form.is_valid():
+        daemons = list(form.cleaned_data["daemons"])
+        try:
+            if isinstance(form, BulkDrainForm):
+                batch = services.drain_batch_start(
+                    user=request.user, daemons=daemons, request=form.drain_request(), client=client
+                )
+            else:
+                batch = services.drain_cancel_batch_start(user=request.user, daemons=daemons, client=client)
+        except services.QueueFull as exc:
+            form.add_error(None, str(exc))
+        else:
+            url = reverse("daemons:pool_command_batch", args=[pool.pk, batch])
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    preview = selectors.DrainPreview(startds=list(form.cleaned_data.get("daemons") or []), unknown=[])
+    if cancel:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, f"Nothing was cancelled: {error}")
+        form = BulkDrainForm(initial={"daemons": preview.startds}, pool=pool)
+    return _bulk_page(request, pool, select=DrainSelectForm(pool=pool), send=form, preview=preview)
+
+
+def _bulk_page(
+    request: HttpRequest,
+    pool: Pool,
+    *,
+    select: DrainSelectForm,
+    send: BulkDrainForm | None,
+    preview: selectors.DrainPreview | None,
+) -> HttpResponse:
     context = {
         "pool": pool,
         "select": select,
