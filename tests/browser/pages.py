@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import Console
 
 
@@ -13,6 +15,16 @@ def open_master(page: Any, console: Console, pool_name: str) -> None:
     page.locator("main").get_by_role("link", name=pool_name, exact=True).first.click()
     page.locator("tr", has=page.locator("td", has_text="master")).get_by_role("link").first.click()
     page.wait_for_load_state()
+
+
+def compare_master_with_console_host(page: Any, console: Console, pool_name: str) -> None:
+    """The master's "Fetch now", then "Compare with the console host" once the snapshot is in."""
+    open_master(page, console, pool_name)
+    page.get_by_role("link", name="Configuration").click()
+    page.get_by_role("button", name="Fetch now", exact=True).click()
+    compare = page.get_by_role("link", name="Compare with the console host")
+    expect(compare).to_be_visible(timeout=30_000)
+    compare.click()
 
 
 LOG_PANE = "#daemon-log-panel [role=log]"

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Console, login
-from tests.browser.pages import open_master
+from tests.browser.pages import compare_master_with_console_host
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -17,12 +17,7 @@ def test_a_shared_local_vs_master_diff_opens_for_a_viewer_and_asks_strangers_to_
     browser, console: Console, real_pool
 ) -> None:
     page = login(browser, console, "olga")
-    open_master(page, console, real_pool.name)
-    page.get_by_role("link", name="Configuration").click()
-    page.get_by_role("button", name="Fetch now", exact=True).click()
-    compare = page.get_by_role("link", name="Compare with the console host")
-    expect(compare).to_be_visible(timeout=30_000)
-    compare.click()
+    compare_master_with_console_host(page, console, real_pool.name)
 
     row = page.locator("tr", has=page.get_by_text("UPDATE_INTERVAL", exact=True))
     expect(row).to_contain_text("300")

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Console, login
-from tests.browser.pages import open_master
+from tests.browser.pages import compare_master_with_console_host, open_master
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -35,12 +35,7 @@ def test_a_local_vs_master_diff_names_both_versions_and_leaves_out_what_only_one
     browser, console: Console, real_pool
 ) -> None:
     page = login(browser, console, "olga")
-    open_master(page, console, real_pool.name)
-    page.get_by_role("link", name="Configuration").click()
-    page.get_by_role("button", name="Fetch now", exact=True).click()
-    compare = page.get_by_role("link", name="Compare with the console host")
-    expect(compare).to_be_visible(timeout=30_000)
-    compare.click()
+    compare_master_with_console_host(page, console, real_pool.name)
 
     expect(page.locator("dl.facts")).to_contain_text(re.compile(r"25\.\d+\.\d+.*·.*23\.\d+\.\d+"))
     counts = page.get_by_role("status").first
