@@ -183,6 +183,12 @@ class DaemonStateChange(models.Model):
         return f"{self.daemon} {self.old_state} → {self.new_state}"
 
 
+# The audit trail's names for a drain and its cancel, beside HTCondor's admin commands (condor.commands).
+DRAIN = "Drain"
+CANCEL_DRAIN = "CancelDrain"
+DRAIN_COMMANDS = (DRAIN, CANCEL_DRAIN)
+
+
 class CommandRecord(models.Model):
     """One attempt to change a daemon: written before sending, completed after.
 
@@ -273,7 +279,7 @@ class CommandRecord(models.Model):
     def outcome_text(self) -> str:
         """A sentence for whoever sent it."""
         to = f"{self.daemon_kind} {self.daemon_name}"
-        if self.outcome == self.Outcome.SENT and self.command in ("Drain", "CancelDrain"):
+        if self.outcome == self.Outcome.SENT and self.command in DRAIN_COMMANDS:
             # Unlike admin commands, a drain request is answered: accepted, with its id, or refused.
             request = f" (request {self.request_id})" if self.request_id else ""
             return f"{self.what} accepted by {to}{request}. Its slots show the progress."

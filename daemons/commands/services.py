@@ -34,7 +34,7 @@ from daemons.commands.audit import (
 )
 from daemons.commands.selectors import BULK_LIMIT, batches_unfinished
 from daemons.inventory import services as inventory_services
-from daemons.models import CommandRecord, Daemon
+from daemons.models import CANCEL_DRAIN, DRAIN, CommandRecord, Daemon
 from engine import queue, workers
 
 logger = logging.getLogger(__name__)
@@ -455,19 +455,14 @@ def _runtime_config_check(daemon: Daemon, knob: str) -> RuntimeConfigCheck | Non
         return None
 
 
-# The audit trail's names for a drain and its cancel, beside HTCondor's admin commands.
-DRAIN = "Drain"
-CANCEL_DRAIN = "CancelDrain"
-
-
-def _drain_options(request: DrainRequest) -> dict[str, str]:
-    """What the audit row keeps of a drain besides its reason: how fast, what follows, the expressions."""
+def _drain_fields(request: DrainRequest) -> dict[str, object]:
+    """What a drain's audit row keeps of the request: its reason, and how fast, what follows, the expressions."""
     options = {"speed": str(request.speed), "on_completion": str(request.on_completion)}
     if request.check:
         options["check"] = request.check
     if request.start:
         options["start"] = request.start
-    return options
+    return {"command": DRAIN, "reason": request.reason, "options": options}
 
 
 def _drain_request(record: CommandRecord) -> DrainRequest:
@@ -488,9 +483,7 @@ def drain_send(*, user: AbstractBaseUser, daemon: Daemon, request: DrainRequest,
         user=user,
         daemon=daemon,
         client=client,
-        command=DRAIN,
-        reason=request.reason,
-        options=_drain_options(request),
+        **_drain_fields(request),
         action=lambda: condor.client.drain(daemon.target, request, daemon.pool.credentials),
     )
 
@@ -512,14 +505,7 @@ def drain_batch_start(
 ) -> uuid.UUID:
     """Drain each of ``daemons`` (startds of one pool) as ``command_batch_start`` sends a command: one pending
     row each, sent by a worker at most once, each with its own answer."""
-    return _batch_start(
-        user=user,
-        daemons=daemons,
-        client=client,
-        command=DRAIN,
-        reason=request.reason,
-        options=_drain_options(request),
-    )
+    return _batch_start(user=user, daemons=daemons, client=client, **_drain_fields(request))
 
 
 def drain_cancel_batch_start(*, user: AbstractBaseUser, daemons: Sequence[Daemon], client: ClientInfo) -> uuid.UUID:

@@ -10,7 +10,7 @@ import condor.client
 from daemons.access import SEND_DRAIN, allows
 from daemons.commands.selectors import BULK_LIMIT
 from daemons.drains.forms import DrainSelectForm
-from daemons.models import CommandRecord, Daemon, Pool
+from daemons.models import DRAIN_COMMANDS, CommandRecord, Daemon, Pool
 
 # Drains and cancels a startd's panel lists.
 HISTORY_LENGTH = 5
@@ -29,9 +29,9 @@ def drain_panel(user: AbstractBaseUser | AnonymousUser, daemon: Daemon) -> Drain
     return DrainPanel(
         may_drain=allows(user, SEND_DRAIN),
         history=list(
-            CommandRecord.objects.filter(daemon=daemon, command__in=("Drain", "CancelDrain")).order_by(
-                "-created_at", "-id"
-            )[:HISTORY_LENGTH]
+            CommandRecord.objects.filter(daemon=daemon, command__in=DRAIN_COMMANDS).order_by("-created_at", "-id")[
+                :HISTORY_LENGTH
+            ]
         ),
     )
 

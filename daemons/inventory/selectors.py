@@ -10,7 +10,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 
 from daemons.access import VIEW_POOL, allows
-from daemons.models import CommandRecord, Daemon, DaemonStateChange, DrainState, Pool, Slot
+from daemons.models import DRAIN, CommandRecord, Daemon, DaemonStateChange, DrainState, Pool, Slot
 from engine import queue
 
 # Cells in a pool's status grid; a larger pool shows its problems first and says how many more there are.
@@ -294,10 +294,12 @@ def startd_slots(daemon: Daemon) -> StartdSlots:
     for slot in slots:
         if slot.parent:
             children.setdefault(slot.parent, []).append(slot)
+    listed = {slot.name for slot in slots}
+    # A dynamic slot whose partitionable slot is not listed (past SLOT_LIMIT, or an odd ad) stands alone.
     groups = [
         SlotGroup(slot=slot, children=children.get(slot.name, []))
         for slot in slots
-        if not slot.parent or slot.parent not in {s.name for s in slots}
+        if not slot.parent or slot.parent not in listed
     ]
     return StartdSlots(groups=groups, counts=counts, hidden=hidden, drain=_drain_info(daemon, slots))
 
@@ -310,7 +312,7 @@ def _drain_info(daemon: Daemon, slots: list[Slot]) -> DrainInfo | None:
     asked = None
     if request_id:
         asked = (
-            CommandRecord.objects.filter(daemon=daemon, command="Drain", request_id=request_id)
+            CommandRecord.objects.filter(daemon=daemon, command=DRAIN, request_id=request_id)
             .order_by("-created_at")
             .first()
         )

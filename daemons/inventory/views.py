@@ -102,11 +102,14 @@ def daemon_detail(request: HttpRequest, daemon_id: int) -> HttpResponse:
     context |= {
         "attributes": sorted(daemon.attributes.items()),
         "command_panel": command_selectors.command_panel(request.user, daemon),
-        "drain_panel": drain_selectors.drain_panel(request.user, daemon) if daemon.kind == "startd" else None,
-        "drain_choices": drain_form(None, daemon),
         "nav": "pools",
         "breadcrumbs": daemon_trail(daemon),
     }
+    if daemon.kind == "startd":
+        context |= {
+            "drain_panel": drain_selectors.drain_panel(request.user, daemon),
+            "drain_choices": drain_form(None, daemon),
+        }
     return render(request, "daemons/daemon_detail.html", context)
 
 
