@@ -126,8 +126,9 @@ class Slot(models.Model):
     machine = models.CharField(max_length=255, blank=True)
     slot_type = models.CharField(max_length=16, blank=True)
     parent = models.CharField(max_length=255, blank=True, help_text="A dynamic slot's partitionable slot.")
-    state = models.CharField(max_length=32, blank=True)
-    activity = models.CharField(max_length=32, blank=True)
+    # As long as condor.child lets a slot ad's State and Activity be.
+    state = models.CharField(max_length=64, blank=True)
+    activity = models.CharField(max_length=64, blank=True)
     board = models.CharField(max_length=16, choices=Board.choices)
     entered_state = models.DateTimeField(null=True, blank=True)
     entered_activity = models.DateTimeField(null=True, blank=True)

@@ -148,3 +148,12 @@ def test_a_refresh_rewrites_only_the_slots_that_changed(pool: Pool, ads: dict) -
     assert after["slot1@exec01@node1"] == before["slot1@exec01@node1"]
     assert after["slot2@exec01@node1"] != before["slot2@exec01@node1"]
     assert Slot.objects.get(name="slot2@exec01@node1").job == "1.0"
+
+
+def test_a_slot_state_as_long_as_the_condor_package_lets_through_is_stored(pool: Pool, ads: dict) -> None:
+    # condor.child cuts State and Activity at 64 characters; the columns hold that much (on PostgreSQL a
+    # longer value failed the whole refresh).
+    ads["slots"] = [slot_info("slot1@exec01@node1", state="S" * 64, activity="A" * 64)]
+    refreshed = services.pool_refresh(pool=pool)
+    assert refreshed.last_refresh_error == ""
+    assert Slot.objects.get().state == "S" * 64
