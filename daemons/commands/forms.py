@@ -12,7 +12,7 @@ from condor.errors import InvalidInput
 from condor.types import DAEMON_KINDS
 from condor.validation import KNOWN_SUBSYSTEMS
 from daemons.commands.selectors import BULK_LIMIT, AuditFilter, TargetFilter
-from daemons.models import CommandRecord, Daemon, Pool
+from daemons.models import DRAIN_COMMANDS, CommandRecord, Daemon, Pool
 
 _SUBSYSTEMS = sorted(KNOWN_SUBSYSTEMS - {"MASTER"})
 
@@ -148,6 +148,7 @@ class AuditFilterForm(forms.Form):
             "RuntimeSet+Reconfig",
             "RuntimeUnset",
             "RuntimeUnset+Reconfig",
+            *DRAIN_COMMANDS,
         ]
         self.fields["command"].choices = [("", "Any command")] + [(n, n) for n in names]
 

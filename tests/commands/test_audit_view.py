@@ -63,3 +63,13 @@ def test_operators_and_viewers_may_not_open_it_and_see_no_link(operator, viewer,
 def test_htmx_gets_only_the_table(admin, sent) -> None:
     body = client_for(admin).get(reverse("daemons:audit"), HTTP_HX_REQUEST="true").content.decode()
     assert body.lstrip().startswith('<div id="records">')
+
+
+def test_an_auditor_can_list_the_drains_alone(admin, operator, sent) -> None:
+    master = make_master()
+    services.command_send(user=operator, daemon=master, command=Command.Reconfig, client=CLIENT)
+    CommandRecord.objects.create(
+        username="oscar-operator", pool=master.pool, daemon_name="exec01@node1", command="Drain", outcome="sent"
+    )
+    body = client_for(admin).get(reverse("daemons:audit"), {"command": "Drain"}).content.decode()
+    assert "exec01@node1" in body and "master@node1" not in body
