@@ -436,8 +436,11 @@ def _start_time(ad: Any) -> datetime | None:
     for attr in ("DaemonStartTime", "CollectorStartTime", "StartdStartTime"):
         if (started := _epoch(ad.get(attr))) is not None:
             return started
-    now, age = _as_int(ad.get("MyCurrentTime")), _as_int(ad.get("MonitorSelfAge"))
-    return _epoch(now - age) if now > 0 and age > 0 else None
+    # A collector just started advertises MonitorSelfAge = 0; before its first self-monitoring, none.
+    now, age = _as_int(ad.get("MyCurrentTime")), ad.get("MonitorSelfAge")
+    if now <= 0 or isinstance(age, bool) or not isinstance(age, int) or age < 0:
+        return None
+    return _epoch(now - age)
 
 
 def _daemon_row(ad: Any) -> dict[str, Any]:

@@ -19,3 +19,9 @@ def test_a_collector_that_advertises_only_its_age_started_that_long_before_its_a
 def test_an_ad_without_either_or_with_nonsense_has_no_start_time() -> None:
     assert child._start_time({}) is None
     assert child._start_time({"MyCurrentTime": "soon", "MonitorSelfAge": -5}) is None
+
+
+def test_a_collector_just_started_is_zero_seconds_old() -> None:
+    assert child._start_time({"MyCurrentTime": 1_700_000_000, "MonitorSelfAge": 0}) == datetime.fromtimestamp(
+        1_700_000_000, tz=UTC
+    )
